@@ -1,0 +1,76 @@
+/** Runs the built `studio-backup` bin as a user would (the test command builds lcc/ first). */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { HealthResponse } from '../src/api/contract';
+
+const BIN = join(__dirname, '..', 'bin', 'studio-backup.js');
+
+function startAgent(
+  args: string[]
+): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'agent', ...args], {
+      env: { ...process.env, STUDIO_BACKUP_REPO: '' }
+    });
+    let out = '';
+    child.stdout.on('data', chunk => {
+      out += chunk;
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (match) {
+        resolve({ child, port: Number(match[1]) });
+      }
+    });
+    child.once('exit', code =>
+      reject(new Error(`agent exited with ${code}: ${out}`))
+    );
+  });
+}
+
+describe('studio-backup CLI', () => {
+  it('prints help that lists the agent command', () => {
+    const result = spawnSync(process.execPath, [BIN, '--help'], {
+      encoding: 'utf8'
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: studio-backup');
+    expect(result.stdout).toMatch(/agent \[options\]/);
+  });
+
+  it('runs an agent that serves health and stops cleanly on SIGTERM', async () => {
+    const { child, port } = await startAgent([
+      '--port',
+      '0',
+      '--repo',
+      '/tmp/studio-backup-cli-test'
+    ]);
+    const response = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
+    const health = HealthResponse.parse(await response.json());
+    expect(health.repository).toBe('file:///tmp/studio-backup-cli-test');
+    const exited = new Promise(resolve => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses a missing repository with one line and exit code 1', () => {
+    const result = spawnSync(process.execPath, [BIN, 'agent', '--port', '0'], {
+      encoding: 'utf8',
+      env: { ...process.env, STUDIO_BACKUP_REPO: '' }
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'studio-backup: No repository given: pass --repo s3://bucket/prefix or --repo file:///dir (or set STUDIO_BACKUP_REPO).'
+    ]);
+  });
+
+  it('refuses an invalid port', () => {
+    const result = spawnSync(
+      process.execPath,
+      [BIN, 'agent', '--port', '70000', '--repo', '/tmp/x'],
+      {
+        encoding: 'utf8'
+      }
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/expected a port number between 0 and 65535/);
+  });
+});

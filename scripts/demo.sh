@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The local demo: JupyterLab with the Backups panel, a real agent, a sample home and a
+# local file:// repository, all under .demo/ (gitignored). No AWS account needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bash scripts/setup.sh
+export PATH="$root/.venv/bin:$PATH"
+
+port=${STUDIO_BACKUP_PORT:-8765}
+lab_port=${JUPYTER_PORT:-8888}
+demo="$root/.demo"
+home="$demo/home"
+repo="$demo/repository"
+mkdir -p "$repo" "$demo/logs"
+
+if [ ! -d "$home" ]; then
+  echo "==> Creating a sample home in $home"
+  node scripts/make-sample-home.js "$home"
+fi
+
+node lcc/bin/studio-backup.js agent --port "$port" --repo "file://$repo" >"$demo/logs/agent.log" 2>&1 &
+agent_pid=$!
+trap 'kill "$agent_pid" 2>/dev/null || true' EXIT INT TERM
+sleep 0.5
+if ! kill -0 "$agent_pid" 2>/dev/null; then
+  echo "The agent did not start: $(tail -n 1 "$demo/logs/agent.log")" >&2
+  exit 1
+fi
+
+token=$(node -e "process.stdout.write(require('crypto').randomBytes(16).toString('hex'))")
+echo
+echo "Studio Backup demo: open http://127.0.0.1:$lab_port/lab?token=$token"
+echo "(agent on 127.0.0.1:$port, repository file://$repo; Ctrl+C stops both)"
+echo
+jupyter lab --no-browser --ip=127.0.0.1 --port="$lab_port" --ServerApp.port_retries=0 \
+  --ServerApp.root_dir="$home" --IdentityProvider.token="$token" --allow-root \
+  >"$demo/logs/jupyterlab.log" 2>&1

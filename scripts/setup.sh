@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need, inside the checkout: node_modules (npm ci),
+# a Python virtual environment in .venv (JupyterLab, jupyter-server-proxy), the built
+# extension installed into it with `pip install .`, and, with --browser, Debian's Chromium.
+# Re-running it is cheap: each step is skipped when its inputs have not changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+if [ "${1:-}" = "--browser" ] && ! [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  log "Installing Debian's chromium (no browser downloads are possible here)"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+if [ "${1:-}" = "--browser" ] && ! command -v shellcheck >/dev/null; then
+  log "Installing shellcheck"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq shellcheck >/dev/null
+fi
+
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+venv_hash=$(hash_of requirements-dev.txt)
+if ! stamp_ok .venv/.studio-backup-stamp "$venv_hash"; then
+  log "Creating the Python environment in .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -r requirements-dev.txt
+  echo "$venv_hash" > .venv/.studio-backup-stamp
+fi
+export PATH="$root/.venv/bin:$PATH"
+
+npm_hash=$(hash_of package-lock.json)
+if ! stamp_ok node_modules/.studio-backup-stamp "$npm_hash"; then
+  log "Installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$npm_hash" > node_modules/.studio-backup-stamp
+fi
+
+log "Building the agent and the extension"
+npm run --silent build:lcc
+npm run --silent build:lib
+npm run --silent build:labextension:dev >/dev/null
+
+log "Installing the extension into .venv (pip install .)"
+pip install -q --no-build-isolation --no-deps --force-reinstall .

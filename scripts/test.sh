@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every check and every test: lint, type checks, shellcheck, jest in each workspace,
+# the shell tests, and the Playwright UI tests in Debian's Chromium against a real JupyterLab.
+# Ends with one line "N passed, N failed" over all test runners.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+root=$PWD
+bash scripts/setup.sh --browser || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+export PATH="$root/.venv/bin:$PATH"
+
+results="$root/.test-results"
+rm -rf "$results"
+mkdir -p "$results"
+failed_stages=()
+
+stage() {
+  local name=$1
+  shift
+  printf '\n\033[1m==> %s\033[0m\n' "$name"
+  if ! "$@"; then
+    failed_stages+=("$name")
+  fi
+}
+
+in_dir() {
+  (cd "$1" && shift && "$@")
+}
+
+shell_scripts() {
+  git ls-files '*.sh' .ci/run
+}
+
+stage "eslint" npx eslint .
+stage "prettier" npx prettier --check "**/*{.ts,.tsx,.js,.jsx,.css,.json,.md}"
+stage "stylelint" npx stylelint "style/**/*.css"
+stage "tsc --noEmit (extension)" npx tsc --noEmit -p tsconfig.test.json
+stage "tsc --noEmit (lcc)" npx tsc --noEmit -p lcc/tsconfig.json
+stage "tsc --noEmit (backend-infra)" npx tsc --noEmit -p backend-infra/tsconfig.json
+stage "tsc --noEmit (ui-tests)" npx tsc --noEmit -p ui-tests/tsconfig.json
+# shellcheck disable=SC2046
+stage "shellcheck" shellcheck $(shell_scripts)
+
+stage "jest (extension)" npx jest --ci --json --outputFile="$results/jest-extension.json"
+stage "jest (lcc)" in_dir lcc npx jest --ci --json --outputFile="$results/jest-lcc.json"
+stage "jest (backend-infra)" in_dir backend-infra npx jest --ci --json --outputFile="$results/jest-backend-infra.json"
+stage "shell tests" bash tests/shell/run.sh "$results/shell.json"
+stage "playwright (ui-tests)" in_dir ui-tests \
+  env CI=1 STUDIO_BACKUP_PLAYWRIGHT_JSON="$results/playwright.json" npx playwright test
+
+echo
+node scripts/test-summary.js "$results" "${failed_stages[@]}"

@@ -1,0 +1,8 @@
+/** Command ids of the Backups extension, shared by the plugin, menus and tests. */
+export namespace CommandIDs {
+  export const openPanel = 'studio-backup:open-panel';
+  export const refresh = 'studio-backup:refresh';
+}
+
+export const PLUGIN_ID = 'sagemaker-studio-backup:plugin';
+export const PANEL_ID = 'studio-backup-panel';

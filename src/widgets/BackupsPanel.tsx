@@ -1,0 +1,88 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget, UseSignal, refreshIcon } from '@jupyterlab/ui-components';
+import * as React from 'react';
+import { AgentModel, AgentState } from '../model';
+import { backupIcon } from '../icons';
+import { PANEL_ID } from '../commands';
+
+function AgentStatus(props: {
+  state: AgentState;
+  port: number;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { state, trans } = props;
+  switch (state.kind) {
+    case 'checking':
+      return (
+        <div className="jp-StudioBackup-status" role="status">
+          {trans.__('Checking the backup agent…')}
+        </div>
+      );
+    case 'running':
+      return (
+        <div
+          className="jp-StudioBackup-status jp-StudioBackup-status-ok"
+          role="status"
+        >
+          {trans.__(
+            'Agent running — version %1, repository %2',
+            state.health.version,
+            state.health.repository
+          )}
+        </div>
+      );
+    case 'failed':
+      return (
+        <div className="jp-StudioBackup-banner jp-mod-error" role="alert">
+          {state.reason === 'unreachable'
+            ? trans.__(
+                'Backup agent not reachable on port %1: is the lifecycle configuration attached?',
+                props.port
+              )
+            : state.message}
+        </div>
+      );
+  }
+}
+
+/** The "Backups" side panel: for now, whether the agent runs and which repository it uses. */
+export class BackupsPanel extends ReactWidget {
+  constructor(
+    private readonly _model: AgentModel,
+    private readonly _trans: TranslationBundle
+  ) {
+    super();
+    this.id = PANEL_ID;
+    this.addClass('jp-StudioBackup-panel');
+    this.title.icon = backupIcon;
+    this.title.caption = _trans.__('Backups');
+  }
+
+  render(): JSX.Element {
+    const trans = this._trans;
+    return (
+      <div className="jp-StudioBackup-content">
+        <header className="jp-StudioBackup-header">
+          <h2 className="jp-StudioBackup-title">{trans.__('Backups')}</h2>
+          <button
+            className="jp-Button jp-mod-minimal jp-StudioBackup-refresh"
+            title={trans.__('Check the agent again')}
+            aria-label={trans.__('Check the agent again')}
+            onClick={() => void this._model.refresh()}
+          >
+            <refreshIcon.react tag="span" />
+          </button>
+        </header>
+        <UseSignal signal={this._model.stateChanged}>
+          {() => (
+            <AgentStatus
+              state={this._model.state}
+              port={this._model.port}
+              trans={trans}
+            />
+          )}
+        </UseSignal>
+      </div>
+    );
+  }
+}

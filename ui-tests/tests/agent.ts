@@ -1,0 +1,51 @@
+/** Starts and stops a real `studio-backup agent` process for the UI tests. */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = join(__dirname, '..', '..', 'lcc', 'bin', 'studio-backup.js');
+
+export interface IRunningAgent {
+  process: ChildProcess;
+  repository: string;
+  stop(): Promise<void>;
+}
+
+export async function startAgent(port: number): Promise<IRunningAgent> {
+  const repoDir = mkdtempSync(join(tmpdir(), 'studio-backup-ui-repo-'));
+  const child = spawn(
+    process.execPath,
+    [BIN, 'agent', '--port', String(port), '--repo', repoDir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  );
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('listening on')) {
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', code =>
+      reject(new Error(`agent exited with ${code}: ${output}`))
+    );
+  });
+  return {
+    process: child,
+    repository: `file://${repoDir}`,
+    stop: () =>
+      new Promise<void>(resolve => {
+        if (child.exitCode !== null) {
+          resolve();
+          return;
+        }
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      })
+  };
+}

@@ -1,0 +1,68 @@
+import { expect, test } from '@jupyterlab/galata';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { IRunningAgent, startAgent } from './agent';
+
+const AGENT_PORT = 8765;
+const PANEL = '#studio-backup-panel';
+
+test.describe.serial('Backups panel', () => {
+  let agent: IRunningAgent;
+
+  test.beforeAll(async () => {
+    agent = await startAgent(AGENT_PORT);
+  });
+
+  test.afterAll(async () => {
+    await agent?.stop();
+  });
+
+  async function openFromPalette(page: import('@playwright/test').Page) {
+    await page.keyboard.press('Control+Shift+C');
+    const input = page
+      .locator('#modal-command-palette input, .lm-CommandPalette-input')
+      .first();
+    await input.fill('Backups: Open panel');
+    await page
+      .locator('.lm-CommandPalette-item', { hasText: 'Backups: Open panel' })
+      .first()
+      .click();
+    await expect(page.locator(PANEL)).toBeVisible();
+  }
+
+  test('opens from the palette and shows the running agent', async ({
+    page
+  }) => {
+    await openFromPalette(page);
+    const status = page.locator(`${PANEL} [role="status"]`);
+    await expect(status).toHaveText(
+      `Agent running — version 0.1.0, repository ${agent.repository}`
+    );
+    await expect(page.locator(`${PANEL} [role="alert"]`)).toHaveCount(0);
+
+    const shot = await page.locator(PANEL).screenshot();
+    await test
+      .info()
+      .attach('backups-panel', { body: shot, contentType: 'image/png' });
+    if (process.env.UPDATE_DOCS_IMAGES) {
+      const dir = join(__dirname, '..', '..', 'docs', 'images');
+      mkdirSync(dir, { recursive: true });
+      await page.screenshot({ path: join(dir, 'backups-panel.png') });
+    }
+  });
+
+  test('shows the not-reachable banner once the agent is stopped', async ({
+    page
+  }) => {
+    await openFromPalette(page);
+    await expect(page.locator(`${PANEL} [role="status"]`)).toContainText(
+      'Agent running'
+    );
+    await agent.stop();
+    await page.locator(`${PANEL} .jp-StudioBackup-refresh`).click();
+    await expect(page.locator(`${PANEL} [role="alert"]`)).toHaveText(
+      `Backup agent not reachable on port ${AGENT_PORT}: is the lifecycle configuration attached?`
+    );
+    await expect(page.locator(`${PANEL} [role="status"]`)).toHaveCount(0);
+  });
+});
