@@ -1,0 +1,40 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Where the agent and the extension are staged for the lifecycle configuration to fetch. */
+export const ARTIFACTS_PREFIX = 'artifacts/';
+
+export interface IStorageProps {
+  /** Keep every object version (costs more; protects against a deleted snapshot). */
+  readonly versioned?: boolean;
+}
+
+/** The backup bucket: customer-managed KMS key, TLS only, no public access, incomplete uploads cleaned up. */
+export class StorageConstruct extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: IStorageProps = {}) {
+    super(scope, id);
+    this.key = new kms.Key(this, 'BackupKey', {
+      description: 'Encrypts Studio Backup snapshots',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN
+    });
+    this.bucket = new s3.Bucket(this, 'BackupBucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: props.versioned ?? false,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(2) }
+      ]
+    });
+  }
+}
