@@ -1,6 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version';
 import { agentCommand } from './cmd_agent';
+import { backupCommand } from './cmd_backup';
+import { lsCommand } from './cmd_ls';
+import { restoreCommand } from './cmd_restore';
+import { snapshotsCommand } from './cmd_snapshots';
+import { takeExitCode } from './common';
 
 export function buildProgram(): Command {
   return new Command('studio-backup')
@@ -9,6 +14,10 @@ export function buildProgram(): Command {
     )
     .version(VERSION)
     .option('--debug', 'print stack traces of errors')
+    .addCommand(backupCommand())
+    .addCommand(snapshotsCommand())
+    .addCommand(lsCommand())
+    .addCommand(restoreCommand())
     .addCommand(agentCommand())
     .exitOverride();
 }
@@ -18,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return takeExitCode();
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander has already printed its message (or the help text).

@@ -1,0 +1,336 @@
+/** A backup as one pipeline: scan -> read, chunk and deduplicate -> upload packs -> commit manifest. */
+import { Stats } from 'node:fs';
+import { open, stat as statPath } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { constants } from 'node:fs';
+import pLimit from 'p-limit';
+import { Lock } from '../repository/lock';
+import { isCompressible, sha256 } from '../repository/format';
+import { Repository } from '../repository/repository';
+import { SnapshotManifest, SnapshotTotals } from '../repository/snapshots';
+import { TreeEntry } from '../repository/trees';
+import { VERSION } from '../version';
+import { defaultCacheDir, FileCache, IFileStamp } from './cache';
+import { Chunker } from './chunker';
+import { Excludes, IExcludeOptions } from './excludes';
+import { eta, IProgress, ProgressListener, throttled } from './progress';
+import { scan, ScanNode } from './scan';
+
+export interface IBackupOptions extends IExcludeOptions {
+  source: string;
+  cacheDir?: string;
+  tags?: string[];
+  profile?: string;
+  space?: string;
+  appType?: string;
+  concurrency?: number;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+export interface IBackupResult {
+  snapshotId: string;
+  manifest: SnapshotManifest;
+  warnings: string[];
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('The backup was cancelled: no snapshot was written.');
+  }
+}
+
+const READ_SIZE = 1024 * 1024;
+const ATTEMPTS = 3;
+
+function stampOf(stat: Stats): IFileStamp {
+  return {
+    size: stat.size,
+    mtimeMs: stat.mtimeMs,
+    ctimeMs: stat.ctimeMs,
+    ino: stat.ino
+  };
+}
+
+function sameStamp(a: IFileStamp, b: IFileStamp): boolean {
+  return (
+    a.size === b.size &&
+    a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs &&
+    a.ino === b.ino
+  );
+}
+
+type FileResult = {
+  content: string[];
+  size: number;
+  stamp: IFileStamp;
+  changedDuringBackup: boolean;
+};
+
+/** Reads one file, chunking and saving its content; re-reads when it changed while being read. */
+async function saveFile(
+  repo: Repository,
+  chunker: Chunker,
+  path: string,
+  onBytes: (n: number, added: number) => void
+): Promise<FileResult> {
+  const compressible = isCompressible(path);
+  let last: FileResult | undefined;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const before = stampOf(await handle.stat());
+      const readSize = Math.min(READ_SIZE, Math.max(before.size + 1, 4096));
+      const content: string[] = [];
+      let size = 0;
+      let buffer = Buffer.alloc(0);
+      let eof = false;
+      while (!eof || buffer.length > 0) {
+        if (!eof && buffer.length < chunker.params.max) {
+          const chunk = Buffer.allocUnsafe(readSize);
+          const { bytesRead } = await handle.read(chunk, 0, readSize, null);
+          eof = bytesRead === 0;
+          buffer =
+            buffer.length === 0
+              ? chunk.subarray(0, bytesRead)
+              : Buffer.concat([buffer, chunk.subarray(0, bytesRead)]);
+          if (!eof) {
+            continue;
+          }
+        }
+        const cut =
+          buffer.length <= chunker.params.min && eof
+            ? buffer.length
+            : chunker.cut(buffer, eof);
+        if (cut === 0) {
+          continue;
+        }
+        const piece = buffer.subarray(0, cut);
+        const id = sha256(piece);
+        const { added } = await repo.saveBlob(
+          'data',
+          Buffer.from(piece),
+          compressible,
+          id
+        );
+        content.push(id);
+        size += cut;
+        onBytes(cut, added ? cut : 0);
+        buffer = buffer.subarray(cut);
+      }
+      const after = stampOf(await handle.stat());
+      const onDisk = await statPath(path).then(stampOf, () => undefined);
+      const stable =
+        sameStamp(before, after) &&
+        size === after.size &&
+        onDisk !== undefined &&
+        sameStamp(after, onDisk);
+      last = { content, size, stamp: after, changedDuringBackup: !stable };
+      if (stable) {
+        return last;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  return last as FileResult;
+}
+
+export async function backup(
+  repo: Repository,
+  options: IBackupOptions
+): Promise<IBackupResult> {
+  const started = Date.now();
+  const source = resolve(options.source);
+  const warnings: string[] = [];
+  const warn = (message: string) => warnings.push(message);
+  const report = throttled(options.onProgress);
+  const progress: IProgress = {
+    phase: 'scan',
+    filesTotal: 0,
+    bytesTotal: 0,
+    filesDone: 0,
+    bytesDone: 0,
+    bytesNew: 0,
+    bytesUploaded: 0
+  };
+  report(progress);
+
+  const lock = await Lock.shared(repo.backend, `backup of ${source}`);
+  try {
+    await repo.loadIndex();
+    const excludes = await Excludes.load(source, options);
+    const plan = await scan(source, excludes, warn);
+    const cache = await FileCache.load(
+      options.cacheDir ?? defaultCacheDir(),
+      repo.config.id,
+      source
+    );
+    const chunker = new Chunker(repo.config.chunker);
+    const totals: SnapshotTotals = {
+      files: 0,
+      dirs: plan.dirs,
+      bytes: 0,
+      filesNew: 0,
+      filesChanged: 0,
+      filesUnchanged: 0,
+      bytesAdded: 0,
+      skipped: 0
+    };
+    Object.assign(progress, {
+      phase: 'backup',
+      filesTotal: plan.files.length,
+      bytesTotal: plan.bytes
+    });
+    report(progress);
+
+    const entries = new Map<string, TreeEntry>();
+    const limit = pLimit(options.concurrency ?? 8);
+    const tick = () => {
+      progress.bytesUploaded = repo.bytesUploaded;
+      progress.etaSeconds = eta(
+        started,
+        progress.bytesDone,
+        progress.bytesTotal
+      );
+      report(progress);
+    };
+    await Promise.all(
+      plan.files.map(node =>
+        limit(async () => {
+          if (options.signal?.aborted) {
+            throw new CancelledError();
+          }
+          const stamp = stampOf(node.stat);
+          const cached = cache.lookup(node.rel, stamp);
+          const base = {
+            name: node.name,
+            type: 'file' as const,
+            mode: node.stat.mode & 0o7777
+          };
+          if (cached && cached.every(id => repo.hasBlob(id))) {
+            entries.set(node.rel, {
+              ...base,
+              mtime: node.stat.mtimeMs,
+              size: node.stat.size,
+              content: cached
+            });
+            cache.remember(node.rel, stamp, cached);
+            totals.filesUnchanged++;
+            totals.files++;
+            totals.bytes += node.stat.size;
+            progress.filesDone++;
+            progress.bytesDone += node.stat.size;
+            tick();
+            return;
+          }
+          let result: FileResult;
+          try {
+            result = await saveFile(
+              repo,
+              chunker,
+              join(source, node.rel),
+              (n, added) => {
+                progress.bytesDone += n;
+                progress.bytesNew += added;
+                totals.bytesAdded += added;
+                tick();
+              }
+            );
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            if (code === 'ENOENT') {
+              warn(`${node.rel} vanished during the backup: skipped`);
+            } else if (code === 'EACCES' || code === 'EPERM') {
+              warn(`${node.rel}: permission denied: skipped`);
+            } else if (code === 'ELOOP') {
+              warn(
+                `${node.rel} was replaced by a symbolic link during the backup: skipped`
+              );
+            } else {
+              throw err;
+            }
+            progress.filesDone++;
+            return;
+          }
+          if (result.changedDuringBackup) {
+            warn(
+              `${node.rel} kept changing while it was read: stored as last read and marked as changed`
+            );
+          } else {
+            cache.remember(node.rel, result.stamp, result.content);
+          }
+          if (cache.lookupPath(node.rel)) {
+            totals.filesChanged++;
+          } else {
+            totals.filesNew++;
+          }
+          entries.set(node.rel, {
+            ...base,
+            mtime: result.stamp.mtimeMs,
+            size: result.size,
+            content: result.content,
+            ...(result.changedDuringBackup ? { changedDuringBackup: true } : {})
+          });
+          totals.files++;
+          totals.bytes += result.size;
+          progress.filesDone++;
+          tick();
+        })
+      )
+    );
+
+    progress.phase = 'commit';
+    report(progress);
+    const saveDir = async (
+      dir: Extract<ScanNode, { kind: 'dir' }>
+    ): Promise<string> => {
+      const items: TreeEntry[] = [];
+      for (const child of dir.children) {
+        const meta = {
+          name: child.name,
+          mode: child.stat.mode & 0o7777,
+          mtime: child.stat.mtimeMs
+        };
+        if (child.kind === 'dir') {
+          items.push({ ...meta, type: 'dir', subtree: await saveDir(child) });
+        } else if (child.kind === 'symlink') {
+          items.push({ ...meta, type: 'symlink', target: child.target });
+        } else {
+          const entry = entries.get(child.rel);
+          if (entry) {
+            items.push(entry);
+          }
+        }
+      }
+      return repo.saveTree({ entries: items });
+    };
+    const tree = await saveDir(plan.root);
+    await repo.flush();
+    totals.skipped = warnings.filter(w => w.endsWith(': skipped')).length;
+    const manifest: SnapshotManifest = {
+      version: 1,
+      time: new Date(started).toISOString(),
+      host: hostname(),
+      source,
+      ...(options.profile ? { profile: options.profile } : {}),
+      ...(options.space ? { space: options.space } : {}),
+      ...(options.appType ? { appType: options.appType } : {}),
+      tags: options.tags ?? [],
+      tree,
+      totals,
+      program: `studio-backup ${VERSION}`,
+      durationMs: Date.now() - started
+    };
+    const snapshotId = await repo.saveSnapshot(manifest);
+    await cache.save();
+    progress.phase = 'done';
+    progress.bytesUploaded = repo.bytesUploaded;
+    report(progress);
+    return { snapshotId, manifest, warnings };
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * What a backup leaves out. Defaults follow the reference LCC: lost+found, the restore folder
+ * restored-files/, and hidden folders at the top of the home (caches, conda, ...), except those
+ * on the allow-list. Then --exclude patterns and a .backupignore file (gitignore syntax).
+ */
+import ignore, { Ignore } from 'ignore';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const RESTORE_FOLDER = 'restored-files';
+export const IGNORE_FILE = '.backupignore';
+
+export interface IExcludeOptions {
+  /** Hidden top-level folders to back up anyway, e.g. ".config". */
+  includeHidden?: string[];
+  /** Extra patterns, gitignore syntax. */
+  exclude?: string[];
+  /** Files larger than this many bytes are skipped and reported. */
+  maxFileSize?: number;
+}
+
+export class Excludes {
+  private constructor(
+    private readonly rules: Ignore,
+    private readonly includeHidden: Set<string>,
+    readonly maxFileSize: number
+  ) {}
+
+  static async load(
+    source: string,
+    options: IExcludeOptions = {}
+  ): Promise<Excludes> {
+    const rules = ignore().add(['lost+found/', `/${RESTORE_FOLDER}/`]);
+    rules.add(options.exclude ?? []);
+    try {
+      rules.add(await readFile(join(source, IGNORE_FILE), 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw err;
+      }
+    }
+    const hidden = new Set(
+      (options.includeHidden ?? []).map(name => name.replace(/^\/+|\/+$/g, ''))
+    );
+    return new Excludes(rules, hidden, options.maxFileSize ?? Infinity);
+  }
+
+  /** `path` is relative to the source, with "/" separators. */
+  excluded(path: string, isDir: boolean): boolean {
+    if (
+      isDir &&
+      !path.includes('/') &&
+      path.startsWith('.') &&
+      !this.includeHidden.has(path)
+    ) {
+      return true;
+    }
+    return this.rules.ignores(isDir ? `${path}/` : path);
+  }
+}

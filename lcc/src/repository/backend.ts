@@ -1,0 +1,56 @@
+import { Readable } from 'node:stream';
+
+/** One stored object, as listed by a backend. */
+export interface IObjectInfo {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+/**
+ * The storage a repository lives in: S3 or a local directory. Keys are relative to the
+ * repository root and use "/" as separator.
+ */
+export interface IBackend {
+  /** Where it is, as shown to users. */
+  readonly url: string;
+  get(key: string): Promise<Buffer>;
+  /** Bytes [offset, offset + length) of an object. */
+  getRange(key: string, offset: number, length: number): Promise<Buffer>;
+  getStream(key: string): Promise<Readable>;
+  /** Writes an object whole; with `ifAbsent`, fails with {@link AlreadyExistsError} when the key exists. */
+  put(
+    key: string,
+    body: Buffer,
+    options?: { ifAbsent?: boolean }
+  ): Promise<void>;
+  /** Streams a possibly large object (multipart on S3). */
+  putStream(key: string, body: Readable): Promise<void>;
+  exists(key: string): Promise<boolean>;
+  list(prefix: string): AsyncIterable<IObjectInfo>;
+  /** Lists the "folders" directly under a prefix (keys up to the next "/"). */
+  listFolders(prefix: string): Promise<string[]>;
+  delete(key: string): Promise<void>;
+}
+
+/** A failure a person can act on; the message is one line saying what failed and what to do. */
+export class StorageError extends Error {
+  constructor(
+    message: string,
+    readonly code: string = 'storage'
+  ) {
+    super(message);
+  }
+}
+
+export class NotFoundError extends StorageError {
+  constructor(readonly key: string) {
+    super(`Object ${key} is missing from the repository.`, 'not-found');
+  }
+}
+
+export class AlreadyExistsError extends StorageError {
+  constructor(readonly key: string) {
+    super(`Object ${key} already exists.`, 'exists');
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Repository locks. Backups take a shared lock, prune takes the exclusive one, created with a
+ * conditional write (If-None-Match: * on S3, link() on a file system) so two writers never both win.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { AlreadyExistsError, IBackend, NotFoundError } from './backend';
+
+export const LOCK_STALE_MS = 30 * 60 * 1000;
+const REFRESH_MS = 5 * 60 * 1000;
+const EXCLUSIVE = 'locks/exclusive';
+
+interface ILockBody {
+  host: string;
+  pid: number;
+  time: string;
+  purpose: string;
+}
+
+export class LockError extends Error {}
+
+function body(purpose: string): Buffer {
+  const lock: ILockBody = {
+    host: hostname(),
+    pid: process.pid,
+    time: new Date().toISOString(),
+    purpose
+  };
+  return Buffer.from(JSON.stringify(lock));
+}
+
+async function readLock(
+  backend: IBackend,
+  key: string
+): Promise<ILockBody | undefined> {
+  try {
+    return JSON.parse((await backend.get(key)).toString('utf8')) as ILockBody;
+  } catch (err) {
+    if (err instanceof NotFoundError) {
+      return undefined;
+    }
+    // An unreadable lock is treated as held, to stay safe.
+    return {
+      host: '?',
+      pid: 0,
+      time: new Date().toISOString(),
+      purpose: 'unreadable lock'
+    };
+  }
+}
+
+function isStale(lock: ILockBody, now = Date.now()): boolean {
+  return now - Date.parse(lock.time) > LOCK_STALE_MS;
+}
+
+function describe(lock: ILockBody): string {
+  return `${lock.purpose} by ${lock.host} (pid ${lock.pid}) since ${lock.time}`;
+}
+
+export class Lock {
+  private timer?: NodeJS.Timeout;
+  private constructor(
+    private readonly backend: IBackend,
+    readonly key: string,
+    private readonly purpose: string
+  ) {}
+
+  /** A shared lock: any number of backups, but not while a prune holds the exclusive lock. */
+  static async shared(backend: IBackend, purpose: string): Promise<Lock> {
+    await Lock.checkNoExclusive(backend);
+    const lock = new Lock(
+      backend,
+      `locks/shared-${randomBytes(8).toString('hex')}`,
+      purpose
+    );
+    await backend.put(lock.key, body(purpose));
+    // A prune may have taken the exclusive lock between the check and our write.
+    try {
+      await Lock.checkNoExclusive(backend);
+    } catch (err) {
+      await backend.delete(lock.key);
+      throw err;
+    }
+    lock.startRefresh();
+    return lock;
+  }
+
+  /** The exclusive lock: no backup and no other prune may run. Stale locks are cleared with a message. */
+  static async exclusive(
+    backend: IBackend,
+    purpose: string,
+    log: (line: string) => void = () => undefined
+  ): Promise<Lock> {
+    const lock = new Lock(backend, EXCLUSIVE, purpose);
+    try {
+      await backend.put(EXCLUSIVE, body(purpose), { ifAbsent: true });
+    } catch (err) {
+      if (!(err instanceof AlreadyExistsError)) {
+        throw err;
+      }
+      const holder = await readLock(backend, EXCLUSIVE);
+      if (holder && !isStale(holder)) {
+        throw new LockError(
+          `The repository is locked: ${describe(holder)}. Wait for it to finish.`
+        );
+      }
+      log(
+        `Removing a stale exclusive lock (${holder ? describe(holder) : 'unknown'}).`
+      );
+      await backend.delete(EXCLUSIVE);
+      await backend.put(EXCLUSIVE, body(purpose), { ifAbsent: true });
+    }
+    for await (const item of backend.list('locks/shared-')) {
+      const holder = await readLock(backend, item.key);
+      if (!holder) {
+        continue;
+      }
+      if (isStale(holder)) {
+        log(`Removing a stale lock (${describe(holder)}).`);
+        await backend.delete(item.key);
+        continue;
+      }
+      await backend.delete(EXCLUSIVE);
+      throw new LockError(
+        `A backup is running (${describe(holder)}): retry when it has finished.`
+      );
+    }
+    lock.startRefresh();
+    return lock;
+  }
+
+  private static async checkNoExclusive(backend: IBackend): Promise<void> {
+    const holder = await readLock(backend, EXCLUSIVE);
+    if (holder && !isStale(holder)) {
+      throw new LockError(
+        `The repository is locked: ${describe(holder)}. Retry when it has finished.`
+      );
+    }
+  }
+
+  private startRefresh(): void {
+    this.timer = setInterval(() => {
+      void this.backend
+        .put(this.key, body(this.purpose))
+        .catch(() => undefined);
+    }, REFRESH_MS);
+    this.timer.unref();
+  }
+
+  async release(): Promise<void> {
+    clearInterval(this.timer);
+    await this.backend.delete(this.key);
+  }
+}

@@ -1,0 +1,296 @@
+/** A Studio Backup repository: config, content-addressed blobs in packs, trees and snapshots. */
+import pLimit from 'p-limit';
+import { IBackend, NotFoundError } from './backend';
+import {
+  BlobIndex,
+  BlobType,
+  IndexFile,
+  IPackedBlob,
+  toIndexRows
+} from './blobs';
+import {
+  decodeBlob,
+  encodeBlob,
+  FormatError,
+  newConfig,
+  packJson,
+  packKey,
+  parseConfig,
+  RepositoryConfig,
+  sha256,
+  unpackJson
+} from './format';
+import { ISnapshotInfo, SnapshotManifest } from './snapshots';
+import { serializeTree, Tree } from './trees';
+import { listReferenceSnapshots } from './reference';
+
+const UPLOAD_CONCURRENCY = 4;
+
+export class Repository {
+  readonly index = new BlobIndex();
+  private readonly pending = new Map<string, BlobType>();
+  private current: { parts: Buffer[]; blobs: IPackedBlob[]; size: number } = {
+    parts: [],
+    blobs: [],
+    size: 0
+  };
+  private readonly uploads = pLimit(UPLOAD_CONCURRENCY);
+  private readonly inflight = new Set<Promise<void>>();
+  private uploadError?: unknown;
+  private written: IndexFile['packs'] = [];
+  private readonly treeCache = new Map<string, Tree>();
+  /** Bytes of packs uploaded by this process. */
+  bytesUploaded = 0;
+
+  private constructor(
+    readonly backend: IBackend,
+    readonly config: RepositoryConfig
+  ) {}
+
+  /** Opens a repository; with `create`, initialises an empty location first (implicit init). */
+  static async open(
+    backend: IBackend,
+    options: { create?: boolean } = {}
+  ): Promise<Repository> {
+    let bytes: Buffer;
+    try {
+      bytes = await backend.get('config');
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) {
+        throw err;
+      }
+      if (!options.create) {
+        throw new FormatError(
+          `No Studio Backup repository at ${backend.url}: run "studio-backup backup" to create one.`
+        );
+      }
+      const config = newConfig();
+      try {
+        await backend.put(
+          'config',
+          Buffer.from(JSON.stringify(config, null, 2)),
+          { ifAbsent: true }
+        );
+      } catch {
+        // Another writer initialised it first: use theirs.
+      }
+      bytes = await backend.get('config');
+    }
+    return new Repository(backend, parseConfig(bytes, backend.url));
+  }
+
+  async loadIndex(): Promise<void> {
+    const keys: string[] = [];
+    for await (const item of this.backend.list('index/')) {
+      keys.push(item.key);
+    }
+    const limit = pLimit(8);
+    const files = await Promise.all(
+      keys.map(key => limit(async () => this.readIndexFile(key)))
+    );
+    for (const file of files) {
+      this.index.add(file);
+    }
+  }
+
+  async readIndexFile(key: string): Promise<IndexFile> {
+    const parsed = IndexFile.safeParse(
+      unpackJson(await this.backend.get(key), `Index ${key}`)
+    );
+    if (!parsed.success) {
+      throw new FormatError(
+        `Index ${key} is malformed: run "studio-backup check".`
+      );
+    }
+    return parsed.data;
+  }
+
+  hasBlob(id: string): boolean {
+    return this.index.has(id) || this.pending.has(id);
+  }
+
+  /** Stores a blob unless the repository already has it; returns whether it was new. */
+  async saveBlob(
+    type: BlobType,
+    data: Buffer,
+    compressible: boolean,
+    id = sha256(data)
+  ): Promise<{ id: string; added: boolean }> {
+    this.throwUploadError();
+    if (this.hasBlob(id)) {
+      return { id, added: false };
+    }
+    this.pending.set(id, type);
+    const { bytes, encoding } = encodeBlob(data, compressible);
+    const pack = this.current;
+    pack.blobs.push({
+      id,
+      type,
+      offset: pack.size,
+      length: bytes.length,
+      rawLength: data.length,
+      encoding
+    });
+    pack.parts.push(bytes);
+    pack.size += bytes.length;
+    if (pack.size >= this.config.packSize) {
+      await this.sealPack();
+    }
+    return { id, added: true };
+  }
+
+  /** Uploads the pack being filled; waits when too many uploads are in flight (bounded memory). */
+  private async sealPack(): Promise<void> {
+    const pack = this.current;
+    if (pack.blobs.length === 0) {
+      return;
+    }
+    this.current = { parts: [], blobs: [], size: 0 };
+    const trailer = packJson({ blobs: toIndexRows(pack.blobs) });
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(trailer.length);
+    const bytes = Buffer.concat([...pack.parts, trailer, length]);
+    const id = sha256(bytes);
+    const upload = this.uploads(async () => {
+      await this.backend.put(packKey(id), bytes);
+      this.bytesUploaded += bytes.length;
+      this.written.push({ id, blobs: toIndexRows(pack.blobs) });
+    }).then(
+      () => void this.inflight.delete(upload),
+      err => {
+        this.inflight.delete(upload);
+        this.uploadError ??= err;
+      }
+    );
+    this.inflight.add(upload);
+    while (this.inflight.size > UPLOAD_CONCURRENCY) {
+      await Promise.race(this.inflight);
+    }
+    this.throwUploadError();
+  }
+
+  private throwUploadError(): void {
+    if (this.uploadError) {
+      throw this.uploadError;
+    }
+  }
+
+  /** Uploads what is left and writes one index file for the packs of this session. */
+  async flush(): Promise<void> {
+    await this.sealPack();
+    await Promise.all(this.inflight);
+    this.throwUploadError();
+    if (this.written.length === 0) {
+      return;
+    }
+    const file: IndexFile = { version: 1, packs: this.written };
+    const bytes = packJson(file);
+    await this.backend.put(`index/${sha256(bytes)}`, bytes);
+    this.index.add(file);
+    this.written = [];
+    this.pending.clear();
+  }
+
+  async readBlob(id: string): Promise<Buffer> {
+    const loc = this.index.get(id);
+    if (!loc) {
+      throw new FormatError(
+        `Blob ${id.slice(0, 12)} is not in any index: the repository is damaged, run "studio-backup check".`
+      );
+    }
+    const bytes = await this.backend.getRange(
+      packKey(loc.pack),
+      loc.offset,
+      loc.length
+    );
+    return this.verify(id, decodeBlob(bytes, loc.encoding));
+  }
+
+  verify(id: string, data: Buffer): Buffer {
+    if (sha256(data) !== id) {
+      throw new FormatError(
+        `Blob ${id.slice(0, 12)} is corrupted (hash mismatch): run "studio-backup check --read-data".`
+      );
+    }
+    return data;
+  }
+
+  async saveTree(tree: Tree): Promise<string> {
+    const bytes = serializeTree(tree);
+    const { id } = await this.saveBlob('tree', bytes, true);
+    return id;
+  }
+
+  async loadTree(id: string): Promise<Tree> {
+    const cached = this.treeCache.get(id);
+    if (cached) {
+      return cached;
+    }
+    const parsed = Tree.safeParse(
+      JSON.parse((await this.readBlob(id)).toString('utf8'))
+    );
+    if (!parsed.success) {
+      throw new FormatError(
+        `Tree ${id.slice(0, 12)} is malformed: run "studio-backup check".`
+      );
+    }
+    this.treeCache.set(id, parsed.data);
+    return parsed.data;
+  }
+
+  async saveSnapshot(manifest: SnapshotManifest): Promise<string> {
+    const bytes = packJson(manifest);
+    const id = sha256(bytes);
+    await this.backend.put(`snapshots/${id}`, bytes);
+    return id;
+  }
+
+  async loadSnapshot(id: string): Promise<SnapshotManifest> {
+    const parsed = SnapshotManifest.safeParse(
+      unpackJson(
+        await this.backend.get(`snapshots/${id}`),
+        `Snapshot ${id.slice(0, 8)}`
+      )
+    );
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new FormatError(
+        `Snapshot ${id.slice(0, 8)} has a malformed manifest (${issue.path.join('.')}: ${issue.message}).`
+      );
+    }
+    return parsed.data;
+  }
+
+  async snapshotIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const item of this.backend.list('snapshots/')) {
+      ids.push(item.key.slice('snapshots/'.length));
+    }
+    return ids;
+  }
+
+  /** Every snapshot, ours and the reference LCC's, newest first. */
+  async listSnapshots(): Promise<ISnapshotInfo[]> {
+    const ids = await this.snapshotIds();
+    const limit = pLimit(8);
+    const ours = await Promise.all(
+      ids.map(id =>
+        limit(async (): Promise<ISnapshotInfo> => {
+          const manifest = await this.loadSnapshot(id);
+          return {
+            id,
+            shortId: id.slice(0, 8),
+            time: manifest.time,
+            kind: 'studio-backup',
+            complete: true,
+            manifest
+          };
+        })
+      )
+    );
+    const reference = await listReferenceSnapshots(this.backend);
+    return [...ours, ...reference].sort((a, b) =>
+      a.time < b.time ? 1 : a.time > b.time ? -1 : 0
+    );
+  }
+}

@@ -1,0 +1,316 @@
+/** A restore as one pipeline: read the snapshot's entries -> verify paths -> plan -> write (temp file + rename). */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  rename,
+  rm,
+  symlink,
+  utimes
+} from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import pLimit from 'p-limit';
+import { NotFoundError, StorageError } from '../repository/backend';
+import {
+  eta,
+  IProgress,
+  ProgressListener,
+  throttled
+} from '../backup/progress';
+import { ISnapshotView, IViewEntry, walk } from './view';
+import {
+  isInside,
+  linkStaysInside,
+  normaliseRelative,
+  UnsafePathError
+} from './paths';
+
+export type ConflictMode = 'skip' | 'overwrite' | 'rename';
+
+export interface IRestoreOptions {
+  paths: string[];
+  target: string;
+  conflict: ConflictMode;
+  dryRun?: boolean;
+  /** Recreate symlinks whose target lies outside the restore target (off: they are skipped and reported). */
+  allowExternalSymlinks?: boolean;
+  onProgress?: ProgressListener;
+  concurrency?: number;
+}
+
+export type RestoreAction =
+  'restore' | 'overwrite' | 'skip' | 'rename' | 'unchanged';
+
+export interface IPlannedItem {
+  rel: string;
+  entry: IViewEntry;
+  action: RestoreAction;
+  /** Where it is written (differs from rel for "rename"). */
+  dest: string;
+}
+
+export interface IRestoreResult {
+  items: IPlannedItem[];
+  counts: Record<RestoreAction, number>;
+  bytes: number;
+  warnings: string[];
+}
+
+function renamed(rel: string, when: Date): string {
+  const stamp = when
+    .toISOString()
+    .slice(0, 19)
+    .replace('T', ' ')
+    .replace(/:/g, '-');
+  const ext = extname(rel);
+  const stem = ext ? rel.slice(0, -ext.length) : rel;
+  return `${stem} (restored ${stamp})${ext}`;
+}
+
+async function existing(path: string) {
+  return lstat(path).catch(() => undefined);
+}
+
+/** Fails when a folder on the way to `rel` is a symlink: we never write through one. */
+async function checkNoSymlinkOnTheWay(
+  target: string,
+  rel: string
+): Promise<void> {
+  const parts = rel.split('/').slice(0, -1);
+  let path = target;
+  for (const part of parts) {
+    path = join(path, part);
+    const stat = await existing(path);
+    if (stat?.isSymbolicLink()) {
+      throw new UnsafePathError(
+        `Refusing to restore ${rel}: ${path} is a symbolic link, and restore never writes through one.`
+      );
+    }
+    if (!stat) {
+      return;
+    }
+  }
+}
+
+export async function planRestore(
+  view: ISnapshotView,
+  options: IRestoreOptions
+): Promise<IRestoreResult> {
+  const target = resolve(options.target);
+  const warnings: string[] = [];
+  const items: IPlannedItem[] = [];
+  const seen = new Set<string>();
+  const when = new Date(view.info.time);
+  const paths =
+    options.paths.length > 0 ? options.paths.map(normaliseRelative) : [''];
+  for (const path of paths) {
+    try {
+      for await (const { rel, entry } of walk(view, path)) {
+        if (seen.has(rel)) {
+          continue;
+        }
+        seen.add(rel);
+        const dest = join(target, ...rel.split('/'));
+        if (!isInside(target, dest)) {
+          throw new UnsafePathError(
+            `Refusing to restore ${rel}: it would land outside ${target}; nothing was written.`
+          );
+        }
+        if (
+          entry.type === 'symlink' &&
+          !options.allowExternalSymlinks &&
+          !linkStaysInside(target, dest, entry.target ?? '')
+        ) {
+          warnings.push(
+            `${rel} is a symbolic link to ${entry.target}, outside the restore target: skipped`
+          );
+          continue;
+        }
+        const current = await existing(dest);
+        let action: RestoreAction = 'restore';
+        if (entry.type === 'dir') {
+          action = current?.isDirectory()
+            ? 'unchanged'
+            : current
+              ? options.conflict
+              : 'restore';
+        } else if (current) {
+          const same =
+            entry.type === 'file' &&
+            current.isFile() &&
+            current.size === entry.size &&
+            entry.mtime !== undefined &&
+            Math.abs(current.mtimeMs - entry.mtime) < 1;
+          action = same
+            ? 'unchanged'
+            : options.conflict === 'skip'
+              ? 'skip'
+              : options.conflict;
+        }
+        items.push({
+          rel,
+          entry,
+          action,
+          dest: action === 'rename' ? renamed(rel, when) : rel
+        });
+      }
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        throw new Error(
+          `${path || '/'} is not in snapshot ${view.info.shortId}: check the path with "studio-backup ls".`
+        );
+      }
+      throw err;
+    }
+  }
+  const counts: Record<RestoreAction, number> = {
+    restore: 0,
+    overwrite: 0,
+    skip: 0,
+    rename: 0,
+    unchanged: 0
+  };
+  let bytes = 0;
+  for (const item of items) {
+    if (item.entry.type !== 'dir') {
+      counts[item.action]++;
+      if (item.action !== 'skip' && item.action !== 'unchanged') {
+        bytes += item.entry.size;
+      }
+    }
+  }
+  return { items, counts, bytes, warnings };
+}
+
+async function writeFile(
+  view: ISnapshotView,
+  item: IPlannedItem,
+  path: string,
+  onBytes: (n: number) => void
+): Promise<void> {
+  const tmp = join(
+    dirname(path),
+    `.${basename(path)}.studio-backup-${randomBytes(4).toString('hex')}`
+  );
+  try {
+    const source = await view.read(item.rel, item.entry);
+    source.on('data', (chunk: Buffer) => onBytes(chunk.length));
+    await pipeline(
+      source,
+      createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
+    );
+    await chmod(tmp, (item.entry.mode ?? 0o644) & 0o7777);
+    if (item.entry.mtime !== undefined) {
+      const t = new Date(item.entry.mtime);
+      await utimes(tmp, t, t);
+    }
+    if (item.action === 'overwrite') {
+      const current = await existing(path);
+      if (current?.isDirectory()) {
+        await rm(path, { recursive: true });
+      }
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+      throw new StorageError(
+        `No space left on the device while restoring ${item.rel}: free some space and retry; no file was left half-written.`,
+        'no-space'
+      );
+    }
+    throw err;
+  }
+}
+
+/** Plans, then writes unless dry-run. Every file goes to a temporary name first and is renamed into place. */
+export async function restore(
+  view: ISnapshotView,
+  options: IRestoreOptions
+): Promise<IRestoreResult> {
+  const plan = await planRestore(view, options);
+  if (options.dryRun) {
+    return plan;
+  }
+  const target = resolve(options.target);
+  const started = Date.now();
+  const report = throttled(options.onProgress);
+  const toWrite = plan.items.filter(
+    i => i.action !== 'skip' && i.action !== 'unchanged'
+  );
+  const progress: IProgress = {
+    phase: 'restore',
+    filesTotal: toWrite.filter(i => i.entry.type !== 'dir').length,
+    bytesTotal: plan.bytes,
+    filesDone: 0,
+    bytesDone: 0,
+    bytesNew: 0,
+    bytesUploaded: 0
+  };
+  report(progress);
+  await mkdir(target, { recursive: true });
+  for (const item of toWrite) {
+    await checkNoSymlinkOnTheWay(target, item.dest);
+  }
+  // Folders first (in walk order, parents before children), then files in parallel.
+  for (const item of plan.items.filter(
+    i => i.entry.type === 'dir' && i.action !== 'skip'
+  )) {
+    const path = join(target, ...item.dest.split('/'));
+    const current = await existing(path);
+    if (current && !current.isDirectory() && item.action === 'overwrite') {
+      await rm(path, { force: true });
+    }
+    await mkdir(path, { recursive: true });
+  }
+  const limit = pLimit(options.concurrency ?? 8);
+  await Promise.all(
+    toWrite
+      .filter(i => i.entry.type !== 'dir')
+      .map(item =>
+        limit(async () => {
+          const path = join(target, ...item.dest.split('/'));
+          await mkdir(dirname(path), { recursive: true });
+          if (item.entry.type === 'symlink') {
+            if (item.action === 'overwrite') {
+              await rm(path, { recursive: true, force: true });
+            }
+            await symlink(item.entry.target ?? '', path);
+          } else {
+            await writeFile(view, item, path, n => {
+              progress.bytesDone += n;
+              progress.etaSeconds = eta(
+                started,
+                progress.bytesDone,
+                progress.bytesTotal
+              );
+              report(progress);
+            });
+          }
+          progress.filesDone++;
+          report(progress);
+        })
+      )
+  );
+  // Folder times last, deepest first, since writing into a folder changes its mtime.
+  const dirs = plan.items.filter(
+    i =>
+      i.entry.type === 'dir' &&
+      i.action !== 'skip' &&
+      i.entry.mtime !== undefined
+  );
+  for (const item of dirs.reverse()) {
+    const path = join(target, ...item.dest.split('/'));
+    const t = new Date(item.entry.mtime!);
+    await chmod(path, (item.entry.mode ?? 0o755) & 0o7777).catch(
+      () => undefined
+    );
+    await utimes(path, t, t).catch(() => undefined);
+  }
+  progress.phase = 'done';
+  report(progress);
+  return plan;
+}
