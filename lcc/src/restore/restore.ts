@@ -204,8 +204,8 @@ async function writeFile(
     );
     await chmod(tmp, (item.entry.mode ?? 0o644) & 0o7777);
     if (item.entry.mtime !== undefined) {
-      const t = new Date(item.entry.mtime);
-      await utimes(tmp, t, t);
+      // Seconds as a number keep the sub-millisecond part that a Date would drop.
+      await utimes(tmp, item.entry.mtime / 1000, item.entry.mtime / 1000);
     }
     if (item.action === 'overwrite') {
       const current = await existing(path);
