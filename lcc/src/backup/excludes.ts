@@ -57,4 +57,15 @@ export class Excludes {
     }
     return this.rules.ignores(isDir ? `${path}/` : path);
   }
+
+  /** Like {@link excluded}, but also true when a folder above `path` is excluded. */
+  excludedWithParents(path: string, isDir: boolean): boolean {
+    const parts = path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      if (this.excluded(parts.slice(0, i).join('/'), true)) {
+        return true;
+      }
+    }
+    return this.excluded(path, isDir);
+  }
 }

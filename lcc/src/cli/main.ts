@@ -5,6 +5,13 @@ import { backupCommand } from './cmd_backup';
 import { lsCommand } from './cmd_ls';
 import { restoreCommand } from './cmd_restore';
 import { snapshotsCommand } from './cmd_snapshots';
+import { diffCommand, findCommand } from './cmd_compare';
+import {
+  checkCommand,
+  forgetCommand,
+  pruneCommand,
+  statsCommand
+} from './cmd_maintenance';
 import { takeExitCode } from './common';
 
 export function buildProgram(): Command {
@@ -18,6 +25,12 @@ export function buildProgram(): Command {
     .addCommand(snapshotsCommand())
     .addCommand(lsCommand())
     .addCommand(restoreCommand())
+    .addCommand(diffCommand())
+    .addCommand(findCommand())
+    .addCommand(forgetCommand())
+    .addCommand(pruneCommand())
+    .addCommand(checkCommand())
+    .addCommand(statsCommand())
     .addCommand(agentCommand())
     .exitOverride();
 }

@@ -39,6 +39,7 @@ export class Repository {
   private uploadError?: unknown;
   private written: IndexFile['packs'] = [];
   private readonly treeCache = new Map<string, Tree>();
+  private indexLoaded = false;
   /** Bytes of packs uploaded by this process. */
   bytesUploaded = 0;
 
@@ -79,7 +80,12 @@ export class Repository {
     return new Repository(backend, parseConfig(bytes, backend.url));
   }
 
+  /** Loads every index file once per process (later calls are no-ops). */
   async loadIndex(): Promise<void> {
+    if (this.indexLoaded) {
+      return;
+    }
+    this.indexLoaded = true;
     const keys: string[] = [];
     for await (const item of this.backend.list('index/')) {
       keys.push(item.key);

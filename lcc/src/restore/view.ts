@@ -204,7 +204,13 @@ export async function openView(
   repo: Repository,
   ref: string
 ): Promise<ISnapshotView> {
-  const info = await resolveSnapshot(repo, ref);
+  return viewFor(repo, await resolveSnapshot(repo, ref));
+}
+
+export async function viewFor(
+  repo: Repository,
+  info: ISnapshotInfo
+): Promise<ISnapshotView> {
   if (info.kind === 'reference') {
     return new ReferenceView(info, repo);
   }

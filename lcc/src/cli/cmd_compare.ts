@@ -1,0 +1,87 @@
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { Excludes } from '../backup/excludes';
+import {
+  diffSnapshots,
+  diffWithFolder,
+  findVersions
+} from '../restore/compare';
+import { normaliseRelative } from '../restore/paths';
+import {
+  humanBytes,
+  openRepository,
+  printJson,
+  table,
+  withRepo
+} from './common';
+
+export function diffCommand(): Command {
+  return withRepo(new Command('diff'))
+    .description(
+      'what was added, removed or changed between two snapshots, or a snapshot and a folder'
+    )
+    .argument('<from>', 'snapshot')
+    .argument('[to]', 'another snapshot (or use --source)')
+    .option('--source <dir>', 'compare with this folder instead of a snapshot')
+    .action(async (from: string, to: string | undefined, options) => {
+      const repo = await openRepository(options);
+      let result;
+      if (to) {
+        result = await diffSnapshots(repo, from, to);
+      } else if (options.source) {
+        const source = resolve(options.source);
+        const excludes = await Excludes.load(source);
+        result = await diffWithFolder(
+          repo,
+          from,
+          source,
+          (rel, isDir) => excludes.excludedWithParents(rel, isDir)
+        );
+      } else {
+        throw new Error(
+          'Give a second snapshot or --source DIR to compare with.'
+        );
+      }
+      if (options.json) {
+        printJson(result);
+        return;
+      }
+      for (const p of result.added) console.log(`+ ${p}`);
+      for (const p of result.removed) console.log(`- ${p}`);
+      for (const p of result.changed) console.log(`M ${p}`);
+      console.log(
+        `${result.added.length} added, ${result.removed.length} removed, ${result.changed.length} changed`
+      );
+    });
+}
+
+export function findCommand(): Command {
+  return withRepo(new Command('find'))
+    .description('every version of one path across snapshots, newest first')
+    .argument('<path>', 'path relative to the home')
+    .action(async (path: string, options) => {
+      const versions = await findVersions(
+        await openRepository(options),
+        normaliseRelative(path)
+      );
+      if (options.json) {
+        printJson(versions);
+        return;
+      }
+      if (versions.length === 0) {
+        console.log(`No snapshot holds ${path}.`);
+        return;
+      }
+      const rows = [['SNAPSHOT', 'TIME', 'KIND', 'TYPE', 'SIZE']];
+      for (const v of versions) {
+        rows.push([
+          v.shortId,
+          v.time.replace('T', ' ').slice(0, 19),
+          v.kind,
+          v.type,
+          v.type === 'file' ? humanBytes(v.size) : ''
+        ]);
+      }
+      console.log(table(rows));
+    });
+}

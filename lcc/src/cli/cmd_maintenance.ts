@@ -1,0 +1,187 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { check } from '../maintenance/check';
+import { forget } from '../maintenance/forget';
+import { DEFAULT_GRACE_MS, prune } from '../maintenance/prune';
+import {
+  EXIT_ERROR,
+  humanBytes,
+  openRepository,
+  printJson,
+  setExitCode,
+  table,
+  withRepo
+} from './common';
+
+function count(value: string): number {
+  if (!/^\d+$/.test(value)) {
+    throw new InvalidArgumentError('expected a whole number.');
+  }
+  return Number(value);
+}
+
+function duration(value: string): number {
+  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(value.trim());
+  if (!m) {
+    throw new InvalidArgumentError('expected a duration such as 30m, 1h or 0.');
+  }
+  return (
+    Number(m[1]) *
+    { s: 1000, m: 60000, h: 3600000, d: 86400000 }[
+      (m[2] ?? 's') as 's' | 'm' | 'h' | 'd'
+    ]
+  );
+}
+
+export function forgetCommand(): Command {
+  return withRepo(new Command('forget'))
+    .description(
+      'remove snapshots that the retention rules do not keep (run prune afterwards to free space)'
+    )
+    .option('--keep-last <n>', 'keep the n newest snapshots', count)
+    .option(
+      '--keep-hourly <n>',
+      'keep the newest snapshot of each of the last n hours with one',
+      count
+    )
+    .option('--keep-daily <n>', 'the same per day', count)
+    .option('--keep-weekly <n>', 'the same per ISO week', count)
+    .option('--keep-monthly <n>', 'the same per month', count)
+    .option('--dry-run', 'show what would be removed, remove nothing')
+    .action(async options => {
+      const repo = await openRepository(options);
+      const decision = await forget(
+        repo,
+        {
+          last: options.keepLast,
+          hourly: options.keepHourly,
+          daily: options.keepDaily,
+          weekly: options.keepWeekly,
+          monthly: options.keepMonthly
+        },
+        { dryRun: options.dryRun }
+      );
+      if (options.json) {
+        printJson({
+          dryRun: Boolean(options.dryRun),
+          keep: decision.keep.map(k => ({
+            id: k.snapshot.id,
+            time: k.snapshot.time,
+            reasons: k.reasons
+          })),
+          remove: decision.remove.map(s => ({ id: s.id, time: s.time }))
+        });
+        return;
+      }
+      for (const k of decision.keep) {
+        console.log(
+          `keep    ${k.snapshot.shortId}  ${k.snapshot.time}  (${k.reasons.join(', ')})`
+        );
+      }
+      for (const s of decision.remove) {
+        console.log(
+          `${options.dryRun ? 'would remove' : 'remove'}  ${s.shortId}  ${s.time}`
+        );
+      }
+      console.log(
+        `${decision.keep.length} kept, ${decision.remove.length} ${options.dryRun ? 'would be removed' : 'removed'}`
+      );
+    });
+}
+
+export function pruneCommand(): Command {
+  return withRepo(new Command('prune'))
+    .description(
+      'delete data that no snapshot references (under the exclusive lock)'
+    )
+    .option(
+      '--grace <duration>',
+      'never delete packs younger than this',
+      duration,
+      DEFAULT_GRACE_MS
+    )
+    .option('--dry-run', 'show what would be deleted')
+    .action(async options => {
+      const repo = await openRepository(options);
+      const result = await prune(repo, {
+        graceMs: options.grace,
+        dryRun: options.dryRun,
+        log: line => !options.json && console.error(line)
+      });
+      if (options.json) {
+        printJson({ dryRun: Boolean(options.dryRun), ...result });
+        return;
+      }
+      console.log(
+        `${options.dryRun ? 'would delete' : 'deleted'} ${result.packsDeleted} packs (${result.packsRepacked} repacked), freeing ${humanBytes(result.bytesFreed)}; ${result.blobsKept} blobs in use`
+      );
+    });
+}
+
+export function checkCommand(): Command {
+  return withRepo(new Command('check'))
+    .description(
+      'verify manifests, indexes and references; with --read-data, re-read and re-hash all content'
+    )
+    .option('--read-data', 'download every pack and verify every blob')
+    .action(async options => {
+      const repo = await openRepository(options);
+      const result = await check(repo, { readData: options.readData });
+      if (options.json) {
+        printJson(result);
+      } else {
+        for (const problem of result.problems) {
+          console.error(`error: ${problem.message}`);
+        }
+        console.log(
+          `${result.snapshots} snapshots, ${result.packs} packs, ${result.blobs} blobs checked${options.readData ? `, ${humanBytes(result.bytesRead)} read` : ''}: ${result.problems.length === 0 ? 'no errors' : `${result.problems.length} problems`}`
+        );
+      }
+      if (result.problems.length > 0) {
+        setExitCode(EXIT_ERROR);
+      }
+    });
+}
+
+export function statsCommand(): Command {
+  return withRepo(new Command('stats'))
+    .description('what the repository stores and how much deduplication saves')
+    .action(async options => {
+      const repo = await openRepository(options);
+      const snapshots = (await repo.listSnapshots()).filter(
+        s => s.kind === 'studio-backup'
+      );
+      let stored = 0;
+      let packs = 0;
+      for await (const item of repo.backend.list('')) {
+        stored += item.size;
+        packs += item.key.startsWith('data/') ? 1 : 0;
+      }
+      const logical = snapshots.reduce(
+        (n, s) => n + (s.manifest?.totals.bytes ?? 0),
+        0
+      );
+      const latest = snapshots[0]?.manifest?.totals.bytes ?? 0;
+      const stats = {
+        snapshots: snapshots.length,
+        packs,
+        storedBytes: stored,
+        logicalBytes: logical,
+        latestBytes: latest,
+        ratio: stored > 0 ? logical / stored : 0
+      };
+      if (options.json) {
+        printJson(stats);
+        return;
+      }
+      console.log(
+        table([
+          ['snapshots', String(stats.snapshots)],
+          ['packs', String(packs)],
+          ['stored', humanBytes(stored)],
+          ['latest snapshot', humanBytes(latest)],
+          ['all snapshots (logical)', humanBytes(logical)],
+          ['space saved', stored > 0 ? `${stats.ratio.toFixed(1)}x` : '-']
+        ])
+      );
+    });
+}
