@@ -31,11 +31,8 @@ export function diffCommand(): Command {
       } else if (options.source) {
         const source = resolve(options.source);
         const excludes = await Excludes.load(source);
-        result = await diffWithFolder(
-          repo,
-          from,
-          source,
-          (rel, isDir) => excludes.excludedWithParents(rel, isDir)
+        result = await diffWithFolder(repo, from, source, (rel, isDir) =>
+          excludes.excludedWithParents(rel, isDir)
         );
       } else {
         throw new Error(
