@@ -49,7 +49,25 @@ async function readLock(
   }
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Stale when not refreshed for LOCK_STALE_MS, or at once when its process on this host is gone (kill -9). */
 function isStale(lock: ILockBody, now = Date.now()): boolean {
+  if (
+    lock.host === hostname() &&
+    lock.pid > 0 &&
+    lock.pid !== process.pid &&
+    !processAlive(lock.pid)
+  ) {
+    return true;
+  }
   return now - Date.parse(lock.time) > LOCK_STALE_MS;
 }
 

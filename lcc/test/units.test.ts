@@ -1,0 +1,200 @@
+/** Unit tests of the engine's pure parts: chunking, retention, path safety, encoding, excludes. */
+import { Chunker } from '../src/backup/chunker';
+import { applyPolicy } from '../src/maintenance/retention';
+import {
+  checkName,
+  linkStaysInside,
+  normaliseRelative,
+  UnsafePathError
+} from '../src/restore/paths';
+import {
+  decodeBlob,
+  encodeBlob,
+  isCompressible,
+  parseConfig,
+  newConfig
+} from '../src/repository/format';
+import { Excludes } from '../src/backup/excludes';
+import { randomish, tempDir, write, cleanupTempDirs } from './helpers/fixtures';
+
+afterEach(cleanupTempDirs);
+
+function chunks(chunker: Chunker, data: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let rest = data;
+  while (rest.length > 0) {
+    const cut = chunker.cut(rest, true);
+    out.push(rest.subarray(0, cut));
+    rest = rest.subarray(cut);
+  }
+  return out;
+}
+
+describe('Chunker', () => {
+  const chunker = new Chunker({ min: 2048, avg: 8192, max: 65536 });
+  const data = randomish(2 * 1024 * 1024, 42);
+
+  it('cuts within [min, max], covers every byte, and is deterministic', () => {
+    const parts = chunks(chunker, data);
+    expect(Buffer.concat(parts).equals(data)).toBe(true);
+    for (const part of parts.slice(0, -1)) {
+      expect(part.length).toBeGreaterThanOrEqual(2048);
+      expect(part.length).toBeLessThanOrEqual(65536);
+    }
+    expect(chunks(chunker, data).map(p => p.length)).toEqual(
+      parts.map(p => p.length)
+    );
+    const mean = data.length / parts.length;
+    expect(mean).toBeGreaterThan(4096);
+    expect(mean).toBeLessThan(16384);
+  });
+
+  it('keeps most chunks when bytes are inserted near the start (content-defined)', () => {
+    const before = new Set(chunks(chunker, data).map(p => p.toString('hex')));
+    const shifted = Buffer.concat([
+      data.subarray(0, 1000),
+      Buffer.from('inserted!'),
+      data.subarray(1000)
+    ]);
+    const after = chunks(chunker, shifted).map(p => p.toString('hex'));
+    const reused = after.filter(h => before.has(h)).length;
+    expect(reused / after.length).toBeGreaterThan(0.9);
+  });
+
+  it('asks for more data instead of cutting early when not at the end', () => {
+    expect(chunker.cut(data.subarray(0, 1000), false)).toBe(0);
+    expect(chunker.cut(data.subarray(0, 1000), true)).toBe(1000);
+  });
+
+  it('refuses inconsistent parameters', () => {
+    expect(() => new Chunker({ min: 10, avg: 5, max: 20 })).toThrow(
+      /min < avg < max/
+    );
+  });
+});
+
+describe('retention', () => {
+  const at = (iso: string, id = iso) => ({
+    id,
+    time: new Date(iso).toISOString()
+  });
+  const snaps = [
+    at('2026-01-01T10:00:00Z'),
+    at('2026-01-01T10:30:00Z'),
+    at('2026-01-01T11:00:00Z'),
+    at('2026-01-02T09:00:00Z'),
+    at('2026-01-09T09:00:00Z'),
+    at('2026-02-15T09:00:00Z')
+  ];
+
+  it('keeps the last n', () => {
+    const { keep, remove } = applyPolicy(snaps, { last: 2 });
+    expect(keep.map(k => k.snapshot.id)).toEqual([snaps[5].id, snaps[4].id]);
+    expect(remove).toHaveLength(4);
+  });
+
+  it('keeps the newest per hour, day, week and month', () => {
+    expect(
+      applyPolicy(snaps, { hourly: 3 }).keep.map(k => k.snapshot.id)
+    ).toEqual([snaps[5].id, snaps[4].id, snaps[3].id]);
+    expect(
+      applyPolicy(snaps, { daily: 10 }).keep.map(k => k.snapshot.id)
+    ).toEqual([snaps[5].id, snaps[4].id, snaps[3].id, snaps[2].id]);
+    expect(
+      applyPolicy(snaps, { weekly: 2 }).keep.map(k => k.snapshot.id)
+    ).toEqual([snaps[5].id, snaps[4].id]);
+    expect(
+      applyPolicy(snaps, { monthly: 5 }).keep.map(k => k.snapshot.id)
+    ).toEqual([snaps[5].id, snaps[4].id]);
+  });
+
+  it('combines rules and reports why each snapshot is kept', () => {
+    const { keep } = applyPolicy(snaps, { last: 1, monthly: 2 });
+    expect(keep.map(k => [k.snapshot.id, k.reasons])).toEqual([
+      [snaps[5].id, ['last', 'monthly']],
+      [snaps[4].id, ['monthly']]
+    ]);
+  });
+
+  it('refuses an empty policy rather than removing everything', () => {
+    expect(() => applyPolicy(snaps, {})).toThrow(/No retention rule given/);
+  });
+});
+
+describe('path safety', () => {
+  it.each(['', '.', '..', 'a/b', 'a\\b', 'x\0y'])(
+    'refuses the name %j',
+    name => {
+      expect(() => checkName(name, 'dir')).toThrow(UnsafePathError);
+    }
+  );
+
+  it('normalises relative paths and refuses absolute or climbing ones', () => {
+    expect(normaliseRelative('./a//b/')).toBe('a/b');
+    expect(normaliseRelative('')).toBe('');
+    expect(() => normaliseRelative('/etc/passwd')).toThrow(/is absolute/);
+    expect(() => normaliseRelative('a/../../b')).toThrow(/leaves the home/);
+    expect(() => normaliseRelative('..\\x')).toThrow(/leaves the home/);
+  });
+
+  it('tells symlinks that stay inside the target from those that escape', () => {
+    expect(linkStaysInside('/t', '/t/a/link', '../b')).toBe(true);
+    expect(linkStaysInside('/t', '/t/a/link', '../../b')).toBe(false);
+    expect(linkStaysInside('/t', '/t/link', '/t/x')).toBe(true);
+    expect(linkStaysInside('/t', '/t/link', '/etc/passwd')).toBe(false);
+  });
+});
+
+describe('format', () => {
+  it('deflates text, leaves random and already-compressed content raw, and round-trips', () => {
+    const text = Buffer.from('hello notebook '.repeat(1000));
+    const packed = encodeBlob(text, true);
+    expect(packed.encoding).toBe('deflate');
+    expect(decodeBlob(packed.bytes, packed.encoding).equals(text)).toBe(true);
+    expect(encodeBlob(randomish(256 * 1024, 5), true).encoding).toBe('raw');
+    expect(encodeBlob(text, isCompressible('model.safetensors')).encoding).toBe(
+      'raw'
+    );
+  });
+
+  it('refuses a config that is not ours, malformed, or of another version', () => {
+    const url = 'file:///r';
+    expect(() => parseConfig(Buffer.from('{nope'), url)).toThrow(
+      /not valid JSON/
+    );
+    expect(() => parseConfig(Buffer.from('{"format":"restic"}'), url)).toThrow(
+      /is not a Studio Backup repository/
+    );
+    expect(() =>
+      parseConfig(
+        Buffer.from(JSON.stringify({ ...newConfig(), version: 9 })),
+        url
+      )
+    ).toThrow(/format version 9/);
+    expect(() =>
+      parseConfig(Buffer.from(JSON.stringify({ ...newConfig(), id: 'x' })), url)
+    ).toThrow(/is malformed/);
+  });
+});
+
+describe('excludes', () => {
+  it('applies the reference defaults, the allow-list, --exclude and .backupignore', async () => {
+    const home = tempDir('home');
+    write(home, '.backupignore', '# comment\n*.tmp\n!keep.tmp\n');
+    const ex = await Excludes.load(home, {
+      includeHidden: ['.ssh'],
+      exclude: ['data/raw/']
+    });
+    expect(ex.excluded('lost+found', true)).toBe(true);
+    expect(ex.excluded('restored-files', true)).toBe(true);
+    expect(ex.excluded('project/restored-files', true)).toBe(false);
+    expect(ex.excluded('.cache', true)).toBe(true);
+    expect(ex.excluded('.ssh', true)).toBe(false);
+    expect(ex.excluded('.bashrc', false)).toBe(false);
+    expect(ex.excluded('project/.git', true)).toBe(false);
+    expect(ex.excluded('data/raw', true)).toBe(true);
+    expect(ex.excluded('x/y.tmp', false)).toBe(true);
+    expect(ex.excluded('keep.tmp', false)).toBe(false);
+    expect(ex.excludedWithParents('.cache/pip/x', false)).toBe(true);
+  });
+});
