@@ -21,6 +21,7 @@ import {
   throttled
 } from '../backup/progress';
 import { ISnapshotView, IViewEntry, walk } from './view';
+import { writePackedFiles } from './pack-writer';
 import {
   isInside,
   linkStaysInside,
@@ -207,12 +208,6 @@ async function writeFile(
       // Seconds as a number keep the sub-millisecond part that a Date would drop.
       await utimes(tmp, item.entry.mtime / 1000, item.entry.mtime / 1000);
     }
-    if (item.action === 'overwrite') {
-      const current = await existing(path);
-      if (current?.isDirectory()) {
-        await rm(path, { recursive: true });
-      }
-    }
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
@@ -266,35 +261,62 @@ export async function restore(
     }
     await mkdir(path, { recursive: true });
   }
-  const limit = pLimit(options.concurrency ?? 8);
-  await Promise.all(
-    toWrite
-      .filter(i => i.entry.type !== 'dir')
-      .map(item =>
+  const files = toWrite.filter(i => i.entry.type !== 'dir');
+  const onBytes = (n: number) => {
+    progress.bytesDone += n;
+    progress.etaSeconds = eta(started, progress.bytesDone, progress.bytesTotal);
+    report(progress);
+  };
+  for (const item of files.filter(i => i.action === 'overwrite')) {
+    const path = join(target, ...item.dest.split('/'));
+    if (
+      item.entry.type === 'symlink' ||
+      (await existing(path))?.isDirectory()
+    ) {
+      await rm(path, { recursive: true, force: true });
+    }
+  }
+  for (const item of files.filter(i => i.entry.type === 'symlink')) {
+    await symlink(
+      item.entry.target ?? '',
+      join(target, ...item.dest.split('/'))
+    );
+    progress.filesDone++;
+  }
+  const regular = files.filter(i => i.entry.type === 'file');
+  if (view.repository) {
+    // Our snapshots: blobs fetched pack by pack, in few large reads.
+    await writePackedFiles(
+      view.repository,
+      regular.map(item => ({
+        rel: item.rel,
+        path: join(target, ...item.dest.split('/')),
+        blobs:
+          item.entry.contentId === '' ? [] : item.entry.contentId.split(','),
+        mode: item.entry.mode ?? 0o644,
+        mtime: item.entry.mtime
+      })),
+      onBytes,
+      options.concurrency ?? 4
+    );
+    progress.filesDone += regular.length;
+  } else {
+    const limit = pLimit(options.concurrency ?? 8);
+    await Promise.all(
+      regular.map(item =>
         limit(async () => {
-          const path = join(target, ...item.dest.split('/'));
-          await mkdir(dirname(path), { recursive: true });
-          if (item.entry.type === 'symlink') {
-            if (item.action === 'overwrite') {
-              await rm(path, { recursive: true, force: true });
-            }
-            await symlink(item.entry.target ?? '', path);
-          } else {
-            await writeFile(view, item, path, n => {
-              progress.bytesDone += n;
-              progress.etaSeconds = eta(
-                started,
-                progress.bytesDone,
-                progress.bytesTotal
-              );
-              report(progress);
-            });
-          }
+          await writeFile(
+            view,
+            item,
+            join(target, ...item.dest.split('/')),
+            onBytes
+          );
           progress.filesDone++;
           report(progress);
         })
       )
-  );
+    );
+  }
   // Folder times last, deepest first, since writing into a folder changes its mtime.
   const dirs = plan.items.filter(
     i =>

@@ -25,6 +25,8 @@ export interface IViewEntry {
 
 export interface ISnapshotView {
   readonly info: ISnapshotInfo;
+  /** Our snapshots expose their repository, so restore can read blobs pack by pack. */
+  readonly repository?: Repository;
   /** Entries of one folder ("" is the root); undefined when there is no such folder. */
   listDir(rel: string): Promise<IViewEntry[] | undefined>;
   /** The entry at a path ("" is the root folder). */
@@ -54,6 +56,10 @@ class OurView implements ISnapshotView {
     private readonly repo: Repository,
     private readonly root: string
   ) {}
+
+  get repository(): Repository {
+    return this.repo;
+  }
 
   private async tree(rel: string): Promise<TreeEntry[] | undefined> {
     let tree = await this.repo.loadTree(this.root);
