@@ -1,4 +1,4 @@
-.PHONY: demo test setup clean
+.PHONY: demo test setup bench clean
 
 ## Start the local demo: JupyterLab with the Backups panel, the agent and a sample home.
 demo:
@@ -11,6 +11,11 @@ test:
 ## Install dependencies and build, without running anything.
 setup:
 	bash scripts/setup.sh
+
+## Benchmark the engine against aws s3 sync and restic; writes docs/benchmarks.md (about 15 minutes).
+bench: setup
+	command -v restic >/dev/null || (apt-get update -qq && apt-get install -y -qq restic)
+	node bench/run.js
 
 clean:
 	rm -rf lib lcc/lib backend-infra/dist sagemaker_studio_backup/labextension .test-results

@@ -78,13 +78,13 @@ function makeHome(root, scale = 1) {
     );
     add(
       `projects/p${i % 40}/notebooks/analysis-${i}.ipynb`,
-      nb + text(rand, Math.floor(rand() * 40000)),
+      nb + text(rand, Math.floor(rand() * 60000)),
       true
     );
   }
   for (let i = 0; i < 120 * scale; i++) {
     const rows = [];
-    for (let r = 0; r < 12000; r++)
+    for (let r = 0; r < 45000; r++)
       rows.push(
         `${r},${(rand() * 1000).toFixed(3)},${WORDS[r % WORDS.length]},${Math.floor(rand() * 1e6)}`
       );
