@@ -146,15 +146,17 @@ describe('path safety', () => {
 });
 
 describe('format', () => {
-  it('deflates text, leaves random and already-compressed content raw, and round-trips', () => {
+  it('deflates text, leaves random and already-compressed content raw, and round-trips', async () => {
     const text = Buffer.from('hello notebook '.repeat(1000));
-    const packed = encodeBlob(text, true);
+    const packed = await encodeBlob(text, true);
     expect(packed.encoding).toBe('deflate');
     expect(decodeBlob(packed.bytes, packed.encoding).equals(text)).toBe(true);
-    expect(encodeBlob(randomish(256 * 1024, 5), true).encoding).toBe('raw');
-    expect(encodeBlob(text, isCompressible('model.safetensors')).encoding).toBe(
+    expect((await encodeBlob(randomish(256 * 1024, 5), true)).encoding).toBe(
       'raw'
     );
+    expect(
+      (await encodeBlob(text, isCompressible('model.safetensors'))).encoding
+    ).toBe('raw');
   });
 
   it('refuses a config that is not ours, malformed, or of another version', () => {

@@ -8,7 +8,9 @@
  *   locks/<id>                  shared (backup) and exclusive (prune) locks
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import {
+  deflateRaw,
   deflateRawSync,
   gunzipSync,
   gzipSync,
@@ -55,17 +57,30 @@ export function packKey(packId: string): string {
 /** How a blob is stored in its pack: raw, or deflated when that saves at least a tenth. */
 export type Encoding = 'raw' | 'deflate';
 
-export function encodeBlob(
+const PROBE = 32 * 1024;
+const deflateAsync = promisify(deflateRaw);
+
+/**
+ * Deflates on libuv's thread pool (so several blobs compress at once on several cores). A quick probe
+ * on a sample first spares deflating a large blob that will not shrink (random or packed data).
+ */
+export async function encodeBlob(
   data: Buffer,
   compressible: boolean
-): { bytes: Buffer; encoding: Encoding } {
-  if (compressible && data.length >= 128) {
-    const packed = deflateRawSync(data, { level: 3 });
-    if (packed.length <= data.length * 0.9) {
-      return { bytes: packed, encoding: 'deflate' };
-    }
+): Promise<{ bytes: Buffer; encoding: Encoding }> {
+  if (!compressible || data.length < 128) {
+    return { bytes: data, encoding: 'raw' };
   }
-  return { bytes: data, encoding: 'raw' };
+  if (
+    data.length > 4 * PROBE &&
+    deflateRawSync(data.subarray(0, PROBE), { level: 1 }).length > PROBE * 0.9
+  ) {
+    return { bytes: data, encoding: 'raw' };
+  }
+  const packed = await deflateAsync(data, { level: 3 });
+  return packed.length <= data.length * 0.9
+    ? { bytes: packed, encoding: 'deflate' }
+    : { bytes: data, encoding: 'raw' };
 }
 
 export function decodeBlob(bytes: Buffer, encoding: Encoding): Buffer {

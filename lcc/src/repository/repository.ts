@@ -127,7 +127,7 @@ export class Repository {
       return { id, added: false };
     }
     this.pending.set(id, type);
-    const { bytes, encoding } = encodeBlob(data, compressible);
+    const { bytes, encoding } = await encodeBlob(data, compressible);
     const pack = this.current;
     pack.blobs.push({
       id,
