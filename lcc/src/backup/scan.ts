@@ -108,10 +108,7 @@ export async function scan(
     }
   };
 
-  const rootStat = await lstat(source);
-  if (!rootStat.isDirectory()) {
-    throw new Error(`${source} is not a folder: pass --source DIR.`);
-  }
+  const rootStat = await checkSource(source);
   const root: IScanResult['root'] = {
     kind: 'dir',
     name: '',
@@ -121,4 +118,18 @@ export async function scan(
   };
   await visit(root);
   return { root, files, bytes, dirs };
+}
+
+/** The folder to back up must exist and be a folder; checked before the repository is touched. */
+export async function checkSource(source: string): Promise<Stats> {
+  const stat = await lstat(source).catch(() => undefined);
+  if (!stat) {
+    throw new Error(
+      `The folder to back up, ${source}, does not exist: pass --source DIR.`
+    );
+  }
+  if (!stat.isDirectory()) {
+    throw new Error(`${source} is not a folder: pass --source DIR.`);
+  }
+  return stat;
 }

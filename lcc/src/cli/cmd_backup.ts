@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { homedir } from 'node:os';
 import { backup } from '../backup/backup';
+import { checkSource } from '../backup/scan';
 import {
   EXIT_OK,
   EXIT_PARTIAL,
@@ -56,6 +57,7 @@ export function backupCommand(): Command {
       'where the local file cache lives (default ~/.cache/studio-backup)'
     )
     .action(async options => {
+      await checkSource(options.source);
       const repo = await openRepository(options, true);
       const result = await backup(repo, {
         source: options.source,
