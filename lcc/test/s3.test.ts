@@ -77,7 +77,7 @@ describe('engine on S3 (moto server)', () => {
 
     const lock = await Lock.exclusive(backend, 'prune');
     await expect(Lock.exclusive(backend, 'prune')).rejects.toThrow(LockError);
-    await expect(Lock.shared(backend, 'backup')).rejects.toThrow(
+    await expect(Lock.shared(backend, 'backup', 0)).rejects.toThrow(
       /The repository is locked: prune by/
     );
     await lock.release();

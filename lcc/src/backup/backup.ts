@@ -1,5 +1,4 @@
 /** A backup as one pipeline: scan -> read, chunk and deduplicate -> upload packs -> commit manifest. */
-import { Stats } from 'node:fs';
 import { open, stat as statPath } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,7 +14,7 @@ import { defaultCacheDir, FileCache, IFileStamp } from './cache';
 import { Chunker } from './chunker';
 import { Excludes, IExcludeOptions } from './excludes';
 import { eta, IProgress, ProgressListener, throttled } from './progress';
-import { scan, ScanNode } from './scan';
+import { countSource, DirNode, listDir, rootNode, ScanNode } from './scan';
 
 export interface IBackupOptions extends IExcludeOptions {
   source: string;
@@ -44,7 +43,7 @@ export class CancelledError extends Error {
 const READ_SIZE = 1024 * 1024;
 const ATTEMPTS = 3;
 
-function stampOf(stat: Stats): IFileStamp {
+function stampOf(stat: IFileStamp): IFileStamp {
   return {
     size: stat.size,
     mtimeMs: stat.mtimeMs,
@@ -82,7 +81,8 @@ async function saveFile(
     const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       const before = stampOf(await handle.stat());
-      const readSize = Math.min(READ_SIZE, Math.max(before.size + 1, 4096));
+      // Small files get a small buffer (pooled by Node), not a fresh 1 MiB or 4 KiB allocation each.
+      const readSize = Math.min(READ_SIZE, Math.max(before.size + 1, 64));
       const content: string[] = [];
       let size = 0;
       let buffer = Buffer.alloc(0);
@@ -162,7 +162,8 @@ export async function backup(
   try {
     await repo.loadIndex();
     const excludes = await Excludes.load(source, options);
-    const plan = await scan(source, excludes, warn);
+    const root = await rootNode(source);
+    const plan = await countSource(source, root, excludes);
     const cache = await FileCache.load(
       options.cacheDir ?? defaultCacheDir(),
       repo.config.id,
@@ -181,12 +182,11 @@ export async function backup(
     };
     Object.assign(progress, {
       phase: 'backup',
-      filesTotal: plan.files.length,
+      filesTotal: plan.fileCount,
       bytesTotal: plan.bytes
     });
     report(progress);
 
-    const entries = new Map<string, TreeEntry>();
     const limit = pLimit(options.concurrency ?? 8);
     const tick = () => {
       progress.bytesUploaded = repo.bytesUploaded;
@@ -197,117 +197,124 @@ export async function backup(
       );
       report(progress);
     };
-    await Promise.all(
-      plan.files.map(node =>
-        limit(async () => {
-          if (options.signal?.aborted) {
-            throw new CancelledError();
-          }
-          const stamp = stampOf(node.stat);
-          const cached = cache.lookup(node.rel, stamp);
-          const base = {
-            name: node.name,
-            type: 'file' as const,
-            mode: node.stat.mode & 0o7777
-          };
-          if (cached && cached.every(id => repo.hasBlob(id))) {
-            entries.set(node.rel, {
-              ...base,
-              mtime: node.stat.mtimeMs,
-              size: node.stat.size,
-              content: cached
-            });
-            cache.remember(node.rel, stamp, cached);
-            totals.filesUnchanged++;
-            totals.files++;
-            totals.bytes += node.stat.size;
-            progress.filesDone++;
-            progress.bytesDone += node.stat.size;
-            tick();
-            return;
-          }
-          let result: FileResult;
-          try {
-            result = await saveFile(
-              repo,
-              chunker,
-              join(source, node.rel),
-              (n, added) => {
-                progress.bytesDone += n;
-                progress.bytesNew += added;
-                totals.bytesAdded += added;
-                tick();
-              }
-            );
-          } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            if (code === 'ENOENT') {
-              warn(`${node.rel} vanished during the backup: skipped`);
-            } else if (code === 'EACCES' || code === 'EPERM') {
-              warn(`${node.rel}: permission denied: skipped`);
-            } else if (code === 'ELOOP') {
-              warn(
-                `${node.rel} was replaced by a symbolic link during the backup: skipped`
-              );
-            } else {
-              throw err;
-            }
-            progress.filesDone++;
-            return;
-          }
-          if (result.changedDuringBackup) {
-            warn(
-              `${node.rel} kept changing while it was read: stored as last read and marked as changed`
-            );
-          } else {
-            cache.remember(node.rel, result.stamp, result.content);
-          }
-          if (cache.lookupPath(node.rel)) {
-            totals.filesChanged++;
-          } else {
-            totals.filesNew++;
-          }
-          entries.set(node.rel, {
-            ...base,
-            mtime: result.stamp.mtimeMs,
-            size: result.size,
-            content: result.content,
-            ...(result.changedDuringBackup ? { changedDuringBackup: true } : {})
-          });
-          totals.files++;
-          totals.bytes += result.size;
-          progress.filesDone++;
-          tick();
-        })
-      )
-    );
-
-    progress.phase = 'commit';
-    report(progress);
-    const saveDir = async (
-      dir: Extract<ScanNode, { kind: 'dir' }>
-    ): Promise<string> => {
-      const items: TreeEntry[] = [];
-      for (const child of dir.children) {
-        const meta = {
-          name: child.name,
-          mode: child.stat.mode & 0o7777,
-          mtime: child.stat.mtimeMs
+    type FileNode = Extract<ScanNode, { kind: 'file' }>;
+    const saveOne = async (node: FileNode): Promise<TreeEntry | undefined> => {
+      if (options.signal?.aborted) {
+        throw new CancelledError();
+      }
+      const stamp = stampOf(node.stat);
+      const cached = cache.lookup(node.rel, stamp);
+      const base = {
+        name: node.name,
+        type: 'file' as const,
+        mode: node.stat.mode & 0o7777
+      };
+      if (cached && cached.every(id => repo.hasBlob(id))) {
+        cache.remember(node.rel, stamp, cached);
+        totals.filesUnchanged++;
+        totals.files++;
+        totals.bytes += node.stat.size;
+        progress.filesDone++;
+        progress.bytesDone += node.stat.size;
+        tick();
+        return {
+          ...base,
+          mtime: node.stat.mtimeMs,
+          size: node.stat.size,
+          content: cached
         };
-        if (child.kind === 'dir') {
-          items.push({ ...meta, type: 'dir', subtree: await saveDir(child) });
-        } else if (child.kind === 'symlink') {
-          items.push({ ...meta, type: 'symlink', target: child.target });
-        } else {
-          const entry = entries.get(child.rel);
-          if (entry) {
-            items.push(entry);
+      }
+      let result: FileResult;
+      try {
+        result = await saveFile(
+          repo,
+          chunker,
+          join(source, node.rel),
+          (n, added) => {
+            progress.bytesDone += n;
+            progress.bytesNew += added;
+            totals.bytesAdded += added;
+            tick();
           }
+        );
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') {
+          warn(`${node.rel} vanished during the backup: skipped`);
+        } else if (code === 'EACCES' || code === 'EPERM') {
+          warn(`${node.rel}: permission denied: skipped`);
+        } else if (code === 'ELOOP') {
+          warn(
+            `${node.rel} was replaced by a symbolic link during the backup: skipped`
+          );
+        } else {
+          throw err;
+        }
+        progress.filesDone++;
+        return undefined;
+      }
+      if (result.changedDuringBackup) {
+        warn(
+          `${node.rel} kept changing while it was read: stored as last read and marked as changed`
+        );
+      } else {
+        cache.remember(node.rel, result.stamp, result.content);
+      }
+      if (cache.lookupPath(node.rel)) {
+        totals.filesChanged++;
+      } else {
+        totals.filesNew++;
+      }
+      totals.files++;
+      totals.bytes += result.size;
+      progress.filesDone++;
+      tick();
+      return {
+        ...base,
+        mtime: result.stamp.mtimeMs,
+        size: result.size,
+        content: result.content,
+        ...(result.changedDuringBackup ? { changedDuringBackup: true } : {})
+      };
+    };
+    // Folder by folder, depth first: a folder is listed, its files saved in parallel, then its
+    // tree; nothing of a saved folder stays in memory, so memory follows the widest folder.
+    const saveDir = async (dir: DirNode): Promise<string> => {
+      const children = await listDir(source, dir, excludes, warn);
+      const items = await Promise.all(
+        children.map(async (child): Promise<TreeEntry | undefined> => {
+          const meta = {
+            name: child.name,
+            mode: child.stat.mode & 0o7777,
+            mtime: child.stat.mtimeMs
+          };
+          if (child.kind === 'file') {
+            return limit(() => saveOne(child));
+          }
+          if (child.kind === 'symlink') {
+            return { ...meta, type: 'symlink', target: child.target };
+          }
+          return undefined;
+        })
+      );
+      for (const [i, child] of children.entries()) {
+        if (child.kind === 'dir') {
+          items[i] = {
+            name: child.name,
+            mode: child.stat.mode & 0o7777,
+            mtime: child.stat.mtimeMs,
+            type: 'dir',
+            subtree: await saveDir(child)
+          };
         }
       }
-      return repo.saveTree({ entries: items });
+      return repo.saveTree({
+        entries: items.filter((e): e is TreeEntry => e !== undefined)
+      });
     };
-    const tree = await saveDir(plan.root);
+    const tree = await saveDir(root);
+    progress.phase = 'commit';
+    report(progress);
     await repo.flush();
     totals.skipped = warnings.filter(w => w.endsWith(': skipped')).length;
     const manifest: SnapshotManifest = {

@@ -15,13 +15,10 @@ export interface IFileStamp {
   ino: number;
 }
 
-type Row = [
-  size: number,
-  mtimeMs: number,
-  ctimeMs: number,
-  ino: number,
-  content: string[]
-];
+/** A row is one compact string "size mtimeMs ctimeMs ino id,id,..." (far smaller than an array, times 100k). */
+function stampKey(stamp: IFileStamp): string {
+  return `${stamp.size} ${stamp.mtimeMs} ${stamp.ctimeMs} ${stamp.ino}`;
+}
 
 export function defaultCacheDir(): string {
   return (
@@ -34,11 +31,11 @@ export function defaultCacheDir(): string {
 }
 
 export class FileCache {
-  private readonly next = new Map<string, Row>();
+  private readonly next = new Map<string, string>();
 
   private constructor(
     readonly path: string,
-    private readonly previous: Map<string, Row>
+    private readonly previous: Map<string, string>
   ) {}
 
   /** One cache per repository and source folder. */
@@ -51,13 +48,18 @@ export class FileCache {
       dir,
       `${repositoryId}-${sha256(source).slice(0, 16)}.json.gz`
     );
-    let rows = new Map<string, Row>();
+    const rows = new Map<string, string>();
     try {
-      rows = new Map(
-        Object.entries(
-          JSON.parse(gunzipSync(await readFile(path)).toString('utf8'))
-        )
+      const parsed: unknown = JSON.parse(
+        gunzipSync(await readFile(path)).toString('utf8')
       );
+      for (const [file, row] of Object.entries(
+        parsed as Record<string, unknown>
+      )) {
+        if (typeof row === 'string') {
+          rows.set(file, row);
+        }
+      }
     } catch {
       // Missing or unreadable: start empty.
     }
@@ -66,14 +68,14 @@ export class FileCache {
 
   lookup(path: string, stamp: IFileStamp): string[] | undefined {
     const row = this.previous.get(path);
+    const key = stampKey(stamp);
     if (
-      row &&
-      row[0] === stamp.size &&
-      row[1] === stamp.mtimeMs &&
-      row[2] === stamp.ctimeMs &&
-      row[3] === stamp.ino
+      row !== undefined &&
+      row.startsWith(key) &&
+      row.charAt(key.length) === ' '
     ) {
-      return row[4];
+      const ids = row.slice(key.length + 1);
+      return ids === '' ? [] : ids.split(',');
     }
     return undefined;
   }
@@ -84,13 +86,7 @@ export class FileCache {
   }
 
   remember(path: string, stamp: IFileStamp, content: string[]): void {
-    this.next.set(path, [
-      stamp.size,
-      stamp.mtimeMs,
-      stamp.ctimeMs,
-      stamp.ino,
-      content
-    ]);
+    this.next.set(path, `${stampKey(stamp)} ${content.join(',')}`);
   }
 
   /** Keeps only the files seen in this backup. Failing to save is not an error. */

@@ -8,6 +8,8 @@ import { AlreadyExistsError, IBackend, NotFoundError } from './backend';
 
 export const LOCK_STALE_MS = 30 * 60 * 1000;
 const REFRESH_MS = 5 * 60 * 1000;
+/** How long a backup waits for a running prune before giving up. */
+const SHARED_WAIT_MS = 10 * 60 * 1000;
 const EXCLUSIVE = 'locks/exclusive';
 
 interface ILockBody {
@@ -84,7 +86,31 @@ export class Lock {
   ) {}
 
   /** A shared lock: any number of backups, but not while a prune holds the exclusive lock. */
-  static async shared(backend: IBackend, purpose: string): Promise<Lock> {
+  static async shared(
+    backend: IBackend,
+    purpose: string,
+    waitMs = SHARED_WAIT_MS
+  ): Promise<Lock> {
+    // A prune is short: a backup waits for it rather than failing.
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        return await Lock.tryShared(backend, purpose);
+      } catch (err) {
+        if (!(err instanceof LockError) || Date.now() >= deadline) {
+          throw err;
+        }
+        await new Promise(resolve =>
+          setTimeout(resolve, 200 + Math.random() * 800)
+        );
+      }
+    }
+  }
+
+  private static async tryShared(
+    backend: IBackend,
+    purpose: string
+  ): Promise<Lock> {
     await Lock.checkNoExclusive(backend);
     const lock = new Lock(
       backend,

@@ -25,6 +25,7 @@ import { serializeTree, Tree } from './trees';
 import { listReferenceSnapshots } from './reference';
 
 const UPLOAD_CONCURRENCY = 4;
+const MAX_BLOBS_PER_PACK = 10_000;
 
 export class Repository {
   readonly index = new BlobIndex();
@@ -139,7 +140,11 @@ export class Repository {
     });
     pack.parts.push(bytes);
     pack.size += bytes.length;
-    if (pack.size >= this.config.packSize) {
+    // Many tiny blobs also seal a pack, so that their bookkeeping does not pile up in memory.
+    if (
+      pack.size >= this.config.packSize ||
+      pack.blobs.length >= MAX_BLOBS_PER_PACK
+    ) {
       await this.sealPack();
     }
     return { id, added: true };
