@@ -450,7 +450,7 @@ Produced by \`make bench\` (\`node bench/run.js\`), which writes this file. All 
 same run against the same local S3 server (moto ${'5.2.5'} in server mode on 127.0.0.1), on a synthetic
 Studio home made by \`bench/synthetic-home.js\`: ${made.files.toLocaleString('en')} files, ${mb(made.bytes)}
 (${mb(backedUp)} outside the hidden \`.cache\` folder, which all three leave out): notebooks, CSVs,
-Python sources, a project \`.git\`, a pip cache and four 60 MiB model checkpoints.
+Python sources, a project \`.git\`, a pip cache and five 60 MiB model checkpoints.
 
 Machine: ${cpus().length} cores (${cpus()[0].model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB. Date: ${new Date().toISOString().slice(0, 10)}.
 Tools: \`aws s3 sync\` from awscli ${execFileSync(join(venvBin, 'aws'), ['--version'], { encoding: 'utf8' }).split(' ')[0].split('/')[1]} (what the reference LCC runs, with its excludes);

@@ -1,10 +1,34 @@
+/** The agent's HTTP API (docs/api.md): the panel's only way to the engine. */
+import { createServer, Server } from 'node:http';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { extname, join, resolve } from 'node:path';
 import {
-  createServer,
-  IncomingMessage,
-  Server,
-  ServerResponse
-} from 'node:http';
-import { API_PREFIX, ErrorResponse, HealthResponse } from '../api/contract';
+  API_PREFIX,
+  FullRestoreRecord,
+  FullRestoreRequest,
+  HealthResponse,
+  RestoreRequestBody,
+  SnapshotSummary,
+  StatusResponse
+} from '../api/contract';
+import { backup } from '../backup/backup';
+import { Excludes } from '../backup/excludes';
+import { NotFoundError, StorageError } from '../repository/backend';
+import { FormatError } from '../repository/format';
+import { LockError } from '../repository/lock';
+import { openBackend } from '../repository/open';
+import { Repository } from '../repository/repository';
+import {
+  diffSnapshots,
+  diffWithFolder,
+  findVersions
+} from '../restore/compare';
+import { normaliseRelative, UnsafePathError } from '../restore/paths';
+import { restore } from '../restore/restore';
+import { openView } from '../restore/view';
+import { HttpError, Router, sendJson } from './http';
+import { BusyError, JobManager } from './jobs';
 
 /** The agent only ever listens on the loopback interface: the panel reaches it through the Jupyter server. */
 export const AGENT_HOST = '127.0.0.1';
@@ -12,69 +36,387 @@ export const AGENT_HOST = '127.0.0.1';
 export interface IAgentOptions {
   version: string;
   repository: string;
+  /** The home folder it backs up and restores into (default $HOME). */
+  home?: string;
+  cacheDir?: string;
+  /** Where the agent keeps its own state (restore requests). */
+  stateDir?: string;
 }
 
-type Handler = (request: IncomingMessage) => { status: number; body: unknown };
+export const PREVIEW_LIMIT = 1024 * 1024;
+const PAGE_SIZE = 500;
+const MIME: Record<string, string> = {
+  '.ipynb': 'application/x-ipynb+json',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.py': 'text/x-python; charset=utf-8',
+  '.csv': 'text/csv; charset=utf-8',
+  '.yaml': 'text/yaml; charset=utf-8',
+  '.yml': 'text/yaml; charset=utf-8',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml'
+};
 
-function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown
-): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store'
-  });
-  response.end(text);
+/** Errors from the engine as HTTP statuses with their one-line messages. */
+export function mapError(err: unknown): HttpError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof UnsafePathError) {
+    return new HttpError(400, message);
+  }
+  if (
+    err instanceof NotFoundError ||
+    (err instanceof FormatError &&
+      /^No snapshot|has no snapshots/.test(message))
+  ) {
+    return new HttpError(404, message);
+  }
+  if (err instanceof BusyError || err instanceof LockError) {
+    return new HttpError(409, message);
+  }
+  if (err instanceof StorageError || err instanceof FormatError) {
+    return new HttpError(502, message);
+  }
+  return new HttpError(500, message.split('\n')[0]);
 }
 
-function error(
-  status: number,
-  message: string
-): { status: number; body: ErrorResponse } {
-  return { status, body: { error: message } };
-}
-
-/** Builds the agent's HTTP server; the caller decides the port and starts it with {@link listen}. */
 export function createAgentServer(options: IAgentOptions): Server {
-  const routes: Record<string, Record<string, Handler>> = {
-    '/health': {
-      GET: () => {
-        const body: HealthResponse = {
-          version: options.version,
-          repository: options.repository,
-          status: 'ok'
-        };
-        return { status: 200, body };
-      }
+  const home = resolve(
+    options.home ?? process.env.HOME ?? '/home/sagemaker-user'
+  );
+  const stateDir = options.stateDir ?? join(home, '.studio-backup');
+  const jobs = new JobManager();
+  const repo = (create = false) =>
+    Repository.open(openBackend(options.repository), { create });
+  const queryPath = (url: URL, name = 'path') =>
+    normaliseRelative(url.searchParams.get(name) ?? '');
+  const requestsFile = join(stateDir, 'restore-requests.json');
+
+  const readRequests = async (): Promise<FullRestoreRecord[]> => {
+    try {
+      return FullRestoreRecord.array().parse(
+        JSON.parse(await readFile(requestsFile, 'utf8'))
+      );
+    } catch {
+      return [];
     }
   };
 
-  return createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://agent.invalid');
-    const route = url.pathname.startsWith(API_PREFIX + '/')
-      ? routes[url.pathname.slice(API_PREFIX.length)]
-      : undefined;
-    let result;
-    if (!route) {
-      result = error(404, `No such endpoint: ${url.pathname}`);
-    } else if (!route[request.method ?? '']) {
-      result = error(
-        405,
-        `${request.method} is not allowed on ${url.pathname}; use ${Object.keys(route).join(', ')}.`
+  const startBackup = () =>
+    jobs.start('backup', async (signal, onProgress) => {
+      const result = await backup(await repo(true), {
+        source: home,
+        cacheDir: options.cacheDir,
+        signal,
+        onProgress
+      });
+      return {
+        result: {
+          snapshot: result.snapshotId,
+          totals: result.manifest.totals,
+          durationMs: result.manifest.durationMs
+        },
+        warnings: result.warnings
+      };
+    });
+
+  const router = new Router()
+    .add('GET', '/health', async () => {
+      const body: HealthResponse = {
+        version: options.version,
+        repository: options.repository,
+        status: 'ok'
+      };
+      return { body };
+    })
+    .add('GET', '/status', async () => {
+      const body: StatusResponse = {
+        version: options.version,
+        repository: options.repository,
+        home,
+        lastBackup: jobs.last('backup') ?? null,
+        nextBackup: null,
+        running: jobs.running() ?? null
+      };
+      return { body };
+    })
+    .add('GET', '/snapshots', async () => {
+      const snapshots: SnapshotSummary[] = (
+        await (await repo()).listSnapshots()
+      ).map(s => ({
+        id: s.id,
+        shortId: s.shortId,
+        time: s.time,
+        kind: s.kind,
+        complete: s.complete,
+        tags: s.manifest?.tags ?? [],
+        ...(s.manifest ? { totals: s.manifest.totals } : {})
+      }));
+      return { body: { snapshots } };
+    })
+    .add('GET', '/snapshots/{id}/tree', async ({ params, url }) => {
+      const view = await openView(await repo(), params.id);
+      const path = queryPath(url);
+      const entries = await view.listDir(path);
+      if (!entries) {
+        throw new HttpError(
+          404,
+          `${path || '/'} is not a folder in snapshot ${view.info.shortId}.`
+        );
+      }
+      const start = Number(url.searchParams.get('cursor') ?? '0');
+      const limit = Math.min(
+        Number(url.searchParams.get('limit') ?? PAGE_SIZE),
+        5000
       );
-    } else {
-      result = route[request.method ?? ''](request);
-    }
-    sendJson(response, result.status, result.body);
+      if (
+        !Number.isInteger(start) ||
+        start < 0 ||
+        !Number.isInteger(limit) ||
+        limit <= 0
+      ) {
+        throw new HttpError(400, 'cursor and limit must be whole numbers.');
+      }
+      const page = entries.slice(start, start + limit);
+      return {
+        body: {
+          snapshot: view.info.id,
+          path,
+          total: entries.length,
+          nextCursor:
+            start + limit < entries.length ? String(start + limit) : null,
+          entries: page.map(e => ({
+            name: e.name,
+            path: path ? `${path}/${e.name}` : e.name,
+            type: e.type,
+            size: e.size,
+            ...(e.mtime !== undefined ? { mtime: e.mtime } : {}),
+            ...(e.target !== undefined ? { target: e.target } : {})
+          }))
+        }
+      };
+    })
+    .add('GET', '/snapshots/{id}/file', async ({ params, url, res }) => {
+      const view = await openView(await repo(), params.id);
+      const path = queryPath(url);
+      const entry = path ? await view.stat(path) : undefined;
+      if (!entry || entry.type !== 'file') {
+        throw new HttpError(
+          404,
+          `${path || '/'} is not a file in snapshot ${view.info.shortId}.`
+        );
+      }
+      if (
+        url.searchParams.get('preview') === '1' &&
+        entry.size > PREVIEW_LIMIT
+      ) {
+        throw new HttpError(
+          413,
+          `${path} is too large to preview (${entry.size} bytes, limit ${PREVIEW_LIMIT}): download it instead.`
+        );
+      }
+      const stream = await view.read(path, entry);
+      const name = path.slice(path.lastIndexOf('/') + 1);
+      res.writeHead(200, {
+        'Content-Type':
+          MIME[extname(name).toLowerCase()] ?? 'application/octet-stream',
+        'Content-Length': entry.size,
+        'Content-Disposition': `${url.searchParams.get('preview') === '1' ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(name)}`,
+        'X-Content-Type-Options': 'nosniff',
+        'Content-Security-Policy': "default-src 'none'",
+        'Cache-Control': 'no-store'
+      });
+      stream.on('error', () => res.destroy());
+      stream.pipe(res);
+      return undefined;
+    })
+    .add('GET', '/versions', async ({ url }) => {
+      const path = queryPath(url);
+      if (!path) {
+        throw new HttpError(
+          400,
+          'Give the path of a file or folder: ?path=...'
+        );
+      }
+      return {
+        body: { path, versions: await findVersions(await repo(), path) }
+      };
+    })
+    .add('GET', '/diff', async ({ url }) => {
+      const from = url.searchParams.get('from');
+      const to = url.searchParams.get('to');
+      if (!from) {
+        throw new HttpError(
+          400,
+          'Give the snapshot to compare: ?from=<snapshot>[&to=<snapshot>].'
+        );
+      }
+      const r = await repo();
+      if (to) {
+        return { body: { from, to, ...(await diffSnapshots(r, from, to)) } };
+      }
+      const excludes = await Excludes.load(home);
+      const result = await diffWithFolder(r, from, home, (rel, isDir) =>
+        excludes.excludedWithParents(rel, isDir)
+      );
+      return { body: { from, to: 'home', ...result } };
+    })
+    .add('POST', '/backup', async () => ({
+      status: 202,
+      body: { job: startBackup().job }
+    }))
+    .add('GET', '/jobs/{id}', async ({ params }) => {
+      const job = jobs.get(params.id);
+      if (!job) {
+        throw new HttpError(404, `No job ${params.id}.`);
+      }
+      return { body: { job } };
+    })
+    .add('DELETE', '/jobs/{id}', async ({ params }) => {
+      const job = jobs.get(params.id);
+      if (!job) {
+        throw new HttpError(404, `No job ${params.id}.`);
+      }
+      if (job.kind === 'restore') {
+        throw new HttpError(
+          409,
+          'A restore cannot be cancelled once started: every file it writes is complete or absent.'
+        );
+      }
+      if (!jobs.cancel(params.id)) {
+        throw new HttpError(
+          409,
+          `Job ${params.id} has already finished (${job.state}).`
+        );
+      }
+      return { status: 202, body: { job: jobs.get(params.id) } };
+    })
+    .add('GET', '/jobs/{id}/events', async ({ params, req, res }) => {
+      const job = jobs.get(params.id);
+      if (!job) {
+        throw new HttpError(404, `No job ${params.id}.`);
+      }
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-store',
+        Connection: 'keep-alive'
+      });
+      const send = (event: string, data: unknown) =>
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const onUpdate = (update: typeof job) => {
+        if (update.id !== job.id) {
+          return;
+        }
+        send(update.state === 'running' ? 'progress' : update.state, update);
+        if (update.state !== 'running') {
+          stop();
+        }
+      };
+      const stop = () => {
+        jobs.events.off('update', onUpdate);
+        res.end();
+      };
+      const current = jobs.get(job.id)!;
+      send(current.state === 'running' ? 'progress' : current.state, current);
+      if (current.state !== 'running') {
+        res.end();
+        return undefined;
+      }
+      jobs.events.on('update', onUpdate);
+      req.on('close', () => jobs.events.off('update', onUpdate));
+      return undefined;
+    })
+    .add('POST', '/restore', async ({ json }) => {
+      const body = await json(RestoreRequestBody);
+      const view = await openView(await repo(), body.snapshot);
+      const target =
+        body.target === 'original'
+          ? home
+          : join(home, 'restored-files', view.info.shortId);
+      const args = {
+        paths: body.paths,
+        target,
+        conflict: body.conflict
+      } as const;
+      if (body.dryRun) {
+        const plan = await restore(view, { ...args, dryRun: true });
+        return { body: planBody(view.info.id, target, plan) };
+      }
+      // Plan first, so that a bad path is a 400 here rather than a failed job.
+      await restore(view, { ...args, dryRun: true });
+      const { job } = jobs.start('restore', async (signal, onProgress) => {
+        const result = await restore(view, { ...args, onProgress });
+        return {
+          result: { target, counts: result.counts, bytes: result.bytes },
+          warnings: result.warnings
+        };
+      });
+      return { status: 202, body: { job } };
+    })
+    .add('GET', '/restore-requests', async () => ({
+      body: { requests: await readRequests() }
+    }))
+    .add('POST', '/restore-requests', async ({ json }) => {
+      const request = await json(FullRestoreRequest);
+      if (request.kind === 'recover-profile') {
+        throw new HttpError(
+          501,
+          'Recovery from another profile needs the Studio Backup backend, which is not deployed for this domain: ask your Studio admin.'
+        );
+      }
+      const record: FullRestoreRecord = {
+        ...request,
+        id: randomBytes(6).toString('hex'),
+        created: new Date().toISOString(),
+        state: 'pending'
+      };
+      const all = [...(await readRequests()), record];
+      await mkdir(stateDir, { recursive: true });
+      await writeFile(`${requestsFile}.tmp`, JSON.stringify(all, null, 2));
+      await rename(`${requestsFile}.tmp`, requestsFile);
+      return { status: 201, body: { request: record } };
+    })
+    .add('GET', '/recoveries', async () => ({
+      body: {
+        recoveries: [],
+        reason:
+          'The Studio Backup backend is not deployed for this domain, so there is no recovery history.'
+      }
+    }));
+
+  return createServer((req, res) => {
+    router
+      .handle(req, res, API_PREFIX, mapError)
+      .catch(err => sendJson(res, 500, { error: String(err) }));
   });
+}
+
+function planBody(
+  snapshot: string,
+  target: string,
+  plan: Awaited<ReturnType<typeof restore>>
+) {
+  return {
+    snapshot,
+    target,
+    counts: plan.counts,
+    bytes: plan.bytes,
+    items: plan.items.map(i => ({
+      path: i.rel,
+      dest: i.dest,
+      type: i.entry.type,
+      action: i.action
+    })),
+    warnings: plan.warnings
+  };
 }
 
 /** Starts listening on 127.0.0.1; rejects with a one-line message when the port is taken. */
 export function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolvePort, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(
         new Error(
@@ -86,7 +428,7 @@ export function listen(server: Server, port: number): Promise<number> {
     });
     server.listen(port, AGENT_HOST, () => {
       const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
+      resolvePort(typeof address === 'object' && address ? address.port : port);
     });
   });
 }

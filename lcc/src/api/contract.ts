@@ -19,3 +19,165 @@ export const ErrorResponse = z.object({
   error: z.string()
 });
 export type ErrorResponse = z.infer<typeof ErrorResponse>;
+
+export const Totals = z.object({
+  files: z.number(),
+  dirs: z.number(),
+  bytes: z.number(),
+  filesNew: z.number(),
+  filesChanged: z.number(),
+  filesUnchanged: z.number(),
+  bytesAdded: z.number(),
+  skipped: z.number()
+});
+
+export const SnapshotSummary = z.object({
+  id: z.string(),
+  shortId: z.string(),
+  time: z.string(),
+  kind: z.enum(['studio-backup', 'reference']),
+  complete: z.boolean(),
+  tags: z.array(z.string()),
+  totals: Totals.optional()
+});
+export type SnapshotSummary = z.infer<typeof SnapshotSummary>;
+
+export const SnapshotsResponse = z.object({
+  snapshots: z.array(SnapshotSummary)
+});
+export type SnapshotsResponse = z.infer<typeof SnapshotsResponse>;
+
+export const TreeEntryResponse = z.object({
+  name: z.string(),
+  path: z.string(),
+  type: z.enum(['file', 'dir', 'symlink']),
+  size: z.number(),
+  mtime: z.number().optional(),
+  target: z.string().optional()
+});
+export const TreeResponse = z.object({
+  snapshot: z.string(),
+  path: z.string(),
+  entries: z.array(TreeEntryResponse),
+  total: z.number(),
+  nextCursor: z.string().nullable()
+});
+export type TreeResponse = z.infer<typeof TreeResponse>;
+
+export const VersionsResponse = z.object({
+  path: z.string(),
+  versions: z.array(
+    z.object({
+      snapshot: z.string(),
+      shortId: z.string(),
+      time: z.string(),
+      kind: z.enum(['studio-backup', 'reference']),
+      type: z.enum(['file', 'dir', 'symlink']),
+      size: z.number(),
+      mtime: z.number().optional()
+    })
+  )
+});
+export type VersionsResponse = z.infer<typeof VersionsResponse>;
+
+export const DiffResponse = z.object({
+  from: z.string(),
+  to: z.string(),
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  changed: z.array(z.string())
+});
+export type DiffResponse = z.infer<typeof DiffResponse>;
+
+export const Progress = z.object({
+  phase: z.enum(['scan', 'backup', 'commit', 'restore', 'done']),
+  filesTotal: z.number(),
+  bytesTotal: z.number(),
+  filesDone: z.number(),
+  bytesDone: z.number(),
+  bytesNew: z.number(),
+  bytesUploaded: z.number(),
+  etaSeconds: z.number().optional()
+});
+export type Progress = z.infer<typeof Progress>;
+
+export const Job = z.object({
+  id: z.string(),
+  kind: z.enum(['backup', 'restore']),
+  state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  started: z.string(),
+  finished: z.string().optional(),
+  progress: Progress.optional(),
+  /** Backup: the snapshot written; restore: the counts. */
+  result: z.record(z.unknown()).optional(),
+  warnings: z.array(z.string()),
+  error: z.string().optional()
+});
+export type Job = z.infer<typeof Job>;
+
+export const JobResponse = z.object({ job: Job });
+
+export const StatusResponse = z.object({
+  version: z.string(),
+  repository: z.string(),
+  home: z.string(),
+  lastBackup: Job.nullable(),
+  nextBackup: z.string().nullable(),
+  running: Job.nullable()
+});
+export type StatusResponse = z.infer<typeof StatusResponse>;
+
+export const RestoreRequestBody = z.object({
+  snapshot: z.string().min(1),
+  paths: z.array(z.string()).default([]),
+  /** "original" writes into the home; "side" into restored-files/<snapshot>/. */
+  target: z.enum(['original', 'side']).default('side'),
+  conflict: z.enum(['skip', 'overwrite', 'rename']).default('skip'),
+  dryRun: z.boolean().default(false)
+});
+export type RestoreRequestBody = z.infer<typeof RestoreRequestBody>;
+
+export const RestorePlanResponse = z.object({
+  snapshot: z.string(),
+  target: z.string(),
+  counts: z.object({
+    restore: z.number(),
+    overwrite: z.number(),
+    skip: z.number(),
+    rename: z.number(),
+    unchanged: z.number()
+  }),
+  bytes: z.number(),
+  items: z.array(
+    z.object({
+      path: z.string(),
+      dest: z.string(),
+      type: z.string(),
+      action: z.string()
+    })
+  ),
+  warnings: z.array(z.string())
+});
+export type RestorePlanResponse = z.infer<typeof RestorePlanResponse>;
+
+export const FullRestoreRequest = z.object({
+  kind: z.enum(['full-restore', 'recover-profile']),
+  snapshot: z.string().default('latest'),
+  target: z.enum(['original', 'side']).default('side'),
+  fromProfile: z.string().optional()
+});
+export const FullRestoreRecord = FullRestoreRequest.extend({
+  id: z.string(),
+  created: z.string(),
+  state: z.enum(['pending', 'done', 'failed', 'forwarded']),
+  message: z.string().optional()
+});
+export type FullRestoreRecord = z.infer<typeof FullRestoreRecord>;
+export const RestoreRequestsResponse = z.object({
+  requests: z.array(FullRestoreRecord)
+});
+
+export const RecoveriesResponse = z.object({
+  recoveries: z.array(z.record(z.unknown())),
+  reason: z.string().optional()
+});

@@ -30,17 +30,44 @@ export function agentCommand(): Command {
       'repository: s3://bucket/prefix, file:///dir or a directory',
       process.env.STUDIO_BACKUP_REPO
     )
-    .action(async (options: { port: number; repo?: string }) => {
-      const repository = formatLocation(parseLocation(options.repo ?? ''));
-      const server = createAgentServer({ version: VERSION, repository });
-      const port = await listen(server, options.port);
-      console.log(
-        `studio-backup agent ${VERSION} listening on http://${AGENT_HOST}:${port}, repository ${repository}`
-      );
-      await new Promise<void>(resolve => {
-        const stop = () => server.close(() => resolve());
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
-    });
+    .option(
+      '--home <dir>',
+      'the home folder it backs up and restores into',
+      process.env.HOME
+    )
+    .option(
+      '--cache-dir <dir>',
+      'where the local file cache lives (default ~/.cache/studio-backup)'
+    )
+    .option(
+      '--state-dir <dir>',
+      'where the agent keeps pending restore requests (default <home>/.studio-backup)'
+    )
+    .action(
+      async (options: {
+        port: number;
+        repo?: string;
+        home?: string;
+        cacheDir?: string;
+        stateDir?: string;
+      }) => {
+        const repository = formatLocation(parseLocation(options.repo ?? ''));
+        const server = createAgentServer({
+          version: VERSION,
+          repository,
+          home: options.home,
+          cacheDir: options.cacheDir,
+          stateDir: options.stateDir
+        });
+        const port = await listen(server, options.port);
+        console.log(
+          `studio-backup agent ${VERSION} listening on http://${AGENT_HOST}:${port}, repository ${repository}`
+        );
+        await new Promise<void>(resolve => {
+          const stop = () => server.close(() => resolve());
+          process.once('SIGTERM', stop);
+          process.once('SIGINT', stop);
+        });
+      }
+    );
 }
