@@ -305,6 +305,20 @@ describe('backup and restore on file://', () => {
     expect(describeTree(elsewhere)).toEqual({});
   });
 
+  it('restores a single nested file into an empty target, creating its folders', async () => {
+    const { home, cacheDir, open } = await setup();
+    await backup(await open(), { source: home, cacheDir });
+    const target = tempDir('target');
+    await restore(await openView(await open(), 'latest'), {
+      paths: ['project/src/train.py'],
+      target,
+      conflict: 'skip'
+    });
+    expect(readFileSync(join(target, 'project/src/train.py'), 'utf8')).toBe(
+      'print("train")\n'
+    );
+  });
+
   it('rejects selected paths that are absolute or climb out', async () => {
     const { home, cacheDir, open } = await setup();
     await backup(await open(), { source: home, cacheDir });

@@ -276,6 +276,14 @@ export async function restore(
       await rm(path, { recursive: true, force: true });
     }
   }
+  const regular = files.filter(i => i.entry.type === 'file');
+  // A path restored on its own may sit in folders the plan did not create.
+  const parents = new Set(
+    files.map(i => dirname(join(target, ...i.dest.split('/'))))
+  );
+  for (const parent of parents) {
+    await mkdir(parent, { recursive: true });
+  }
   for (const item of files.filter(i => i.entry.type === 'symlink')) {
     await symlink(
       item.entry.target ?? '',
@@ -283,7 +291,6 @@ export async function restore(
     );
     progress.filesDone++;
   }
-  const regular = files.filter(i => i.entry.type === 'file');
   if (view.repository) {
     // Our snapshots: blobs fetched pack by pack, in few large reads.
     await writePackedFiles(
