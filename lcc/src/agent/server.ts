@@ -8,6 +8,7 @@ import {
   FullRestoreRecord,
   FullRestoreRequest,
   HealthResponse,
+  Job,
   RestoreRequestBody,
   SnapshotSummary,
   StatusResponse
@@ -29,6 +30,7 @@ import { restore } from '../restore/restore';
 import { openView } from '../restore/view';
 import { HttpError, Router, sendJson } from './http';
 import { BusyError, JobManager } from './jobs';
+import { Scheduler } from './scheduler';
 
 /** The agent only ever listens on the loopback interface: the panel reaches it through the Jupyter server. */
 export const AGENT_HOST = '127.0.0.1';
@@ -41,6 +43,10 @@ export interface IAgentOptions {
   cacheDir?: string;
   /** Where the agent keeps its own state (restore requests). */
   stateDir?: string;
+  /** Back up every this many minutes (with jitter); 0 or absent: only on request. */
+  intervalMinutes?: number;
+  /** One line per finished backup (the LCC sends it to the app log, hence CloudWatch). */
+  log?: (line: string) => void;
 }
 
 export const PREVIEW_LIMIT = 1024 * 1024;
@@ -105,6 +111,23 @@ export function createAgentServer(options: IAgentOptions): Server {
     }
   };
 
+  const log = options.log ?? (() => undefined);
+  jobs.events.on('update', (job: Job) => {
+    if (job.kind === 'backup' && job.state !== 'running') {
+      const r = job.result as
+        | {
+            snapshot?: string;
+            totals?: { files: number; bytesAdded: number };
+            durationMs?: number;
+          }
+        | undefined;
+      log(
+        job.state === 'succeeded'
+          ? `backup ${job.id}: snapshot ${r?.snapshot?.slice(0, 8)}, ${r?.totals?.files} files, ${r?.totals?.bytesAdded} bytes new, ${((r?.durationMs ?? 0) / 1000).toFixed(1)} s, status ok${job.warnings.length ? ` (${job.warnings.length} warnings)` : ''}`
+          : `backup ${job.id}: status ${job.state}: ${job.error}`
+      );
+    }
+  });
   const startBackup = () =>
     jobs.start('backup', async (signal, onProgress) => {
       const result = await backup(await repo(true), {
@@ -123,6 +146,14 @@ export function createAgentServer(options: IAgentOptions): Server {
       };
     });
 
+  const scheduler = options.intervalMinutes
+    ? new Scheduler({
+        intervalMs: options.intervalMinutes * 60_000,
+        startBackup,
+        log
+      })
+    : undefined;
+
   const router = new Router()
     .add('GET', '/health', async () => {
       const body: HealthResponse = {
@@ -138,7 +169,7 @@ export function createAgentServer(options: IAgentOptions): Server {
         repository: options.repository,
         home,
         lastBackup: jobs.last('backup') ?? null,
-        nextBackup: null,
+        nextBackup: scheduler?.next?.toISOString() ?? null,
         running: jobs.running() ?? null
       };
       return { body };

@@ -14,6 +14,24 @@ export function parsePort(value: string): number {
   return port;
 }
 
+function parseMinutes(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value)) {
+    throw new InvalidArgumentError(
+      'expected a number of minutes (0: only on request).'
+    );
+  }
+  return Number(value);
+}
+
+interface IAgentCliOptions {
+  port: number;
+  repo?: string;
+  home?: string;
+  cacheDir?: string;
+  stateDir?: string;
+  interval: number;
+}
+
 export function agentCommand(): Command {
   return new Command('agent')
     .description(
@@ -43,31 +61,32 @@ export function agentCommand(): Command {
       '--state-dir <dir>',
       'where the agent keeps pending restore requests (default <home>/.studio-backup)'
     )
-    .action(
-      async (options: {
-        port: number;
-        repo?: string;
-        home?: string;
-        cacheDir?: string;
-        stateDir?: string;
-      }) => {
-        const repository = formatLocation(parseLocation(options.repo ?? ''));
-        const server = createAgentServer({
-          version: VERSION,
-          repository,
-          home: options.home,
-          cacheDir: options.cacheDir,
-          stateDir: options.stateDir
-        });
-        const port = await listen(server, options.port);
-        console.log(
-          `studio-backup agent ${VERSION} listening on http://${AGENT_HOST}:${port}, repository ${repository}`
-        );
-        await new Promise<void>(resolve => {
-          const stop = () => server.close(() => resolve());
-          process.once('SIGTERM', stop);
-          process.once('SIGINT', stop);
-        });
-      }
-    );
+    .option(
+      '--interval <minutes>',
+      'back up every this many minutes, with jitter (0: only on request)',
+      parseMinutes,
+      0
+    )
+    .action(async (options: IAgentCliOptions) => {
+      const repository = formatLocation(parseLocation(options.repo ?? ''));
+      const server = createAgentServer({
+        version: VERSION,
+        repository,
+        home: options.home,
+        cacheDir: options.cacheDir,
+        stateDir: options.stateDir,
+        intervalMinutes: options.interval,
+        log: line =>
+          console.log(`${new Date().toISOString()} studio-backup: ${line}`)
+      });
+      const port = await listen(server, options.port);
+      console.log(
+        `studio-backup agent ${VERSION} listening on http://${AGENT_HOST}:${port}, repository ${repository}`
+      );
+      await new Promise<void>(resolve => {
+        const stop = () => server.close(() => resolve());
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+    });
 }

@@ -1,0 +1,70 @@
+/** The scheduler's rules: jitter, backoff after failures, reset after success, one backup at a time. */
+import { JobManager } from '../src/agent/jobs';
+import { Scheduler } from '../src/agent/scheduler';
+
+function scheduler(outcomes: Array<'ok' | 'fail'>, jobs = new JobManager()) {
+  const lines: string[] = [];
+  const s = new Scheduler({
+    intervalMs: 60_000,
+    jitter: 0.1,
+    random: () => 0.5,
+    log: line => lines.push(line),
+    startBackup: () =>
+      jobs.start('backup', async () => {
+        if (outcomes.shift() === 'fail') {
+          throw new Error('bucket gone');
+        }
+        return { result: {} };
+      })
+  });
+  return { s, lines, jobs };
+}
+
+describe('Scheduler', () => {
+  it('adds jitter to the interval', () => {
+    expect(scheduler([]).s.delay()).toBe(63_000);
+  });
+
+  it('backs off after failures and returns to the interval after a success', async () => {
+    const { s, lines } = scheduler(['fail', 'fail', 'ok']);
+    await s.run();
+    expect(s.consecutiveFailures).toBe(1);
+    expect(s.delay()).toBe(126_000);
+    await s.run();
+    expect(s.delay()).toBe(252_000);
+    expect(lines).toEqual([
+      'scheduled backup failed (1 in a row): bucket gone',
+      'scheduled backup failed (2 in a row): bucket gone'
+    ]);
+    await s.run();
+    expect(s.consecutiveFailures).toBe(0);
+    expect(s.delay()).toBe(63_000);
+    expect(s.next).toBeInstanceOf(Date);
+    s.stop();
+    expect(s.next).toBeUndefined();
+  });
+
+  it('never starts a second backup while one runs: the running one counts as this run', async () => {
+    const jobs = new JobManager();
+    let release = () => undefined as void;
+    jobs.start(
+      'backup',
+      () => new Promise(resolve => (release = () => resolve({ result: {} })))
+    );
+    const { s } = scheduler(['ok'], jobs);
+    await s.run();
+    expect(s.consecutiveFailures).toBe(0);
+    expect(jobs.running('backup')?.state).toBe('running');
+    release();
+    s.stop();
+  });
+
+  it('caps the backoff at six hours', async () => {
+    const { s } = scheduler(Array(20).fill('fail'));
+    for (let i = 0; i < 12; i++) {
+      await s.run();
+    }
+    expect(s.delay()).toBe(Math.round(6 * 3600_000 * 1.05));
+    s.stop();
+  });
+});
