@@ -111,7 +111,7 @@ function makeHome(root, scale = 1) {
   for (let i = 0; i < 300 * scale; i++) {
     add(`.cache/pip/wheels/w${i}.whl`, randomBytes(100000, 10000 + i), false);
   }
-  for (let i = 0; i < 3 * scale; i++) {
+  for (let i = 0; i < 4 * scale; i++) {
     add(
       `models/checkpoint-${i}.pt`,
       randomBytes(60 * 1024 * 1024, 900 + i),

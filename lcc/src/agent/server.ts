@@ -45,6 +45,10 @@ export interface IAgentOptions {
   stateDir?: string;
   /** Back up every this many minutes (with jitter); 0 or absent: only on request. */
   intervalMinutes?: number;
+  /** Delay of the first scheduled backup (default: one interval). */
+  firstBackupDelayMs?: number;
+  /** Recorded in each snapshot's manifest. */
+  identity?: { profile?: string; space?: string; appType?: string };
   /** One line per finished backup (the LCC sends it to the app log, hence CloudWatch). */
   log?: (line: string) => void;
 }
@@ -133,6 +137,7 @@ export function createAgentServer(options: IAgentOptions): Server {
       const result = await backup(await repo(true), {
         source: home,
         cacheDir: options.cacheDir,
+        ...options.identity,
         signal,
         onProgress
       });
@@ -150,7 +155,8 @@ export function createAgentServer(options: IAgentOptions): Server {
     ? new Scheduler({
         intervalMs: options.intervalMinutes * 60_000,
         startBackup,
-        log
+        log,
+        firstDelayMs: options.firstBackupDelayMs
       })
     : undefined;
 
@@ -418,11 +424,16 @@ export function createAgentServer(options: IAgentOptions): Server {
       }
     }));
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     router
       .handle(req, res, API_PREFIX, mapError)
       .catch(err => sendJson(res, 500, { error: String(err) }));
   });
+  if (scheduler) {
+    scheduler.start();
+    server.on('close', () => scheduler.stop());
+  }
+  return server;
 }
 
 function planBody(

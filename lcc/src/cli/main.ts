@@ -12,6 +12,7 @@ import {
   pruneCommand,
   statsCommand
 } from './cmd_maintenance';
+import { studioStartCommand } from './cmd_studio';
 import { takeExitCode } from './common';
 
 export function buildProgram(): Command {
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     .addCommand(checkCommand())
     .addCommand(statsCommand())
     .addCommand(agentCommand())
+    .addCommand(studioStartCommand())
     .exitOverride();
 }
 

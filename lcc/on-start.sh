@@ -1,0 +1,95 @@
+#!/bin/bash
+# Studio Backup: lifecycle configuration for JupyterLab and Code Editor spaces.
+# At every app start: fetch the agent (and, for JupyterLab, the panel), apply a pending full restore,
+# then back up the home on a schedule. Long work runs in the background: the app start is not held up.
+# `studio-backup install-lcc` fills in the settings below; every one can be overridden by environment.
+set -uo pipefail
+
+BUCKET="${STUDIO_BACKUP_BUCKET:-__BUCKET__}"
+PREFIX="${STUDIO_BACKUP_PREFIX:-__PREFIX__}"
+INTERVAL_MINUTES="${STUDIO_BACKUP_INTERVAL:-__INTERVAL__}"
+ARTIFACTS="${STUDIO_BACKUP_ARTIFACTS:-s3://$BUCKET/artifacts}"
+PORT="${STUDIO_BACKUP_PORT:-8765}"
+LOG="${STUDIO_BACKUP_LOG:-/var/log/apps/app_container.log}"
+INSTALL_DIR="${STUDIO_BACKUP_INSTALL_DIR:-/var/tmp/studio-backup}"
+METADATA="${STUDIO_BACKUP_METADATA:-/opt/ml/metadata/resource-metadata.json}"
+HOME_DIR="${STUDIO_BACKUP_HOME:-/home/sagemaker-user}"
+PIP="${STUDIO_BACKUP_PIP:-/opt/conda/bin/pip}"
+FIRST_BACKUP_SECONDS="${STUDIO_BACKUP_FIRST_BACKUP:-60}"
+
+mkdir -p "$(dirname "$LOG")" "$INSTALL_DIR"
+log() { echo "$(date -u +%FT%TZ) studio-backup-lcc: $*" >>"$LOG"; }
+
+# The image's node when it is 18 or newer, else one staged with the artifacts.
+find_node() {
+  local candidate major
+  for candidate in "$(command -v node 2>/dev/null)" "$INSTALL_DIR/node/bin/node"; do
+    [ -x "$candidate" ] || continue
+    major=$("$candidate" -p 'process.versions.node.split(".")[0]' 2>/dev/null) || continue
+    if [ "${major:-0}" -ge 18 ]; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+fetch_artifacts() {
+  if [ -f "$INSTALL_DIR/studio-backup.js" ] && [ -z "${STUDIO_BACKUP_REFRESH:-}" ]; then
+    return 0 # baked into the image or fetched at an earlier start
+  fi
+  aws s3 cp --only-show-errors "$ARTIFACTS/studio-backup.js" "$INSTALL_DIR/studio-backup.js.tmp" &&
+    mv "$INSTALL_DIR/studio-backup.js.tmp" "$INSTALL_DIR/studio-backup.js"
+  if ! find_node >/dev/null && aws s3 ls "$ARTIFACTS/node.tar.gz" >/dev/null 2>&1; then
+    mkdir -p "$INSTALL_DIR/node" &&
+      aws s3 cp --only-show-errors "$ARTIFACTS/node.tar.gz" - | tar -xz -C "$INSTALL_DIR/node" --strip-components=1
+  fi
+}
+
+install_extension() {
+  [ "$APP_TYPE" = "JupyterLab" ] || return 0
+  [ -x "$PIP" ] || { log "no $PIP: the Backups panel is not installed (backups still run)"; return 0; }
+  local wheel
+  wheel=$(aws s3 ls "$ARTIFACTS/" 2>/dev/null | awk '/sagemaker_studio_backup-.*\.whl$/ {print $4}' | sort | tail -n 1)
+  [ -n "$wheel" ] || { log "no extension wheel under $ARTIFACTS: the panel is not installed"; return 0; }
+  aws s3 cp --only-show-errors "$ARTIFACTS/$wheel" "$INSTALL_DIR/$wheel" &&
+    "$PIP" install --quiet --no-deps "$INSTALL_DIR/$wheel" >>"$LOG" 2>&1 &&
+    log "installed the Backups panel ($wheel); it appears after the Jupyter server restarts"
+}
+
+APP_TYPE=$(sed -n 's/.*"AppType"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$METADATA" 2>/dev/null | head -n 1)
+APP_TYPE="${APP_TYPE:-JupyterLab}"
+
+PIDFILE="$INSTALL_DIR/supervisor.pid"
+if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  log "the agent is already running (supervisor $(cat "$PIDFILE")): nothing to do"
+  exit 0
+fi
+
+if [ "$BUCKET" = "__BUCKET__" ] || [ -z "$BUCKET" ]; then
+  log "no backup bucket configured: run studio-backup install-lcc, or set STUDIO_BACKUP_BUCKET; not starting"
+  exit 0
+fi
+
+# Everything below runs in the background; the lifecycle configuration returns at once.
+(
+  fetch_artifacts || log "could not fetch the agent from $ARTIFACTS (check the execution role's S3 access)"
+  NODE=$(find_node) || { log "no Node.js 18 or newer in the image or the artifacts: backups are off"; exit 0; }
+  [ -f "$INSTALL_DIR/studio-backup.js" ] || { log "no agent at $INSTALL_DIR/studio-backup.js: backups are off"; exit 0; }
+  install_extension
+  log "starting the agent (every $INTERVAL_MINUTES min, repository s3://$BUCKET/$PREFIX/<profile>/<space>)"
+  # Supervision: restart the agent if it stops, after a pause that grows with quick failures.
+  pause=5
+  while true; do
+    started=$(date +%s)
+    HOME="$HOME_DIR" "$NODE" "$INSTALL_DIR/studio-backup.js" studio-start --bucket "$BUCKET" --prefix "$PREFIX" \
+      --interval "$INTERVAL_MINUTES" --port "$PORT" --metadata "$METADATA" --home "$HOME_DIR" \
+      --first-backup "$FIRST_BACKUP_SECONDS" >>"$LOG" 2>&1
+    log "the agent stopped (exit $?); restarting in ${pause}s"
+    sleep "$pause"
+    if [ $(($(date +%s) - started)) -lt 60 ]; then pause=$((pause < 300 ? pause * 2 : 300)); else pause=5; fi
+  done
+) </dev/null >/dev/null 2>&1 &
+echo $! >"$PIDFILE"
+log "supervisor started (pid $!)"
+exit 0

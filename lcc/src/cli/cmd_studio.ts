@@ -1,0 +1,88 @@
+import { Command } from 'commander';
+import { join } from 'node:path';
+import { DEFAULT_AGENT_PORT } from '../api/contract';
+import { AGENT_HOST, createAgentServer, listen } from '../agent/server';
+import { openBackend } from '../repository/open';
+import { Repository } from '../repository/repository';
+import {
+  repositoryFor,
+  resolveIdentity,
+  sagemakerClient
+} from '../studio/identity';
+import { applyPendingRestores } from '../studio/restore-at-start';
+import { VERSION } from '../version';
+import { parsePort } from './cmd_agent';
+
+const log = (line: string) =>
+  console.log(`${new Date().toISOString()} studio-backup: ${line}`);
+
+/** What on-start.sh runs (under its supervisor): identity, pending restores, then the agent with its schedule. */
+export function studioStartCommand(): Command {
+  return new Command('studio-start')
+    .description(
+      'inside a Studio space: find the owner, apply pending restores, then run the agent with scheduled backups'
+    )
+    .requiredOption('--bucket <name>', 'the backup bucket')
+    .option('--prefix <prefix>', 'prefix inside the bucket', 'studio-backups')
+    .option('--interval <minutes>', 'minutes between backups', Number, 60)
+    .option(
+      '--first-backup <seconds>',
+      'seconds after start of the first backup (the reference backs up at every start)',
+      Number,
+      60
+    )
+    .option('--port <port>', 'agent port', parsePort, DEFAULT_AGENT_PORT)
+    .option(
+      '--metadata <path>',
+      'Studio metadata file (default /opt/ml/metadata/resource-metadata.json)'
+    )
+    .option('--home <dir>', 'the home folder', process.env.HOME)
+    .action(async options => {
+      const home = options.home ?? '/home/sagemaker-user';
+      const client = sagemakerClient();
+      const identity = await resolveIdentity(client, options.metadata);
+      const repository = repositoryFor(
+        options.bucket,
+        options.prefix,
+        identity
+      );
+      log(
+        `space ${identity.spaceName} of ${identity.userProfile} in ${identity.domainId} (${identity.appType}), repository ${repository}`
+      );
+      const repo = await Repository.open(openBackend(repository), {
+        create: true
+      });
+      const stateDir = join(home, '.studio-backup');
+      await applyPendingRestores({
+        client,
+        identity,
+        repo,
+        home,
+        stateDir,
+        log
+      });
+      const server = createAgentServer({
+        version: VERSION,
+        repository,
+        home,
+        stateDir,
+        intervalMinutes: options.interval,
+        firstBackupDelayMs: options.firstBackup * 1000,
+        identity: {
+          profile: identity.userProfile,
+          space: identity.spaceName,
+          appType: identity.appType
+        },
+        log
+      });
+      const port = await listen(server, options.port);
+      log(
+        `agent ${VERSION} listening on http://${AGENT_HOST}:${port}, backing up every ${options.interval} min`
+      );
+      await new Promise<void>(resolve => {
+        const stop = () => server.close(() => resolve());
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+    });
+}
