@@ -44,6 +44,7 @@ fi
 
 log "Building the agent and the extension"
 npm run --silent build:lcc
+npm run --silent bundle --workspace lcc >/dev/null
 npm run --silent build:lib
 npm run --silent build:labextension:dev >/dev/null
 

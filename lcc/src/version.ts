@@ -10,4 +10,5 @@ declare const STUDIO_BACKUP_VERSION: string | undefined;
 export const VERSION: string =
   typeof STUDIO_BACKUP_VERSION === 'string'
     ? STUDIO_BACKUP_VERSION
-    : JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version;
+    : JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'))
+        .version;

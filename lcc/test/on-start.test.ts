@@ -9,14 +9,20 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupTempDirs, tempDir, write } from './helpers/fixtures';
 import { freePort, IS3Server, s3Env, startS3, VENV_BIN } from './helpers/s3';
-import { ISageMakerState, newState, startSageMaker } from './helpers/sagemaker-standin';
+import {
+  ISageMakerState,
+  newState,
+  startSageMaker
+} from './helpers/sagemaker-standin';
 
 jest.setTimeout(120_000);
 
 const SCRIPT = join(__dirname, '..', 'on-start.sh');
 const BUNDLE = join(__dirname, '..', 'dist', 'studio-backup.js');
-const PROFILE_ARN = 'arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-test/alice';
-const SPACE_ARN = 'arn:aws:sagemaker:us-east-1:123456789012:space/d-test/alice-space';
+const PROFILE_ARN =
+  'arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-test/alice';
+const SPACE_ARN =
+  'arn:aws:sagemaker:us-east-1:123456789012:space/d-test/alice-space';
 const TS = '2024-03-01-12-00-00';
 
 let s3: IS3Server;
@@ -28,7 +34,11 @@ let install: string;
 let logFile: string;
 let port: number;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, seconds = 60): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  seconds = 60
+): Promise<T> {
   for (let i = 0; i < seconds * 4; i++) {
     const value = await probe();
     if (value) {
@@ -36,33 +46,59 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
     }
     await new Promise(resolve => setTimeout(resolve, 250));
   }
-  throw new Error(`timed out waiting for ${what}; log:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8') : '(none)'}`);
+  throw new Error(
+    `timed out waiting for ${what}; log:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8') : '(none)'}`
+  );
 }
 
-const runScript = () => spawnSync('bash', [SCRIPT], { env, encoding: 'utf8', timeout: 30_000 });
+const runScript = () =>
+  spawnSync('bash', [SCRIPT], { env, encoding: 'utf8', timeout: 30_000 });
 
 beforeAll(async () => {
   s3 = await startS3();
   state = newState();
   sm = await startSageMaker(state);
   await s3.createBucket('team-backups');
-  state.spaces['alice-space'] = { domainId: 'd-test', owner: 'alice', arn: SPACE_ARN };
+  state.spaces['alice-space'] = {
+    domainId: 'd-test',
+    owner: 'alice',
+    arn: SPACE_ARN
+  };
   state.profiles.alice = { domainId: 'd-test', arn: PROFILE_ARN };
   state.tags[PROFILE_ARN] = { SM_EBS_RESTORE_TIMESTAMP: TS };
 
   // What install-lcc stages, and a snapshot the reference LCC wrote earlier.
-  await s3.client.send(new PutObjectCommand({ Bucket: 'team-backups', Key: 'artifacts/studio-backup.js', Body: readFileSync(BUNDLE) }));
+  await s3.client.send(
+    new PutObjectCommand({
+      Bucket: 'team-backups',
+      Key: 'artifacts/studio-backup.js',
+      Body: readFileSync(BUNDLE)
+    })
+  );
   for (const [key, body] of [
-    [`studio/alice/alice-space/${TS}/notes/old-notes.txt`, 'from the reference backup\n'],
+    [
+      `studio/alice/alice-space/${TS}/notes/old-notes.txt`,
+      'from the reference backup\n'
+    ],
     [`studio/alice/alice-space/${TS}/${TS}_BACKUP_COMPLETE`, '']
   ]) {
-    await s3.client.send(new PutObjectCommand({ Bucket: 'team-backups', Key: key, Body: body }));
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: 'team-backups', Key: key, Body: body })
+    );
   }
 
   home = tempDir('studio-home');
   write(home, 'work/analysis.ipynb', '{"cells": []}');
   install = tempDir('studio-install');
-  const meta = write(tempDir('meta'), 'resource-metadata.json', JSON.stringify({ DomainId: 'd-test', SpaceName: 'alice-space', AppType: 'CodeEditor' }));
+  const meta = write(
+    tempDir('meta'),
+    'resource-metadata.json',
+    JSON.stringify({
+      DomainId: 'd-test',
+      SpaceName: 'alice-space',
+      AppType: 'CodeEditor'
+    })
+  );
   logFile = join(tempDir('logs'), 'app_container.log');
   port = await freePort();
   env = {
@@ -103,45 +139,79 @@ describe('on-start.sh in a simulated Studio space', () => {
 
     const health = await until('the agent', async () => {
       try {
-        return await (await fetch(`http://127.0.0.1:${port}/api/v1/health`)).json();
+        return await (
+          await fetch(`http://127.0.0.1:${port}/api/v1/health`)
+        ).json();
       } catch {
         return undefined;
       }
     });
-    expect(health).toMatchObject({ status: 'ok', repository: 's3://team-backups/studio/alice/alice-space' });
+    expect(health).toMatchObject({
+      status: 'ok',
+      repository: 's3://team-backups/studio/alice/alice-space'
+    });
 
     // The reference's restore: into restored-files/<ts>/ with its marker; then the tag is cleared.
     const restored = join(home, 'restored-files', TS, 'notes', 'old-notes.txt');
     expect(readFileSync(restored, 'utf8')).toBe('from the reference backup\n');
-    expect(existsSync(join(home, '.restore', `${TS}_SYNC_COMPLETE`))).toBe(true);
-    expect(state.tags[PROFILE_ARN]).toEqual({ 'studio-backup:last-restore': expect.stringMatching(new RegExp(`^ok ${TS} `)) });
+    expect(existsSync(join(home, '.restore', `${TS}_SYNC_COMPLETE`))).toBe(
+      true
+    );
+    expect(state.tags[PROFILE_ARN]).toEqual({
+      'studio-backup:last-restore': expect.stringMatching(
+        new RegExp(`^ok ${TS} `)
+      )
+    });
 
     const snapshots = await until('a snapshot in the bucket', async () => {
-      const out = await s3.client.send(new ListObjectsV2Command({ Bucket: 'team-backups', Prefix: 'studio/alice/alice-space/snapshots/' }));
+      const out = await s3.client.send(
+        new ListObjectsV2Command({
+          Bucket: 'team-backups',
+          Prefix: 'studio/alice/alice-space/snapshots/'
+        })
+      );
       return out.KeyCount ? out.Contents : undefined;
     });
     expect(snapshots).toHaveLength(1);
     const log = await until('the backup log line', () => {
       const text = readFileSync(logFile, 'utf8');
-      return /backup \w+: snapshot [0-9a-f]{8}, 1 files, \d+ bytes new, [\d.]+ s, status ok/.test(text) ? text : undefined;
+      return /backup \w+: snapshot [0-9a-f]{8}, 1 files, \d+ bytes new, [\d.]+ s, status ok/.test(
+        text
+      )
+        ? text
+        : undefined;
     });
-    expect(log).toContain('restore at start (reference-tag) of 2024-03-01-12-00-00: ok');
+    expect(log).toContain(
+      'restore at start (reference-tag) of 2024-03-01-12-00-00: ok'
+    );
   });
 
   it('starts no second agent when run again, and a restart of the app does not restore again', async () => {
     const again = runScript();
     expect(again.status).toBe(0);
-    expect(readFileSync(logFile, 'utf8')).toMatch(/the agent is already running \(supervisor \d+\): nothing to do/);
-    const agents = spawnSync('pgrep', ['-f', `${install}/studio-backup.js studio-start`], { encoding: 'utf8' });
+    expect(readFileSync(logFile, 'utf8')).toMatch(
+      /the agent is already running \(supervisor \d+\): nothing to do/
+    );
+    const agents = spawnSync(
+      'pgrep',
+      ['-f', `${install}/studio-backup.js studio-start`],
+      { encoding: 'utf8' }
+    );
     expect(agents.stdout.trim().split('\n')).toHaveLength(1);
   });
 
   it('exits cleanly without a bucket, not breaking the app start', () => {
     const result = spawnSync('bash', [SCRIPT], {
-      env: { ...env, STUDIO_BACKUP_BUCKET: '', STUDIO_BACKUP_INSTALL_DIR: tempDir('other-install') },
+      env: {
+        ...env,
+        STUDIO_BACKUP_BUCKET: '',
+        STUDIO_BACKUP_INSTALL_DIR: tempDir('other-install')
+      },
       encoding: 'utf8'
     });
     expect(result.status).toBe(0);
-    expect(readFileSync(logFile, 'utf8')).toContain('no backup bucket configured');
+    expect(readFileSync(logFile, 'utf8')).toContain(
+      'no backup bucket configured'
+    );
   });
 });

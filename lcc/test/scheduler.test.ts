@@ -1,6 +1,7 @@
 /** The scheduler's rules: jitter, backoff after failures, reset after success, one backup at a time. */
 import { JobManager } from '../src/agent/jobs';
 import { Scheduler } from '../src/agent/scheduler';
+import { StatusResponse } from '../src/api/contract';
 
 function scheduler(outcomes: Array<'ok' | 'fail'>, jobs = new JobManager()) {
   const lines: string[] = [];
@@ -66,5 +67,29 @@ describe('Scheduler', () => {
     }
     expect(s.delay()).toBe(Math.round(6 * 3600_000 * 1.05));
     s.stop();
+  });
+});
+
+describe('the agent with a schedule', () => {
+  it('plans the next backup and reports it in /status', async () => {
+    const { createAgentServer, listen } = await import('../src/agent/server');
+    const { tempDir, cleanupTempDirs } = await import('./helpers/fixtures');
+    const server = createAgentServer({
+      version: '0',
+      repository: `file://${tempDir('sched-repo')}`,
+      home: tempDir('sched-home'),
+      intervalMinutes: 30
+    });
+    const port = await listen(server, 0);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/status`);
+      const status = StatusResponse.parse(await response.json());
+      const next = Date.parse(status.nextBackup ?? '') - Date.now();
+      expect(next).toBeGreaterThan(29 * 60_000);
+      expect(next).toBeLessThan(34 * 60_000);
+    } finally {
+      await new Promise(resolve => server.close(resolve));
+      cleanupTempDirs();
+    }
   });
 });

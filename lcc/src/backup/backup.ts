@@ -297,17 +297,23 @@ export async function backup(
           return undefined;
         })
       );
-      for (const [i, child] of children.entries()) {
-        if (child.kind === 'dir') {
-          items[i] = {
-            name: child.name,
-            mode: child.stat.mode & 0o7777,
-            mtime: child.stat.mtimeMs,
-            type: 'dir',
-            subtree: await saveDir(child)
-          };
-        }
-      }
+      // A few sibling folders at a time (each lists its own entries only while it is saved).
+      const folders = pLimit(4);
+      await Promise.all(
+        children.map((child, i) =>
+          child.kind === 'dir'
+            ? folders(async () => {
+                items[i] = {
+                  name: child.name,
+                  mode: child.stat.mode & 0o7777,
+                  mtime: child.stat.mtimeMs,
+                  type: 'dir',
+                  subtree: await saveDir(child)
+                };
+              })
+            : undefined
+        )
+      );
       return repo.saveTree({
         entries: items.filter((e): e is TreeEntry => e !== undefined)
       });

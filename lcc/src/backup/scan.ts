@@ -2,6 +2,7 @@
 import { Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { Excludes } from './excludes';
 
 /** Only what a backup needs of a stat (a full fs.Stats costs several times more, times 100k files). */
@@ -121,16 +122,24 @@ export async function countSource(
   excludes: Excludes
 ): Promise<IScanTotals> {
   const totals: IScanTotals = { fileCount: 0, bytes: 0, dirs: 0 };
+  // A few folders are listed at a time (the limit wraps the listing only, never the recursion).
+  const listing = pLimit(4);
   const visit = async (dir: DirNode): Promise<void> => {
     totals.dirs++;
-    for (const child of await listDir(source, dir, excludes, () => undefined)) {
+    const subdirs: DirNode[] = [];
+    const children = await listing(() =>
+      listDir(source, dir, excludes, () => undefined)
+    );
+    for (const child of children) {
       if (child.kind === 'dir') {
-        await visit(child);
+        subdirs.push(child);
       } else if (child.kind === 'file') {
         totals.fileCount++;
         totals.bytes += child.stat.size;
       }
     }
+    // Sibling folders are counted at once: the walk is bound by file-system latency, not CPU.
+    await Promise.all(subdirs.map(visit));
   };
   await visit(root);
   return totals;

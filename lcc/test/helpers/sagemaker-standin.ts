@@ -10,46 +10,112 @@ export interface ISageMakerState {
   spaces: Record<string, { domainId: string; owner?: string; arn: string }>;
   profiles: Record<string, { domainId: string; arn: string }>;
   tags: Record<string, Record<string, string>>;
-  lifecycleConfigs: Record<string, { type: string; content: string; arn: string }>;
+  lifecycleConfigs: Record<
+    string,
+    { type: string; content: string; arn: string }
+  >;
   domains: Record<string, { defaultUserSettings: Record<string, any> }>;
   calls: string[];
 }
 
 export function newState(): ISageMakerState {
-  return { spaces: {}, profiles: {}, tags: {}, lifecycleConfigs: {}, domains: {}, calls: [] };
+  return {
+    spaces: {},
+    profiles: {},
+    tags: {},
+    lifecycleConfigs: {},
+    domains: {},
+    calls: []
+  };
 }
 
-export async function startSageMaker(state: ISageMakerState): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const notFound = (what: string) => ({ status: 400, body: { __type: 'ResourceNotFound', Message: `${what} does not exist` } });
-  const handlers: Record<string, (input: any) => { status?: number; body: unknown }> = {
+export async function startSageMaker(
+  state: ISageMakerState
+): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const notFound = (what: string) => ({
+    status: 400,
+    body: { __type: 'ResourceNotFound', Message: `${what} does not exist` }
+  });
+  const handlers: Record<
+    string,
+    (input: any) => { status?: number; body: unknown }
+  > = {
     DescribeSpace: ({ DomainId, SpaceName }) => {
       const space = state.spaces[SpaceName];
-      if (!space || space.domainId !== DomainId) return notFound(`Space ${SpaceName}`);
-      return { body: { DomainId, SpaceName, SpaceArn: space.arn, Status: 'InService', OwnershipSettings: space.owner ? { OwnerUserProfileName: space.owner } : undefined } };
+      if (!space || space.domainId !== DomainId)
+        return notFound(`Space ${SpaceName}`);
+      return {
+        body: {
+          DomainId,
+          SpaceName,
+          SpaceArn: space.arn,
+          Status: 'InService',
+          OwnershipSettings: space.owner
+            ? { OwnerUserProfileName: space.owner }
+            : undefined
+        }
+      };
     },
     DescribeUserProfile: ({ DomainId, UserProfileName }) => {
       const profile = state.profiles[UserProfileName];
-      if (!profile || profile.domainId !== DomainId) return notFound(`User profile ${UserProfileName}`);
-      return { body: { DomainId, UserProfileName, UserProfileArn: profile.arn, Status: 'InService' } };
+      if (!profile || profile.domainId !== DomainId)
+        return notFound(`User profile ${UserProfileName}`);
+      return {
+        body: {
+          DomainId,
+          UserProfileName,
+          UserProfileArn: profile.arn,
+          Status: 'InService'
+        }
+      };
     },
-    ListTags: ({ ResourceArn }) => ({ body: { Tags: Object.entries(state.tags[ResourceArn] ?? {}).map(([Key, Value]) => ({ Key, Value })) } }),
+    ListTags: ({ ResourceArn }) => ({
+      body: {
+        Tags: Object.entries(state.tags[ResourceArn] ?? {}).map(
+          ([Key, Value]) => ({ Key, Value })
+        )
+      }
+    }),
     AddTags: ({ ResourceArn, Tags }) => {
-      state.tags[ResourceArn] = { ...(state.tags[ResourceArn] ?? {}), ...Object.fromEntries(Tags.map((t: any) => [t.Key, t.Value])) };
+      state.tags[ResourceArn] = {
+        ...(state.tags[ResourceArn] ?? {}),
+        ...Object.fromEntries(Tags.map((t: any) => [t.Key, t.Value]))
+      };
       return { body: { Tags } };
     },
     DeleteTags: ({ ResourceArn, TagKeys }) => {
       for (const key of TagKeys) delete state.tags[ResourceArn]?.[key];
       return { body: {} };
     },
-    CreateStudioLifecycleConfig: ({ StudioLifecycleConfigName, StudioLifecycleConfigContent, StudioLifecycleConfigAppType }) => {
+    CreateStudioLifecycleConfig: ({
+      StudioLifecycleConfigName,
+      StudioLifecycleConfigContent,
+      StudioLifecycleConfigAppType
+    }) => {
       if (state.lifecycleConfigs[StudioLifecycleConfigName]) {
-        return { status: 400, body: { __type: 'ResourceInUse', Message: `Lifecycle config ${StudioLifecycleConfigName} already exists` } };
+        return {
+          status: 400,
+          body: {
+            __type: 'ResourceInUse',
+            Message: `Lifecycle config ${StudioLifecycleConfigName} already exists`
+          }
+        };
       }
       if (Buffer.from(StudioLifecycleConfigContent, 'base64').length > 16384) {
-        return { status: 400, body: { __type: 'ValidationException', Message: 'content is larger than 16384 bytes' } };
+        return {
+          status: 400,
+          body: {
+            __type: 'ValidationException',
+            Message: 'content is larger than 16384 bytes'
+          }
+        };
       }
       const arn = `arn:aws:sagemaker:us-east-1:123456789012:studio-lifecycle-config/${StudioLifecycleConfigName}`;
-      state.lifecycleConfigs[StudioLifecycleConfigName] = { type: StudioLifecycleConfigAppType, content: StudioLifecycleConfigContent, arn };
+      state.lifecycleConfigs[StudioLifecycleConfigName] = {
+        type: StudioLifecycleConfigAppType,
+        content: StudioLifecycleConfigContent,
+        arn
+      };
       return { body: { StudioLifecycleConfigArn: arn } };
     },
     DeleteStudioLifecycleConfig: ({ StudioLifecycleConfigName }) => {
@@ -59,28 +125,54 @@ export async function startSageMaker(state: ISageMakerState): Promise<{ endpoint
     DescribeDomain: ({ DomainId }) => {
       const domain = state.domains[DomainId];
       if (!domain) return notFound(`Domain ${DomainId}`);
-      return { body: { DomainId, DomainArn: `arn:aws:sagemaker:us-east-1:123456789012:domain/${DomainId}`, Status: 'InService', DefaultUserSettings: domain.defaultUserSettings } };
+      return {
+        body: {
+          DomainId,
+          DomainArn: `arn:aws:sagemaker:us-east-1:123456789012:domain/${DomainId}`,
+          Status: 'InService',
+          DefaultUserSettings: domain.defaultUserSettings
+        }
+      };
     },
     UpdateDomain: ({ DomainId, DefaultUserSettings }) => {
       const domain = state.domains[DomainId];
       if (!domain) return notFound(`Domain ${DomainId}`);
-      domain.defaultUserSettings = { ...domain.defaultUserSettings, ...DefaultUserSettings };
-      return { body: { DomainArn: `arn:aws:sagemaker:us-east-1:123456789012:domain/${DomainId}` } };
+      domain.defaultUserSettings = {
+        ...domain.defaultUserSettings,
+        ...DefaultUserSettings
+      };
+      return {
+        body: {
+          DomainArn: `arn:aws:sagemaker:us-east-1:123456789012:domain/${DomainId}`
+        }
+      };
     }
   };
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', d => (body += d));
     req.on('end', () => {
-      const action = String(req.headers['x-amz-target'] ?? '').replace('SageMaker.', '');
+      const action = String(req.headers['x-amz-target'] ?? '').replace(
+        'SageMaker.',
+        ''
+      );
       state.calls.push(action);
       const handler = handlers[action];
-      const reply = handler ? handler(JSON.parse(body || '{}')) : { status: 400, body: { __type: 'UnknownOperationException', Message: action } };
-      res.writeHead(reply.status ?? 200, { 'Content-Type': 'application/x-amz-json-1.1' });
+      const reply = handler
+        ? handler(JSON.parse(body || '{}'))
+        : {
+            status: 400,
+            body: { __type: 'UnknownOperationException', Message: action }
+          };
+      res.writeHead(reply.status ?? 200, {
+        'Content-Type': 'application/x-amz-json-1.1'
+      });
       res.end(JSON.stringify(reply.body));
     });
   });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>(resolve =>
+    server.listen(0, '127.0.0.1', () => resolve())
+  );
   return {
     endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     stop: () => new Promise(resolve => server.close(() => resolve()))
