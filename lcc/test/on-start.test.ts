@@ -83,7 +83,11 @@ beforeAll(async () => {
     [`studio/alice/alice-space/${TS}/${TS}_BACKUP_COMPLETE`, '']
   ]) {
     await s3.client.send(
-      new PutObjectCommand({ Bucket: 'team-backups', Key: key, Body: body })
+      new PutObjectCommand({
+        Bucket: 'team-backups',
+        Key: key,
+        Body: Buffer.from(body)
+      })
     );
   }
 

@@ -87,7 +87,9 @@ describe('kill -9 during a backup', () => {
       });
       const result = await check(repo);
       expect(result.problems).toEqual([]);
-      expect(result.snapshots).toBe(completed);
+      // A kill after the manifest was written but before the process exited leaves a whole snapshot.
+      expect(result.snapshots).toBeGreaterThanOrEqual(completed);
+      expect(result.snapshots).toBeLessThanOrEqual(i + 1);
     }
     // Some kills land before the process could finish (how many depends on the machine's speed).
     expect(completed).toBeLessThan(20);
