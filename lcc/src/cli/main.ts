@@ -13,6 +13,7 @@ import {
   statsCommand
 } from './cmd_maintenance';
 import { studioStartCommand } from './cmd_studio';
+import { installLccCommand } from './cmd_install';
 import { takeExitCode } from './common';
 
 export function buildProgram(): Command {
@@ -34,11 +35,15 @@ export function buildProgram(): Command {
     .addCommand(statsCommand())
     .addCommand(agentCommand())
     .addCommand(studioStartCommand())
+    .addCommand(installLccCommand())
     .exitOverride();
 }
 
 /** Runs the CLI and returns its exit code; errors become one line on stderr, never a stack trace unless --debug. */
 export async function main(argv: string[]): Promise<number> {
+  // Studio images ship Node 18 or 20: the SDK's multi-line notice about future versions would break
+  // the one-line output of every command, so it stays off unless asked for.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

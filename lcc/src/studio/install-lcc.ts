@@ -1,0 +1,172 @@
+/**
+ * What an admin runs once per domain: stage the agent (and the panel's wheel) in the bucket, create
+ * the lifecycle configurations, and attach them to the domain, keeping the ones already attached.
+ */
+import {
+  CreateStudioLifecycleConfigCommand,
+  DescribeDomainCommand,
+  SageMakerClient,
+  StudioLifecycleConfigAppType,
+  UpdateDomainCommand,
+  UserSettings
+} from '@aws-sdk/client-sagemaker';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { IBackend } from '../repository/backend';
+import { sha256 } from '../repository/format';
+
+export const LCC_LIMIT = 16 * 1024;
+
+export interface IInstallOptions {
+  bucket: string;
+  prefix: string;
+  intervalMinutes: number;
+  domainId: string;
+  name: string;
+  makeDefault: boolean;
+  agentBundle: string;
+  wheel?: string;
+  script: string;
+  dryRun: boolean;
+}
+
+export function renderScript(
+  template: string,
+  options: Pick<IInstallOptions, 'bucket' | 'prefix' | 'intervalMinutes'>
+): string {
+  const safe = /^[A-Za-z0-9._/-]+$/;
+  if (!safe.test(options.bucket) || !safe.test(options.prefix)) {
+    throw new Error(
+      'The bucket and prefix may only contain letters, digits, ".", "_", "-" and "/".'
+    );
+  }
+  return template
+    .replace('__BUCKET__', options.bucket)
+    .replace('__PREFIX__', options.prefix)
+    .replace('__INTERVAL__', String(options.intervalMinutes));
+}
+
+const APPS: Array<{
+  type: StudioLifecycleConfigAppType;
+  settings: 'JupyterLabAppSettings' | 'CodeEditorAppSettings';
+  suffix: string;
+}> = [
+  {
+    type: 'JupyterLab',
+    settings: 'JupyterLabAppSettings',
+    suffix: 'jupyterlab'
+  },
+  {
+    type: 'CodeEditor',
+    settings: 'CodeEditorAppSettings',
+    suffix: 'codeeditor'
+  }
+];
+
+export async function installLcc(
+  client: SageMakerClient,
+  artifacts: IBackend,
+  options: IInstallOptions,
+  log: (line: string) => void
+): Promise<{ arns: string[] }> {
+  const script = renderScript(await readFile(options.script, 'utf8'), options);
+  const size = Buffer.byteLength(script);
+  if (size > LCC_LIMIT) {
+    throw new Error(
+      `The lifecycle configuration is ${size} bytes, over Studio's ${LCC_LIMIT}-byte limit.`
+    );
+  }
+  const verb = options.dryRun ? 'would' : 'will';
+  const uploads: Array<[string, string]> = [
+    [options.agentBundle, 'studio-backup.js']
+  ];
+  if (options.wheel) {
+    uploads.push([options.wheel, basename(options.wheel)]);
+  }
+  for (const [file, key] of uploads) {
+    log(`${verb} upload ${file} to ${artifacts.url}/${key}`);
+    if (!options.dryRun) {
+      await artifacts.put(key, await readFile(file));
+    }
+  }
+
+  // The content is immutable once created, so its hash is part of the name: a re-run with the same
+  // settings reuses it, a changed script gets a new configuration.
+  const hash = sha256(script).slice(0, 8);
+  const arns: string[] = [];
+  const domain = await client.send(
+    new DescribeDomainCommand({ DomainId: options.domainId })
+  );
+  const settings: UserSettings = {};
+  for (const app of APPS) {
+    const name = `${options.name}-${app.suffix}-${hash}`;
+    let arn = `arn:aws:sagemaker:::studio-lifecycle-config/${name}`;
+    log(
+      `${verb} create lifecycle configuration ${name} (${app.type}, ${size} bytes)`
+    );
+    if (!options.dryRun) {
+      try {
+        const created = await client.send(
+          new CreateStudioLifecycleConfigCommand({
+            StudioLifecycleConfigName: name,
+            StudioLifecycleConfigAppType: app.type,
+            StudioLifecycleConfigContent: Buffer.from(script).toString('base64')
+          })
+        );
+        arn = created.StudioLifecycleConfigArn ?? arn;
+      } catch (err) {
+        if ((err as Error).name !== 'ResourceInUse') {
+          throw err;
+        }
+        const region = await client.config.region();
+        arn =
+          (domain.DomainArn ?? '').replace(
+            /:domain\/.*$/,
+            `:studio-lifecycle-config/${name}`
+          ) || `arn:aws:sagemaker:${region}::studio-lifecycle-config/${name}`;
+        log(`lifecycle configuration ${name} already exists: reusing it`);
+      }
+    }
+    arns.push(arn);
+    const current = domain.DefaultUserSettings?.[app.settings] ?? {};
+    // Keep what the admin attached before, drop older Studio Backup configurations, add ours.
+    const kept = (current.LifecycleConfigArns ?? []).filter(
+      a => !a.includes(`/${options.name}-${app.suffix}-`)
+    );
+    const next = {
+      ...current,
+      LifecycleConfigArns: [...kept, arn],
+      ...(options.makeDefault
+        ? {
+            DefaultResourceSpec: {
+              ...(current.DefaultResourceSpec ?? {}),
+              LifecycleConfigArn: arn
+            }
+          }
+        : {})
+    };
+    (settings as Record<string, unknown>)[app.settings] = next;
+    log(
+      `${verb} attach it to domain ${options.domainId} (${kept.length} other configuration(s) kept${options.makeDefault ? ', as the default' : ''})`
+    );
+  }
+  if (!options.dryRun) {
+    await client.send(
+      new UpdateDomainCommand({
+        DomainId: options.domainId,
+        DefaultUserSettings: settings
+      })
+    );
+  }
+  return { arns };
+}
+
+/** lcc/ itself, from lib/studio/ (compiled) or dist/ (the single-file bundle). */
+export function lccRoot(): string {
+  const candidates = [join(__dirname, '..'), join(__dirname, '..', '..')];
+  return (
+    candidates.find(dir => existsSync(join(dir, 'on-start.sh'))) ??
+    candidates[1]
+  );
+}
