@@ -204,6 +204,30 @@ describe('on-start.sh in a simulated Studio space', () => {
     expect(agents.stdout.trim().split('\n')).toHaveLength(1);
   });
 
+  it('backs up once more when the app stops, and the supervisor brings the agent back', async () => {
+    const pid = Number(
+      spawnSync('pgrep', ['-f', `${install}/studio-backup.js studio-start`], {
+        encoding: 'utf8'
+      }).stdout.trim()
+    );
+    process.kill(pid, 'SIGTERM');
+    await until('the backup before stop', () =>
+      /backup before stop: succeeded/.test(readFileSync(logFile, 'utf8'))
+    );
+    const out = await s3.client.send(
+      new ListObjectsV2Command({
+        Bucket: 'team-backups',
+        Prefix: 'studio/alice/alice-space/snapshots/'
+      })
+    );
+    expect(out.KeyCount).toBe(2);
+    await until('the agent restarted', () =>
+      /the agent stopped \(exit 0\); restarting in 5s/.test(
+        readFileSync(logFile, 'utf8')
+      )
+    );
+  });
+
   it('exits cleanly without a bucket, not breaking the app start', () => {
     const result = spawnSync('bash', [SCRIPT], {
       env: {

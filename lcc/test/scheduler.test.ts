@@ -87,6 +87,24 @@ describe('the agent with a schedule', () => {
       const next = Date.parse(status.nextBackup ?? '') - Date.now();
       expect(next).toBeGreaterThan(29 * 60_000);
       expect(next).toBeLessThan(34 * 60_000);
+
+      // The user's own interval, from the panel's settings, replaces the LCC's and is kept.
+      const put = await fetch(`http://127.0.0.1:${port}/api/v1/settings`, {
+        method: 'PUT',
+        body: JSON.stringify({ intervalMinutes: 120 })
+      });
+      expect(await put.json()).toEqual({ intervalMinutes: 120 });
+      const after = StatusResponse.parse(
+        await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()
+      );
+      expect(Date.parse(after.nextBackup ?? '') - Date.now()).toBeGreaterThan(
+        119 * 60_000
+      );
+      const tooShort = await fetch(`http://127.0.0.1:${port}/api/v1/settings`, {
+        method: 'PUT',
+        body: JSON.stringify({ intervalMinutes: 1 })
+      });
+      expect(tooShort.status).toBe(400);
     } finally {
       await new Promise(resolve => server.close(resolve));
       cleanupTempDirs();

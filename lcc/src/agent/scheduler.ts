@@ -34,6 +34,16 @@ export class Scheduler {
     return this.failures;
   }
 
+  get intervalMs(): number {
+    return this.options.intervalMs;
+  }
+
+  /** A new interval (the user's setting) applies from now on. */
+  setInterval(ms: number): void {
+    this.options.intervalMs = ms;
+    this.plan(this.delay());
+  }
+
   start(): void {
     this.plan(this.options.firstDelayMs ?? this.delay());
   }

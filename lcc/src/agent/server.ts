@@ -1,9 +1,11 @@
 /** The agent's HTTP API (docs/api.md): the panel's only way to the engine. */
 import { createServer, Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { extname, join, resolve } from 'node:path';
 import {
+  AgentSettings,
   API_PREFIX,
   FullRestoreRecord,
   FullRestoreRequest,
@@ -151,9 +153,21 @@ export function createAgentServer(options: IAgentOptions): Server {
       };
     });
 
-  const scheduler = options.intervalMinutes
+  const settingsFile = join(stateDir, 'settings.json');
+  // The user's own interval (set from the panel) wins over the LCC's default.
+  let intervalMinutes = options.intervalMinutes;
+  try {
+    if (intervalMinutes) {
+      intervalMinutes = AgentSettings.parse(
+        JSON.parse(readFileSync(settingsFile, 'utf8'))
+      ).intervalMinutes;
+    }
+  } catch {
+    // No saved settings.
+  }
+  const scheduler = intervalMinutes
     ? new Scheduler({
-        intervalMs: options.intervalMinutes * 60_000,
+        intervalMs: intervalMinutes * 60_000,
         startBackup,
         log,
         firstDelayMs: options.firstBackupDelayMs
@@ -392,6 +406,22 @@ export function createAgentServer(options: IAgentOptions): Server {
         };
       });
       return { status: 202, body: { job } };
+    })
+    .add('GET', '/settings', async () => ({
+      body: { intervalMinutes: scheduler ? scheduler.intervalMs / 60_000 : 0 }
+    }))
+    .add('PUT', '/settings', async ({ json }) => {
+      const settings = await json(AgentSettings);
+      if (!scheduler) {
+        throw new HttpError(
+          409,
+          'Scheduled backups are off for this agent (started without --interval).'
+        );
+      }
+      scheduler.setInterval(settings.intervalMinutes * 60_000);
+      await mkdir(stateDir, { recursive: true });
+      await writeFile(settingsFile, JSON.stringify(settings));
+      return { body: settings };
     })
     .add('GET', '/restore-requests', async () => ({
       body: { requests: await readRequests() }

@@ -181,3 +181,12 @@ export const RecoveriesResponse = z.object({
   recoveries: z.array(z.record(z.unknown())),
   reason: z.string().optional()
 });
+
+/** Settings a user may change from the panel; the agent keeps them across restarts. */
+export const AgentSettings = z.object({
+  intervalMinutes: z
+    .number()
+    .min(5)
+    .max(7 * 24 * 60)
+});
+export type AgentSettings = z.infer<typeof AgentSettings>;

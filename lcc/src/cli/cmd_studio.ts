@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { DEFAULT_AGENT_PORT } from '../api/contract';
 import { AGENT_HOST, createAgentServer, listen } from '../agent/server';
+import { backupBeforeStop } from '../agent/stop-backup';
 import { openBackend } from '../repository/open';
 import { Repository } from '../repository/repository';
 import {
@@ -37,6 +38,12 @@ export function studioStartCommand(): Command {
       'Studio metadata file (default /opt/ml/metadata/resource-metadata.json)'
     )
     .option('--home <dir>', 'the home folder', process.env.HOME)
+    .option(
+      '--stop-grace <seconds>',
+      'at most this long for one last backup when the app stops (0: none)',
+      Number,
+      20
+    )
     .action(async options => {
       const home = options.home ?? '/home/sagemaker-user';
       const client = sagemakerClient();
@@ -80,9 +87,16 @@ export function studioStartCommand(): Command {
         `agent ${VERSION} listening on http://${AGENT_HOST}:${port}, backing up every ${options.interval} min`
       );
       await new Promise<void>(resolve => {
-        const stop = () => server.close(() => resolve());
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
+        const stop = async () => {
+          if (options.stopGrace > 0) {
+            await backupBeforeStop(port, options.stopGrace * 1000, log);
+          }
+          server.close(() => resolve());
+          // Open event streams must not keep the process alive.
+          setTimeout(resolve, 1000).unref();
+        };
+        process.once('SIGTERM', () => void stop());
+        process.once('SIGINT', () => void stop());
       });
     });
 }
