@@ -89,11 +89,11 @@ describe('studio-backup install-lcc', () => {
       expect.stringMatching(
         /^would create lifecycle configuration studio-backup-jupyterlab-[0-9a-f]{8} \(JupyterLab, \d+ bytes\)$/
       ),
-      'would attach it to domain d-admin (1 other configuration(s) kept)',
       expect.stringMatching(
         /^would create lifecycle configuration studio-backup-codeeditor-[0-9a-f]{8} \(CodeEditor, \d+ bytes\)$/
       ),
-      'would attach it to domain d-admin (0 other configuration(s) kept)'
+      'would attach the JupyterLab one to domain d-admin (1 other configuration(s) kept)',
+      'would attach the CodeEditor one to domain d-admin (0 other configuration(s) kept)'
     ]);
     expect(await artifactKeys()).toEqual([]);
     expect(state.calls.filter(c => c !== 'DescribeDomain')).toEqual([]);
@@ -165,6 +165,29 @@ describe('studio-backup install-lcc', () => {
       state.domains['d-admin'].defaultUserSettings.JupyterLabAppSettings
         .LifecycleConfigArns
     ).toHaveLength(2);
+  });
+
+  it('attaches to given user profiles instead of the domain, keeping theirs', async () => {
+    state.profiles.bob = {
+      domainId: 'd-admin',
+      arn: 'arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-admin/bob',
+      userSettings: {
+        CodeEditorAppSettings: { LifecycleConfigArns: [OTHER_LCC] }
+      }
+    };
+    const domainBefore = JSON.stringify(state.domains['d-admin']);
+    const result = await install('--interval', '120', '--profile', 'bob');
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.stringify(state.domains['d-admin'])).toBe(domainBefore);
+    const bob = state.profiles.bob.userSettings!;
+    expect(bob.CodeEditorAppSettings.LifecycleConfigArns).toEqual([
+      OTHER_LCC,
+      expect.stringMatching(/studio-backup-codeeditor-/)
+    ]);
+    expect(bob.JupyterLabAppSettings.LifecycleConfigArns).toEqual([
+      expect.stringMatching(/studio-backup-jupyterlab-/)
+    ]);
   });
 
   it('fails in one line for a domain that does not exist', async () => {

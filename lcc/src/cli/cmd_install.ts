@@ -21,6 +21,12 @@ export function installLccCommand(): Command {
     )
     .option('--interval <minutes>', 'minutes between backups', Number, 60)
     .option(
+      '--profile <name>',
+      'attach to this user profile instead of the domain defaults (repeatable)',
+      collect,
+      []
+    )
+    .option(
       '--name <name>',
       'name prefix of the lifecycle configurations',
       'studio-backup'
@@ -48,6 +54,7 @@ export function installLccCommand(): Command {
           prefix: options.prefix,
           intervalMinutes: options.interval,
           domainId: options.domain,
+          profiles: options.profile,
           name: options.name,
           makeDefault: Boolean(options.default),
           agentBundle: join(root, 'dist', 'studio-backup.js'),

@@ -5,6 +5,8 @@
 import {
   CreateStudioLifecycleConfigCommand,
   DescribeDomainCommand,
+  DescribeUserProfileCommand,
+  UpdateUserProfileCommand,
   SageMakerClient,
   StudioLifecycleConfigAppType,
   UpdateDomainCommand,
@@ -23,6 +25,8 @@ export interface IInstallOptions {
   prefix: string;
   intervalMinutes: number;
   domainId: string;
+  /** Attach to these user profiles instead of the domain's defaults. */
+  profiles?: string[];
   name: string;
   makeDefault: boolean;
   agentBundle: string;
@@ -94,14 +98,16 @@ export async function installLcc(
   // The content is immutable once created, so its hash is part of the name: a re-run with the same
   // settings reuses it, a changed script gets a new configuration.
   const hash = sha256(script).slice(0, 8);
-  const arns: string[] = [];
+  const arns: Partial<Record<(typeof APPS)[number]['settings'], string>> = {};
   const domain = await client.send(
     new DescribeDomainCommand({ DomainId: options.domainId })
   );
-  const settings: UserSettings = {};
   for (const app of APPS) {
     const name = `${options.name}-${app.suffix}-${hash}`;
-    let arn = `arn:aws:sagemaker:::studio-lifecycle-config/${name}`;
+    let arn = (domain.DomainArn ?? '').replace(
+      /:domain\/.*$/,
+      `:studio-lifecycle-config/${name}`
+    );
     log(
       `${verb} create lifecycle configuration ${name} (${app.type}, ${size} bytes)`
     );
@@ -119,50 +125,79 @@ export async function installLcc(
         if ((err as Error).name !== 'ResourceInUse') {
           throw err;
         }
-        const region = await client.config.region();
-        arn =
-          (domain.DomainArn ?? '').replace(
-            /:domain\/.*$/,
-            `:studio-lifecycle-config/${name}`
-          ) || `arn:aws:sagemaker:${region}::studio-lifecycle-config/${name}`;
         log(`lifecycle configuration ${name} already exists: reusing it`);
       }
     }
-    arns.push(arn);
-    const current = domain.DefaultUserSettings?.[app.settings] ?? {};
-    // Keep what the admin attached before, drop older Studio Backup configurations, add ours.
-    const kept = (current.LifecycleConfigArns ?? []).filter(
-      a => !a.includes(`/${options.name}-${app.suffix}-`)
-    );
-    const next = {
-      ...current,
-      LifecycleConfigArns: [...kept, arn],
-      ...(options.makeDefault
-        ? {
-            DefaultResourceSpec: {
-              ...(current.DefaultResourceSpec ?? {}),
-              LifecycleConfigArn: arn
+    arns[app.settings] = arn;
+  }
+
+  /** Keeps what the admin attached before, drops older Studio Backup configurations, adds ours. */
+  const merged = (
+    current: UserSettings | undefined,
+    where: string
+  ): UserSettings => {
+    const settings: UserSettings = {};
+    for (const app of APPS) {
+      const arn = arns[app.settings]!;
+      const existing = current?.[app.settings] ?? {};
+      const kept = (existing.LifecycleConfigArns ?? []).filter(
+        a => !a.includes(`/${options.name}-${app.suffix}-`)
+      );
+      (settings as Record<string, unknown>)[app.settings] = {
+        ...existing,
+        LifecycleConfigArns: [...kept, arn],
+        ...(options.makeDefault
+          ? {
+              DefaultResourceSpec: {
+                ...(existing.DefaultResourceSpec ?? {}),
+                LifecycleConfigArn: arn
+              }
             }
-          }
-        : {})
-    };
-    (settings as Record<string, unknown>)[app.settings] = next;
-    log(
-      `${verb} attach it to domain ${options.domainId} (${kept.length} other configuration(s) kept${options.makeDefault ? ', as the default' : ''})`
+          : {})
+      };
+      log(
+        `${verb} attach the ${app.type} one to ${where} (${kept.length} other configuration(s) kept${options.makeDefault ? ', as the default' : ''})`
+      );
+    }
+    return settings;
+  };
+
+  if (options.profiles && options.profiles.length > 0) {
+    for (const profile of options.profiles) {
+      const current = await client.send(
+        new DescribeUserProfileCommand({
+          DomainId: options.domainId,
+          UserProfileName: profile
+        })
+      );
+      const settings = merged(current.UserSettings, `user profile ${profile}`);
+      if (!options.dryRun) {
+        await client.send(
+          new UpdateUserProfileCommand({
+            DomainId: options.domainId,
+            UserProfileName: profile,
+            UserSettings: settings
+          })
+        );
+      }
+    }
+  } else {
+    const settings = merged(
+      domain.DefaultUserSettings,
+      `domain ${options.domainId}`
     );
+    if (!options.dryRun) {
+      await client.send(
+        new UpdateDomainCommand({
+          DomainId: options.domainId,
+          DefaultUserSettings: settings
+        })
+      );
+    }
   }
-  if (!options.dryRun) {
-    await client.send(
-      new UpdateDomainCommand({
-        DomainId: options.domainId,
-        DefaultUserSettings: settings
-      })
-    );
-  }
-  return { arns };
+  return { arns: Object.values(arns) as string[] };
 }
 
-/** lcc/ itself, from lib/studio/ (compiled) or dist/ (the single-file bundle). */
 export function lccRoot(): string {
   const candidates = [join(__dirname, '..'), join(__dirname, '..', '..')];
   return (

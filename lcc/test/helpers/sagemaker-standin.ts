@@ -1,6 +1,6 @@
 /**
  * A stand-in for the SageMaker API calls that moto (5.2.5, checked) does not implement:
- * DescribeSpace, DescribeUserProfile, CreateStudioLifecycleConfig, UpdateDomain, DescribeDomain,
+ * DescribeSpace, DescribeUserProfile, UpdateUserProfile, CreateStudioLifecycleConfig, UpdateDomain, DescribeDomain,
  * and the tag calls on their ARNs. It speaks the real wire protocol (JSON 1.1 with X-Amz-Target),
  * so the code under test uses the real @aws-sdk/client-sagemaker over HTTP. Everything else goes to moto.
  */
@@ -8,7 +8,10 @@ import { createServer, Server } from 'node:http';
 
 export interface ISageMakerState {
   spaces: Record<string, { domainId: string; owner?: string; arn: string }>;
-  profiles: Record<string, { domainId: string; arn: string }>;
+  profiles: Record<
+    string,
+    { domainId: string; arn: string; userSettings?: Record<string, any> }
+  >;
   tags: Record<string, Record<string, string>>;
   lifecycleConfigs: Record<
     string,
@@ -65,9 +68,21 @@ export async function startSageMaker(
           DomainId,
           UserProfileName,
           UserProfileArn: profile.arn,
-          Status: 'InService'
+          Status: 'InService',
+          UserSettings: profile.userSettings
         }
       };
+    },
+    UpdateUserProfile: ({ DomainId, UserProfileName, UserSettings }) => {
+      const profile = state.profiles[UserProfileName];
+      if (!profile || profile.domainId !== DomainId) {
+        return notFound(`User profile ${UserProfileName}`);
+      }
+      profile.userSettings = {
+        ...(profile.userSettings ?? {}),
+        ...UserSettings
+      };
+      return { body: { UserProfileArn: profile.arn } };
     },
     ListTags: ({ ResourceArn }) => ({
       body: {
