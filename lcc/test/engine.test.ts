@@ -24,7 +24,8 @@ import {
   makeHome,
   randomish,
   tempDir,
-  write
+  write,
+  excludedByDefault
 } from './helpers/fixtures';
 
 async function setup() {
@@ -37,8 +38,7 @@ async function setup() {
   return { home, repoDir, cacheDir, open };
 }
 
-const excluded = (rel: string) =>
-  /^(\.cache|\.config|lost\+found|restored-files)(\/|$)/.test(rel);
+const excluded = excludedByDefault;
 
 afterEach(cleanupTempDirs);
 

@@ -18,7 +18,8 @@ import {
   makeHome,
   randomish,
   tempDir,
-  write
+  write,
+  excludedByDefault
 } from './helpers/fixtures';
 import { IS3Server, startS3 } from './helpers/s3';
 
@@ -26,8 +27,7 @@ jest.setTimeout(180_000);
 afterEach(cleanupTempDirs);
 
 const BIN = join(__dirname, '..', 'bin', 'studio-backup.js');
-const excluded = (rel: string) =>
-  /^(\.cache|\.config|lost\+found|restored-files)(\/|$)/.test(rel);
+const excluded = excludedByDefault;
 
 /** A small deterministic generator, so the kill points are the same at every run. */
 function lcg(seed: number): () => number {

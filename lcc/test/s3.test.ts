@@ -16,7 +16,8 @@ import {
   makeHome,
   randomish,
   tempDir,
-  write
+  write,
+  excludedByDefault
 } from './helpers/fixtures';
 import { IS3Server, startS3, VENV_BIN } from './helpers/s3';
 
@@ -30,8 +31,7 @@ beforeAll(async () => {
 afterAll(() => s3?.stop());
 afterEach(cleanupTempDirs);
 
-const excluded = (rel: string) =>
-  /^(\.cache|\.config|lost\+found|restored-files)(\/|$)/.test(rel);
+const excluded = excludedByDefault;
 let n = 0;
 const repoUrl = () => `s3://backups/studio/alice/space-${++n}`;
 

@@ -2,7 +2,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  paginateListObjectsV2,
   PutObjectCommand,
   S3Client,
   S3ServiceException
@@ -208,63 +208,38 @@ export class S3Backend implements IBackend {
     }
   }
 
+  /** Every page of a listing (the SDK's paginator), with failures as one-line errors. */
+  private async *pages(prefix: string, delimiter?: string) {
+    try {
+      yield* paginateListObjectsV2(
+        { client: this.client },
+        { Bucket: this.bucket, Prefix: this.k(prefix), Delimiter: delimiter }
+      );
+    } catch (err) {
+      throw s3Error(err, this.bucket, `listing ${prefix || 'the repository'}`);
+    }
+  }
+
   async *list(prefix: string): AsyncIterable<IObjectInfo> {
-    let token: string | undefined;
-    do {
-      let out;
-      try {
-        out = await this.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: this.k(prefix),
-            ContinuationToken: token
-          })
-        );
-      } catch (err) {
-        throw s3Error(
-          err,
-          this.bucket,
-          `listing ${prefix || 'the repository'}`
-        );
-      }
-      for (const item of out.Contents ?? []) {
+    for await (const page of this.pages(prefix)) {
+      for (const item of page.Contents ?? []) {
         yield {
           key: (item.Key ?? '').slice(this.base.length),
           size: item.Size ?? 0,
           lastModified: item.LastModified ?? new Date(0)
         };
       }
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
+    }
   }
 
   async listFolders(prefix: string): Promise<string[]> {
-    const folders: string[] = [];
     const full = this.k(prefix);
-    let token: string | undefined;
-    do {
-      let out;
-      try {
-        out = await this.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: full,
-            Delimiter: '/',
-            ContinuationToken: token
-          })
-        );
-      } catch (err) {
-        throw s3Error(
-          err,
-          this.bucket,
-          `listing ${prefix || 'the repository'}`
-        );
-      }
-      for (const p of out.CommonPrefixes ?? []) {
+    const folders: string[] = [];
+    for await (const page of this.pages(prefix, '/')) {
+      for (const p of page.CommonPrefixes ?? []) {
         folders.push((p.Prefix ?? '').slice(full.length).replace(/\/$/, ''));
       }
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
+    }
     return folders.sort();
   }
 

@@ -108,3 +108,7 @@ export function makeHome(root: string): void {
   write(root, 'restored-files/old/a.txt', 'old');
   mkdirSync(join(root, 'empty-dir'));
 }
+
+/** What a backup leaves out of makeHome() by default, for comparing a restore with the home. */
+export const excludedByDefault = (rel: string): boolean =>
+  /^(\.cache|\.config|lost\+found|restored-files)(\/|$)/.test(rel);
