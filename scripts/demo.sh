@@ -19,7 +19,12 @@ if [ ! -d "$home" ]; then
   node scripts/make-sample-home.js "$home"
 fi
 
-node lcc/bin/studio-backup.js agent --port "$port" --repo "file://$repo" >"$demo/logs/agent.log" 2>&1 &
+if [ ! -f "$repo/config" ]; then
+  echo "==> Taking a first snapshot of the sample home"
+  node lcc/bin/studio-backup.js backup --repo "file://$repo" --source "$home" --cache-dir "$demo/cache"
+fi
+STUDIO_BACKUP_CACHE_DIR="$demo/cache" node lcc/bin/studio-backup.js agent --port "$port" --repo "file://$repo" \
+  --home "$home" --interval 60 >"$demo/logs/agent.log" 2>&1 &
 agent_pid=$!
 trap 'kill "$agent_pid" 2>/dev/null || true' EXIT INT TERM
 sleep 0.5

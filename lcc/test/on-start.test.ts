@@ -5,7 +5,7 @@
  */
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupTempDirs, tempDir, write } from './helpers/fixtures';
 import { freePort, IS3Server, s3Env, startS3, VENV_BIN } from './helpers/s3';
@@ -50,6 +50,13 @@ async function until<T>(
     `timed out waiting for ${what}; log:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8') : '(none)'}`
   );
 }
+
+/** Install folders of extra runs, whose supervisors and agents are stopped at the end. */
+const installDirs: string[] = [];
+const spawned = (dir: string) => {
+  installDirs.push(dir);
+  return dir;
+};
 
 const runScript = () =>
   spawnSync('bash', [SCRIPT], { env, encoding: 'utf8', timeout: 30_000 });
@@ -123,7 +130,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  spawnSync('pkill', ['-f', install]);
+  for (const dir of [install, ...installDirs]) {
+    spawnSync('pkill', ['-f', dir]);
+  }
   await sm?.stop();
   await s3?.stop();
   cleanupTempDirs();
@@ -228,12 +237,74 @@ describe('on-start.sh in a simulated Studio space', () => {
     );
   });
 
+  it('installs the panel into the Jupyter environment of a JupyterLab space', async () => {
+    // A real wheel of this repository (its prebuilt extension), staged as install-lcc does, and an
+    // empty Python environment standing in for /opt/conda.
+    const wheels = tempDir('wheels');
+    execFileSync(join(VENV_BIN, 'pip'), [
+      'wheel',
+      '--quiet',
+      '--no-deps',
+      '--no-build-isolation',
+      '-w',
+      wheels,
+      join(__dirname, '..', '..')
+    ]);
+    const wheel = readdirSync(wheels).find(name => name.endsWith('.whl'))!;
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: 'team-backups',
+        Key: `artifacts/${wheel}`,
+        Body: readFileSync(join(wheels, wheel))
+      })
+    );
+    const conda = tempDir('conda');
+    execFileSync('python3', ['-m', 'venv', conda]);
+    const jupyterMeta = write(
+      tempDir('meta-jl'),
+      'resource-metadata.json',
+      JSON.stringify({
+        DomainId: 'd-test',
+        SpaceName: 'alice-space',
+        AppType: 'JupyterLab'
+      })
+    );
+    const result = spawnSync('bash', [SCRIPT], {
+      env: {
+        ...env,
+        STUDIO_BACKUP_INSTALL_DIR: spawned(tempDir('jl-install')),
+        STUDIO_BACKUP_METADATA: jupyterMeta,
+        STUDIO_BACKUP_PIP: join(conda, 'bin', 'pip'),
+        STUDIO_BACKUP_PORT: String(await freePort())
+      },
+      encoding: 'utf8'
+    });
+    expect(result.status).toBe(0);
+    const installed = join(
+      conda,
+      'share',
+      'jupyter',
+      'labextensions',
+      'sagemaker-studio-backup',
+      'package.json'
+    );
+    await until('the panel installed', () => existsSync(installed));
+    expect(JSON.parse(readFileSync(installed, 'utf8')).name).toBe(
+      'sagemaker-studio-backup'
+    );
+    await until('the install log line', () =>
+      readFileSync(logFile, 'utf8').includes(
+        `installed the Backups panel (${wheel})`
+      )
+    );
+  });
+
   it('exits cleanly without a bucket, not breaking the app start', () => {
     const result = spawnSync('bash', [SCRIPT], {
       env: {
         ...env,
         STUDIO_BACKUP_BUCKET: '',
-        STUDIO_BACKUP_INSTALL_DIR: tempDir('other-install')
+        STUDIO_BACKUP_INSTALL_DIR: spawned(tempDir('other-install'))
       },
       encoding: 'utf8'
     });
