@@ -1,5 +1,5 @@
 /** install-lcc against moto (S3) and the SageMaker stand-in: dry run changes nothing; a real run stages, creates, attaches. */
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { IS3Server, s3Env, startS3 } from './helpers/s3';
@@ -147,7 +147,7 @@ describe('studio-backup install-lcc', () => {
     ).toHaveLength(1);
 
     const staged = await s3.client.send(
-      new GetObjectCommand({
+      new HeadObjectCommand({
         Bucket: 'admin-backups',
         Key: 'artifacts/studio-backup.js'
       })
