@@ -25,7 +25,7 @@ export interface IBackend {
     options?: { ifAbsent?: boolean }
   ): Promise<void>;
   /** Streams a possibly large object (multipart on S3). */
-  putStream(key: string, body: Readable): Promise<void>;
+  putStream(key: string, body: Readable | Buffer): Promise<void>;
   exists(key: string): Promise<boolean>;
   list(prefix: string): AsyncIterable<IObjectInfo>;
   /** Lists the "folders" directly under a prefix (keys up to the next "/"). */

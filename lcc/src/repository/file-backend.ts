@@ -110,7 +110,10 @@ export class FileBackend implements IBackend {
     });
   }
 
-  async putStream(key: string, body: Readable): Promise<void> {
+  async putStream(key: string, body: Readable | Buffer): Promise<void> {
+    if (Buffer.isBuffer(body)) {
+      return this.put(key, body);
+    }
     await this.writeAtomically(key, false, tmp =>
       pipeline(body, createWriteStream(tmp, { flags: 'wx' }))
     );

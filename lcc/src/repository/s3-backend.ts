@@ -79,7 +79,9 @@ async function bodyToBuffer(body: unknown): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const PART_SIZE = 16 * 1024 * 1024;
+/** Objects above this size are uploaded in parts of PART_SIZE (@aws-sdk/lib-storage). */
+const MULTIPART_THRESHOLD = 8 * 1024 * 1024;
+const PART_SIZE = 8 * 1024 * 1024;
 
 /** A repository under s3://bucket/prefix, with the standard credential, region and endpoint chain. */
 export class S3Backend implements IBackend {
@@ -159,6 +161,10 @@ export class S3Backend implements IBackend {
     body: Buffer,
     options: { ifAbsent?: boolean } = {}
   ): Promise<void> {
+    if (body.length > MULTIPART_THRESHOLD && !options.ifAbsent) {
+      // Large packs go up in parts, in parallel, each retried on its own.
+      return this.putStream(key, body);
+    }
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -180,13 +186,13 @@ export class S3Backend implements IBackend {
     }
   }
 
-  async putStream(key: string, body: Readable): Promise<void> {
+  async putStream(key: string, body: Readable | Buffer): Promise<void> {
     try {
       await new Upload({
         client: this.client,
         params: { Bucket: this.bucket, Key: this.k(key), Body: body },
         partSize: PART_SIZE,
-        queueSize: 2
+        queueSize: 4
       }).done();
     } catch (err) {
       throw this.mapped(err, key, `writing ${key}`);
