@@ -5,7 +5,14 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { API_PREFIX, HealthResponse } from '@studio-backup/lcc/contract';
+import {
+  API_PREFIX,
+  HealthResponse,
+  Job,
+  JobResponse,
+  SnapshotsResponse,
+  StatusResponse
+} from '@studio-backup/lcc/contract';
 import { z } from 'zod';
 
 /** Why a call to the agent failed, so the panel can say what to do about it. */
@@ -47,6 +54,74 @@ export class AgentClient {
 
   health(): Promise<HealthResponse> {
     return this._request('health', HealthResponse);
+  }
+
+  status(): Promise<StatusResponse> {
+    return this._request('status', StatusResponse);
+  }
+
+  async snapshots(): Promise<SnapshotsResponse['snapshots']> {
+    return (await this._request('snapshots', SnapshotsResponse)).snapshots;
+  }
+
+  async startBackup(): Promise<Job> {
+    return (await this._request('backup', JobResponse, { method: 'POST' })).job;
+  }
+
+  /**
+   * Follows a job's Server-Sent Events to its end, calling back on each update; resolves with the
+   * finished job. The stream goes through the Jupyter server like every other call.
+   */
+  async followJob(id: string, onUpdate: (job: Job) => void): Promise<Job> {
+    const url = agentUrl(
+      this._settings.baseUrl,
+      this.port,
+      `jobs/${id}/events`
+    );
+    const response = await ServerConnection.makeRequest(
+      url,
+      { headers: { Accept: 'text/event-stream' } },
+      this._settings
+    );
+    if (!response.ok || !response.body) {
+      throw errorFromResponse(
+        response.status,
+        undefined,
+        `The backup agent on port ${this.port} stopped answering.`,
+        this.port
+      );
+    }
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    let last: Job | undefined;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        break;
+      }
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split('\n').find(line => line.startsWith('data: '));
+        const parsed = data
+          ? Job.safeParse(parseJson(data.slice(6)))
+          : undefined;
+        if (parsed?.success) {
+          last = parsed.data;
+          onUpdate(last);
+        }
+      }
+    }
+    if (!last || last.state === 'running') {
+      throw new AgentError(
+        'unreachable',
+        'The backup agent went away during the job: it will show again when the agent is back.'
+      );
+    }
+    return last;
   }
 
   private async _request<T>(

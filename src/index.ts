@@ -11,6 +11,7 @@ import { AgentClient } from './api';
 import { CommandIDs, PANEL_ID, PLUGIN_ID } from './commands';
 import { backupIcon } from './icons';
 import { AgentModel } from './model';
+import { SnapshotsModel } from './snapshots';
 import { BackupsPanel } from './widgets/BackupsPanel';
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -30,10 +31,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
       'sagemaker_studio_backup'
     );
     const serverSettings = app.serviceManager.serverSettings;
-    const model = new AgentModel(
-      new AgentClient({ port: DEFAULT_AGENT_PORT, serverSettings })
-    );
-    const panel = new BackupsPanel(model, trans);
+    let client = new AgentClient({ port: DEFAULT_AGENT_PORT, serverSettings });
+    const model = new AgentModel(client);
+    // The snapshots follow whichever agent the port setting points at.
+    const snapshots = new SnapshotsModel({
+      status: () => client.status(),
+      snapshots: () => client.snapshots(),
+      startBackup: () => client.startBackup(),
+      followJob: (id, onUpdate) => client.followJob(id, onUpdate)
+    });
+    model.stateChanged.connect((_, state) => {
+      if (state.kind === 'running') {
+        void snapshots.refresh();
+      }
+    });
+    const panel = new BackupsPanel(model, snapshots, trans);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, PANEL_ID);
 
@@ -64,7 +76,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const applyPort = () => {
           const port = settings.get('agentPort').composite as number;
           if (port !== model.port) {
-            void model.setClient(new AgentClient({ port, serverSettings }));
+            client = new AgentClient({ port, serverSettings });
+            void model.setClient(client);
           }
         };
         applyPort();

@@ -2,6 +2,8 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { AgentModel, AgentState } from '../model';
+import { SnapshotsModel } from '../snapshots';
+import { SnapshotList } from './SnapshotList';
 import { backupIcon } from '../icons';
 import { PANEL_ID } from '../commands';
 
@@ -49,6 +51,7 @@ function AgentStatus(props: {
 export class BackupsPanel extends ReactWidget {
   constructor(
     private readonly _model: AgentModel,
+    private readonly _snapshots: SnapshotsModel,
     private readonly _trans: TranslationBundle
   ) {
     super();
@@ -68,7 +71,10 @@ export class BackupsPanel extends ReactWidget {
             className="jp-Button jp-mod-minimal jp-StudioBackup-refresh"
             title={trans.__('Check the agent again')}
             aria-label={trans.__('Check the agent again')}
-            onClick={() => void this._model.refresh()}
+            onClick={() => {
+              void this._model.refresh();
+              void this._snapshots.refresh();
+            }}
           >
             <refreshIcon.react tag="span" />
           </button>
@@ -81,6 +87,13 @@ export class BackupsPanel extends ReactWidget {
               trans={trans}
             />
           )}
+        </UseSignal>
+        <UseSignal signal={this._snapshots.changed}>
+          {() =>
+            this._model.state.kind === 'running' ? (
+              <SnapshotList model={this._snapshots} trans={trans} />
+            ) : null
+          }
         </UseSignal>
       </div>
     );

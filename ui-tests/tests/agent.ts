@@ -1,6 +1,6 @@
 /** Starts and stops a real `studio-backup agent` process for the UI tests. */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,9 +14,28 @@ export interface IRunningAgent {
 
 export async function startAgent(port: number): Promise<IRunningAgent> {
   const repoDir = mkdtempSync(join(tmpdir(), 'studio-backup-ui-repo-'));
+  // A small home of its own, so that "Back up now" backs up something known.
+  const home = mkdtempSync(join(tmpdir(), 'studio-backup-ui-home-'));
+  mkdirSync(join(home, 'notebooks'));
+  writeFileSync(
+    join(home, 'notebooks', 'analysis.ipynb'),
+    '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+  );
+  writeFileSync(join(home, 'README.md'), '# My project\n');
   const child = spawn(
     process.execPath,
-    [BIN, 'agent', '--port', String(port), '--repo', repoDir],
+    [
+      BIN,
+      'agent',
+      '--port',
+      String(port),
+      '--repo',
+      repoDir,
+      '--home',
+      home,
+      '--cache-dir',
+      join(home, '..', `${home.split('/').pop()}-cache`)
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe']
     }

@@ -34,7 +34,7 @@ test.describe.serial('Backups panel', () => {
     page
   }) => {
     await openFromPalette(page);
-    const status = page.locator(`${PANEL} [role="status"]`);
+    const status = page.locator(`${PANEL} .jp-StudioBackup-status`);
     await expect(status).toHaveText(
       `Agent running — version 0.1.0, repository ${agent.repository}`
     );
@@ -44,6 +44,25 @@ test.describe.serial('Backups panel', () => {
     await test
       .info()
       .attach('backups-panel', { body: shot, contentType: 'image/png' });
+  });
+
+  test('backs up now through the job event stream, and the new snapshot appears', async ({
+    page
+  }) => {
+    await openFromPalette(page);
+    const rows = page.locator(`${PANEL} .jp-StudioBackup-snapshot`);
+    const protection = page.locator(`${PANEL} .jp-StudioBackup-protection`);
+    await expect(protection).toBeVisible();
+    const before = await rows.count();
+    const button = page.locator(`${PANEL} .jp-StudioBackup-backupNow`);
+    await button.click();
+    await expect(rows).toHaveCount(before + 1, { timeout: 30_000 });
+    await expect(protection).toHaveText(/^Protected — last backup just now/);
+    await expect(
+      page.locator(`${PANEL} .jp-StudioBackup-dayLabel`).first()
+    ).toHaveText('Today');
+    await expect(button).toHaveText('Back up now');
+    await expect(button).toBeEnabled();
     if (process.env.UPDATE_DOCS_IMAGES) {
       const dir = join(__dirname, '..', '..', 'docs', 'images');
       mkdirSync(dir, { recursive: true });
@@ -55,14 +74,16 @@ test.describe.serial('Backups panel', () => {
     page
   }) => {
     await openFromPalette(page);
-    await expect(page.locator(`${PANEL} [role="status"]`)).toContainText(
-      'Agent running'
-    );
+    await expect(
+      page.locator(`${PANEL} .jp-StudioBackup-status`)
+    ).toContainText('Agent running');
     await agent.stop();
     await page.locator(`${PANEL} .jp-StudioBackup-refresh`).click();
     await expect(page.locator(`${PANEL} [role="alert"]`)).toHaveText(
       `Backup agent not reachable on port ${AGENT_PORT}: is the lifecycle configuration attached?`
     );
-    await expect(page.locator(`${PANEL} [role="status"]`)).toHaveCount(0);
+    await expect(page.locator(`${PANEL} .jp-StudioBackup-status`)).toHaveCount(
+      0
+    );
   });
 });

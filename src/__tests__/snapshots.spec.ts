@@ -1,0 +1,183 @@
+import type {
+  Job,
+  SnapshotSummary,
+  StatusResponse
+} from '@studio-backup/lcc/contract';
+import {
+  ago,
+  groupByDay,
+  IBackupsSource,
+  protectionLine,
+  SnapshotsModel
+} from '../snapshots';
+
+const at = (iso: string, id = iso): SnapshotSummary => ({
+  id,
+  shortId: id.slice(0, 8),
+  time: new Date(iso).toISOString(),
+  kind: 'studio-backup',
+  complete: true,
+  tags: []
+});
+const status = (over: Partial<StatusResponse> = {}): StatusResponse => ({
+  version: '1',
+  repository: 'file:///r',
+  home: '/h',
+  lastBackup: null,
+  nextBackup: null,
+  running: null,
+  ...over
+});
+const job = (over: Partial<Job> = {}): Job => ({
+  id: 'j1',
+  kind: 'backup',
+  state: 'running',
+  started: '2026-01-01T00:00:00Z',
+  warnings: [],
+  ...over
+});
+
+describe('groupByDay', () => {
+  it('groups newest first into Today, Yesterday and dates', () => {
+    const now = new Date(2026, 0, 10, 12, 0);
+    const groups = groupByDay(
+      [
+        at(new Date(2026, 0, 8, 9).toISOString()),
+        at(new Date(2026, 0, 10, 8).toISOString()),
+        at(new Date(2026, 0, 9, 23).toISOString()),
+        at(new Date(2026, 0, 10, 11).toISOString())
+      ],
+      now
+    );
+    expect(groups.map(g => [g.label, g.snapshots.length])).toEqual([
+      ['Today', 2],
+      ['Yesterday', 1],
+      ['2026-01-08', 1]
+    ]);
+    expect(groups[0].snapshots[0].time > groups[0].snapshots[1].time).toBe(
+      true
+    );
+  });
+
+  it('handles 1,000 snapshots', () => {
+    const many = Array.from({ length: 1000 }, (_, i) =>
+      at(new Date(Date.UTC(2026, 0, 1) + i * 3_600_000).toISOString(), `s${i}`)
+    );
+    const groups = groupByDay(many, new Date(Date.UTC(2026, 2, 1)));
+    expect(groups.reduce((n, g) => n + g.snapshots.length, 0)).toBe(1000);
+    expect(groups.length).toBeGreaterThanOrEqual(41);
+  });
+});
+
+describe('protectionLine', () => {
+  const now = new Date('2026-01-10T12:00:00Z');
+  it('says how old the last backup is and when the next one comes', () => {
+    expect(
+      protectionLine(
+        status({ nextBackup: '2026-01-10T12:46:00Z' }),
+        null,
+        at('2026-01-10T11:46:00Z'),
+        now
+      )
+    ).toBe('Protected — last backup 14 min ago, next in 46 min');
+    expect(ago(new Date('2026-01-08T12:00:00Z'), now)).toBe('2 days ago');
+  });
+  it('shows progress while backing up and the failure afterwards', () => {
+    expect(
+      protectionLine(
+        status(),
+        job({
+          progress: {
+            phase: 'backup',
+            filesTotal: 10,
+            bytesTotal: 200,
+            filesDone: 5,
+            bytesDone: 124,
+            bytesNew: 0,
+            bytesUploaded: 0
+          }
+        }),
+        undefined,
+        now
+      )
+    ).toBe('Backing up… 62%');
+    expect(
+      protectionLine(
+        status({
+          lastBackup: job({
+            state: 'failed',
+            error: 'Bucket b does not exist: create it or fix --repo.'
+          })
+        }),
+        null,
+        at('2026-01-10T11:00:00Z'),
+        now
+      )
+    ).toBe(
+      'Last backup failed: Bucket b does not exist: create it or fix --repo.'
+    );
+    expect(protectionLine(status(), null, undefined, now)).toBe(
+      'No backup yet'
+    );
+  });
+});
+
+describe('SnapshotsModel', () => {
+  function source(
+    over: Partial<IBackupsSource> = {}
+  ): IBackupsSource & { list: SnapshotSummary[] } {
+    const list: SnapshotSummary[] = [at('2026-01-01T00:00:00Z', 'a')];
+    return {
+      list,
+      status: async () => status(),
+      snapshots: async () => [...list],
+      startBackup: async () => job(),
+      followJob: async (id, onUpdate) => {
+        onUpdate(
+          job({
+            progress: {
+              phase: 'backup',
+              filesTotal: 1,
+              bytesTotal: 10,
+              filesDone: 0,
+              bytesDone: 5,
+              bytesNew: 0,
+              bytesUploaded: 0
+            }
+          })
+        );
+        list.unshift(at('2026-01-02T00:00:00Z', 'b'));
+        return job({ state: 'succeeded' });
+      },
+      ...over
+    };
+  }
+
+  it('follows a backup to its end and reloads the snapshots', async () => {
+    const model = new SnapshotsModel(source());
+    await model.refresh();
+    expect(model.snapshots.map(s => s.id)).toEqual(['a']);
+    const seen: string[] = [];
+    model.changed.connect(() => seen.push(model.job?.state ?? 'none'));
+    const done = await model.backupNow();
+    expect(done?.state).toBe('succeeded');
+    expect(seen).toContain('running');
+    expect(model.snapshots.map(s => s.id)).toEqual(['b', 'a']);
+  });
+
+  it('turns a refused start into one line instead of throwing', async () => {
+    const model = new SnapshotsModel(
+      source({
+        startBackup: async () => {
+          throw new Error(
+            'A backup is already running (job x): wait for it or cancel it.'
+          );
+        }
+      })
+    );
+    expect(await model.backupNow()).toBeNull();
+    expect(model.error).toBe(
+      'A backup is already running (job x): wait for it or cancel it.'
+    );
+  });
+});

@@ -1,0 +1,167 @@
+/** Snapshots, the running job and the protection summary: state and signals, no DOM. */
+import { ISignal, Signal } from '@lumino/signaling';
+import type {
+  Job,
+  SnapshotSummary,
+  StatusResponse
+} from '@studio-backup/lcc/contract';
+
+/** What the snapshots model needs from the agent (the panel's AgentClient; a test double in unit tests). */
+export interface IBackupsSource {
+  status(): Promise<StatusResponse>;
+  snapshots(): Promise<SnapshotSummary[]>;
+  startBackup(): Promise<Job>;
+  followJob(id: string, onUpdate: (job: Job) => void): Promise<Job>;
+}
+
+export interface IDayGroup {
+  /** "Today", "Yesterday" or the date (YYYY-MM-DD), in the browser's time zone. */
+  label: string;
+  snapshots: SnapshotSummary[];
+}
+
+function localDay(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** Newest first, grouped by the local day they were taken. */
+export function groupByDay(
+  snapshots: SnapshotSummary[],
+  now = new Date()
+): IDayGroup[] {
+  const today = localDay(now);
+  const yesterday = localDay(new Date(now.getTime() - 86_400_000));
+  const groups: IDayGroup[] = [];
+  const sorted = [...snapshots].sort((a, b) =>
+    a.time < b.time ? 1 : a.time > b.time ? -1 : 0
+  );
+  for (const snapshot of sorted) {
+    const day = localDay(new Date(snapshot.time));
+    const label =
+      day === today ? 'Today' : day === yesterday ? 'Yesterday' : day;
+    const group = groups[groups.length - 1];
+    if (group?.label === label) {
+      group.snapshots.push(snapshot);
+    } else {
+      groups.push({ label, snapshots: [snapshot] });
+    }
+  }
+  return groups;
+}
+
+export function ago(from: Date, now = new Date()): string {
+  const minutes = Math.max(
+    0,
+    Math.round((now.getTime() - from.getTime()) / 60_000)
+  );
+  if (minutes < 1) {
+    return 'just now';
+  }
+  if (minutes < 60) {
+    return `${minutes} min ago`;
+  }
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h ago` : `${Math.round(hours / 24)} days ago`;
+}
+
+/** The one line at the top of the panel. */
+export function protectionLine(
+  status: StatusResponse | null,
+  job: Job | null,
+  latest: SnapshotSummary | undefined,
+  now = new Date()
+): string {
+  if (job?.state === 'running') {
+    const p = job.progress;
+    const percent =
+      p && p.bytesTotal > 0
+        ? Math.floor((100 * p.bytesDone) / p.bytesTotal)
+        : 0;
+    return `Backing up… ${percent}%`;
+  }
+  const last = status?.lastBackup;
+  if (last?.state === 'failed') {
+    return `Last backup failed: ${last.error ?? 'unknown error'}`;
+  }
+  if (!latest) {
+    return 'No backup yet';
+  }
+  const next = status?.nextBackup
+    ? `, next in ${Math.max(0, Math.round((Date.parse(status.nextBackup) - now.getTime()) / 60_000))} min`
+    : '';
+  return `Protected — last backup ${ago(new Date(latest.time), now)}${next}`;
+}
+
+export class SnapshotsModel {
+  constructor(private readonly _source: IBackupsSource) {}
+
+  get snapshots(): SnapshotSummary[] {
+    return this._snapshots;
+  }
+
+  get status(): StatusResponse | null {
+    return this._status;
+  }
+
+  get job(): Job | null {
+    return this._job;
+  }
+
+  get error(): string | null {
+    return this._error;
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const [status, snapshots] = await Promise.all([
+        this._source.status(),
+        this._source.snapshots().catch(() => [])
+      ]);
+      this._status = status;
+      this._snapshots = snapshots;
+      this._error = null;
+      if (status.running && this._job?.id !== status.running.id) {
+        void this._follow(status.running);
+      }
+    } catch (err) {
+      this._error = err instanceof Error ? err.message : String(err);
+    }
+    this._changed.emit();
+  }
+
+  /** Starts a backup and follows it; the snapshot list is reloaded when it ends. */
+  async backupNow(): Promise<Job | null> {
+    try {
+      return await this._follow(await this._source.startBackup());
+    } catch (err) {
+      this._error = err instanceof Error ? err.message : String(err);
+      this._changed.emit();
+      return null;
+    }
+  }
+
+  private async _follow(job: Job): Promise<Job> {
+    this._job = job;
+    this._changed.emit();
+    try {
+      this._job = await this._source.followJob(job.id, update => {
+        this._job = update;
+        this._changed.emit();
+      });
+    } finally {
+      await this.refresh();
+    }
+    return this._job;
+  }
+
+  private _snapshots: SnapshotSummary[] = [];
+  private _status: StatusResponse | null = null;
+  private _job: Job | null = null;
+  private _error: string | null = null;
+  private _changed = new Signal<this, void>(this);
+}
