@@ -10,8 +10,11 @@ import {
   HealthResponse,
   Job,
   JobResponse,
+  RestorePlanResponse,
+  RestoreRequestBody,
   SnapshotsResponse,
-  StatusResponse
+  StatusResponse,
+  TreeResponse
 } from '@studio-backup/lcc/contract';
 import { z } from 'zod';
 
@@ -62,6 +65,32 @@ export class AgentClient {
 
   async snapshots(): Promise<SnapshotsResponse['snapshots']> {
     return (await this._request('snapshots', SnapshotsResponse)).snapshots;
+  }
+
+  tree(snapshot: string, path: string, cursor?: string): Promise<TreeResponse> {
+    const query = new URLSearchParams({ path, ...(cursor ? { cursor } : {}) });
+    return this._request(
+      `snapshots/${encodeURIComponent(snapshot)}/tree?${query}`,
+      TreeResponse
+    );
+  }
+
+  planRestore(
+    body: Omit<RestoreRequestBody, 'dryRun'>
+  ): Promise<RestorePlanResponse> {
+    return this._request('restore', RestorePlanResponse, {
+      method: 'POST',
+      body: JSON.stringify({ ...body, dryRun: true })
+    });
+  }
+
+  async startRestore(body: Omit<RestoreRequestBody, 'dryRun'>): Promise<Job> {
+    return (
+      await this._request('restore', JobResponse, {
+        method: 'POST',
+        body: JSON.stringify({ ...body, dryRun: false })
+      })
+    ).job;
   }
 
   async startBackup(): Promise<Job> {

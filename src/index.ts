@@ -38,6 +38,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       status: () => client.status(),
       snapshots: () => client.snapshots(),
       startBackup: () => client.startBackup(),
+      tree: (snapshot, path, cursor) => client.tree(snapshot, path, cursor),
+      planRestore: body => client.planRestore(body),
+      startRestore: body => client.startRestore(body),
       followJob: (id, onUpdate) => client.followJob(id, onUpdate)
     });
     model.stateChanged.connect((_, state) => {

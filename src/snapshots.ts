@@ -2,8 +2,11 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import type {
   Job,
+  RestorePlanResponse,
+  RestoreRequestBody,
   SnapshotSummary,
-  StatusResponse
+  StatusResponse,
+  TreeResponse
 } from '@studio-backup/lcc/contract';
 
 /** What the snapshots model needs from the agent (the panel's AgentClient; a test double in unit tests). */
@@ -11,6 +14,11 @@ export interface IBackupsSource {
   status(): Promise<StatusResponse>;
   snapshots(): Promise<SnapshotSummary[]>;
   startBackup(): Promise<Job>;
+  tree(snapshot: string, path: string, cursor?: string): Promise<TreeResponse>;
+  planRestore(
+    body: Omit<RestoreRequestBody, 'dryRun'>
+  ): Promise<RestorePlanResponse>;
+  startRestore(body: Omit<RestoreRequestBody, 'dryRun'>): Promise<Job>;
   followJob(id: string, onUpdate: (job: Job) => void): Promise<Job>;
 }
 
@@ -112,6 +120,63 @@ export class SnapshotsModel {
     return this._error;
   }
 
+  /** The folder of a snapshot being browsed, or null on the snapshot list. */
+  get browsing(): TreeResponse | null {
+    return this._browsing;
+  }
+
+  /** Opens a folder of a snapshot ("" is its root); later pages are appended with {@link more}. */
+  async browse(snapshot: string, path = ''): Promise<void> {
+    try {
+      this._browsing = await this._source.tree(snapshot, path);
+      this._error = null;
+    } catch (err) {
+      this._error = err instanceof Error ? err.message : String(err);
+    }
+    this._changed.emit();
+  }
+
+  async more(): Promise<void> {
+    const current = this._browsing;
+    if (!current?.nextCursor) {
+      return;
+    }
+    const page = await this._source.tree(
+      current.snapshot,
+      current.path,
+      current.nextCursor
+    );
+    this._browsing = {
+      ...page,
+      entries: [...current.entries, ...page.entries]
+    };
+    this._changed.emit();
+  }
+
+  closeBrowser(): void {
+    this._browsing = null;
+    this._changed.emit();
+  }
+
+  /** Restores after the caller saw the dry run; resolves with the finished job. */
+  async restore(body: Omit<RestoreRequestBody, 'dryRun'>): Promise<Job> {
+    const job = await this._source.startRestore(body);
+    return this._source.followJob(job.id, update => {
+      this._restoreJob = update;
+      this._changed.emit();
+    });
+  }
+
+  planRestore(
+    body: Omit<RestoreRequestBody, 'dryRun'>
+  ): Promise<RestorePlanResponse> {
+    return this._source.planRestore(body);
+  }
+
+  get restoreJob(): Job | null {
+    return this._restoreJob;
+  }
+
   get changed(): ISignal<this, void> {
     return this._changed;
   }
@@ -163,5 +228,7 @@ export class SnapshotsModel {
   private _status: StatusResponse | null = null;
   private _job: Job | null = null;
   private _error: string | null = null;
+  private _browsing: TreeResponse | null = null;
+  private _restoreJob: Job | null = null;
   private _changed = new Signal<this, void>(this);
 }

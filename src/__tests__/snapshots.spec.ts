@@ -149,6 +149,17 @@ describe('SnapshotsModel', () => {
         list.unshift(at('2026-01-02T00:00:00Z', 'b'));
         return job({ state: 'succeeded' });
       },
+      tree: async (snapshot, path) => ({
+        snapshot,
+        path,
+        total: 0,
+        nextCursor: null,
+        entries: []
+      }),
+      planRestore: async () => {
+        throw new Error('not used');
+      },
+      startRestore: async () => job({ kind: 'restore' }),
       ...over
     };
   }
@@ -179,5 +190,42 @@ describe('SnapshotsModel', () => {
     expect(model.error).toBe(
       'A backup is already running (job x): wait for it or cancel it.'
     );
+  });
+
+  it('browses a folder page by page and goes back to the list', async () => {
+    const entries = Array.from({ length: 5 }, (_, i) => ({
+      name: `f${i}`,
+      path: `dir/f${i}`,
+      type: 'file' as const,
+      size: i
+    }));
+    const model = new SnapshotsModel(
+      source({
+        tree: async (snapshot, path, cursor) => {
+          const start = Number(cursor ?? 0);
+          return {
+            snapshot,
+            path,
+            total: 5,
+            nextCursor: start + 2 < 5 ? String(start + 2) : null,
+            entries: entries.slice(start, start + 2)
+          };
+        }
+      })
+    );
+    await model.browse('a', 'dir');
+    expect(model.browsing?.entries.map(e => e.name)).toEqual(['f0', 'f1']);
+    await model.more();
+    await model.more();
+    expect(model.browsing?.entries.map(e => e.name)).toEqual([
+      'f0',
+      'f1',
+      'f2',
+      'f3',
+      'f4'
+    ]);
+    expect(model.browsing?.nextCursor).toBeNull();
+    model.closeBrowser();
+    expect(model.browsing).toBeNull();
   });
 });

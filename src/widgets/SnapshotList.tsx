@@ -2,6 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import type { SnapshotSummary } from '@studio-backup/lcc/contract';
 import { groupByDay, protectionLine, SnapshotsModel } from '../snapshots';
+import { SnapshotBrowser } from './SnapshotBrowser';
 
 function size(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -17,6 +18,7 @@ function size(bytes: number): string {
 function SnapshotRow(props: {
   snapshot: SnapshotSummary;
   trans: TranslationBundle;
+  onOpen: () => void;
 }): JSX.Element {
   const { snapshot, trans } = props;
   const t = snapshot.totals;
@@ -30,7 +32,13 @@ function SnapshotRow(props: {
       data-snapshot={snapshot.id}
       aria-label={trans.__('Snapshot %1 at %2', snapshot.shortId, time)}
     >
-      <span className="jp-StudioBackup-snapshot-time">{time}</span>
+      <button
+        className="jp-StudioBackup-snapshot-time"
+        title={trans.__('Browse this snapshot')}
+        onClick={props.onOpen}
+      >
+        {time}
+      </button>
       <span className="jp-StudioBackup-snapshot-detail">
         {t
           ? trans.__(
@@ -107,7 +115,9 @@ export function SnapshotList(props: {
           {model.error}
         </div>
       )}
-      {groups.length === 0 ? (
+      {model.browsing ? (
+        <SnapshotBrowser model={model} tree={model.browsing} trans={trans} />
+      ) : groups.length === 0 ? (
         <p className="jp-StudioBackup-empty">{trans.__('No snapshots yet.')}</p>
       ) : (
         groups.map(group => (
@@ -125,6 +135,7 @@ export function SnapshotList(props: {
                   key={snapshot.id}
                   snapshot={snapshot}
                   trans={trans}
+                  onOpen={() => void model.browse(snapshot.id)}
                 />
               ))}
             </ul>

@@ -8,6 +8,7 @@ const BIN = join(__dirname, '..', '..', 'lcc', 'bin', 'studio-backup.js');
 
 export interface IRunningAgent {
   process: ChildProcess;
+  home: string;
   repository: string;
   stop(): Promise<void>;
 }
@@ -56,6 +57,7 @@ export async function startAgent(port: number): Promise<IRunningAgent> {
   });
   return {
     process: child,
+    home,
     repository: `file://${repoDir}`,
     stop: () =>
       new Promise<void>(resolve => {

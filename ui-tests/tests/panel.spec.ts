@@ -1,5 +1,5 @@
 import { expect, test } from '@jupyterlab/galata';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IRunningAgent, startAgent } from './agent';
 
@@ -68,6 +68,40 @@ test.describe.serial('Backups panel', () => {
       mkdirSync(dir, { recursive: true });
       await page.screenshot({ path: join(dir, 'backups-panel.png') });
     }
+  });
+
+  test('browses a snapshot and restores a folder into restored-files/', async ({
+    page
+  }) => {
+    await openFromPalette(page);
+    await page
+      .locator(`${PANEL} .jp-StudioBackup-snapshot-time`)
+      .first()
+      .click();
+    const notebooks = page.locator(
+      `${PANEL} .jp-StudioBackup-entry[data-path="notebooks"]`
+    );
+    await expect(notebooks).toBeVisible();
+    await expect(
+      page.locator(`${PANEL} .jp-StudioBackup-entry[data-path="README.md"]`)
+    ).toBeVisible();
+    await notebooks.locator('.jp-StudioBackup-restore').click();
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog).toContainText('1 files will be restored into');
+    await dialog.locator('.jp-mod-accept').click();
+    await expect(page.locator('.jp-toast-message').first()).toContainText(
+      'Restored notebooks into'
+    );
+    const side = join(agent.home, 'restored-files');
+    const [snapshotDir] = readdirSync(side);
+    expect(
+      readFileSync(
+        join(side, snapshotDir, 'notebooks', 'analysis.ipynb'),
+        'utf8'
+      )
+    ).toBe(
+      readFileSync(join(agent.home, 'notebooks', 'analysis.ipynb'), 'utf8')
+    );
   });
 
   test('shows the not-reachable banner once the agent is stopped', async ({
