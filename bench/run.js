@@ -182,17 +182,22 @@ async function main() {
     const resticExclude = ['--exclude', join(home, '.cache')];
     const r = {};
 
+    // Each reference run copies the whole home under a new timestamp, as the reference LCC does.
+    const referenceBackup = ts =>
+      timed(
+        ...aws(
+          's3',
+          'sync',
+          home,
+          `s3://reference/studio/alice/space/${ts}/`,
+          ...refExcludes
+        ),
+        env
+      ).seconds;
+    const resticBackup = () =>
+      timed(...restic('backup', home, ...resticExclude), env).seconds;
     log('first backups');
-    r.refFirst = timed(
-      ...aws(
-        's3',
-        'sync',
-        home,
-        's3://reference/studio/alice/space/2026-01-01-00-00-00/',
-        ...refExcludes
-      ),
-      env
-    ).seconds;
+    r.refFirst = referenceBackup('2026-01-01-00-00-00');
     r.oursFirst = timed(
       ...ours('backup', '--source', home),
       env,
@@ -200,22 +205,10 @@ async function main() {
     ).seconds;
     if (hasRestic) {
       timed(...restic('init'), env);
-      r.resticFirst = timed(
-        ...restic('backup', home, ...resticExclude),
-        env
-      ).seconds;
+      r.resticFirst = resticBackup();
     }
     log('second backups, nothing changed');
-    r.refSecond = timed(
-      ...aws(
-        's3',
-        'sync',
-        home,
-        's3://reference/studio/alice/space/2026-01-01-12-00-00/',
-        ...refExcludes
-      ),
-      env
-    ).seconds;
+    r.refSecond = referenceBackup('2026-01-01-12-00-00');
     const second = timed(
       ...ours('backup', '--source', home, '--json'),
       env,
@@ -223,34 +216,17 @@ async function main() {
     );
     r.oursSecond = second.seconds;
     r.oursSecondSummary = JSON.parse(second.stdout.trim().split('\n').pop());
-    if (hasRestic)
-      r.resticSecond = timed(
-        ...restic('backup', home, ...resticExclude),
-        env
-      ).seconds;
+    if (hasRestic) r.resticSecond = resticBackup();
 
     log('backups after 1% of the files changed');
     const changed = churn(home, made.churnable, 0.01, 1);
-    r.refChurn = timed(
-      ...aws(
-        's3',
-        'sync',
-        home,
-        's3://reference/studio/alice/space/2026-01-02-00-00-00/',
-        ...refExcludes
-      ),
-      env
-    ).seconds;
+    r.refChurn = referenceBackup('2026-01-02-00-00-00');
     r.oursChurn = timed(
       ...ours('backup', '--source', home),
       env,
       [0, 3]
     ).seconds;
-    if (hasRestic)
-      r.resticChurn = timed(
-        ...restic('backup', home, ...resticExclude),
-        env
-      ).seconds;
+    if (hasRestic) r.resticChurn = resticBackup();
 
     log('restores');
     const one = made.churnable[7];
@@ -315,7 +291,7 @@ async function main() {
     for (let i = 4; i <= SNAPSHOTS; i++) {
       churn(home, made.churnable, 0.01, i);
       timed(...ours('backup', '--source', home), env, [0, 3]);
-      if (hasRestic) timed(...restic('backup', home, ...resticExclude), env);
+      if (hasRestic) resticBackup();
     }
     // Snapshots so far: first, second, churn, then 4..SNAPSHOTS.
     r.oursStorage = bucketBytes(env, endpoint, 'ours', 'studio/');
@@ -450,7 +426,7 @@ Produced by \`make bench\` (\`node bench/run.js\`), which writes this file. All 
 same run against the same local S3 server (moto ${'5.2.5'} in server mode on 127.0.0.1), on a synthetic
 Studio home made by \`bench/synthetic-home.js\`: ${made.files.toLocaleString('en')} files, ${mb(made.bytes)}
 (${mb(backedUp)} outside the hidden \`.cache\` folder, which all three leave out): notebooks, CSVs,
-Python sources, a project \`.git\`, a pip cache and five 60 MiB model checkpoints.
+Python sources, a project \`.git\`, a pip cache and four 60 MiB model checkpoints.
 
 Machine: ${cpus().length} cores (${cpus()[0].model}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB. Date: ${new Date().toISOString().slice(0, 10)}.
 Tools: \`aws s3 sync\` from awscli ${execFileSync(join(venvBin, 'aws'), ['--version'], { encoding: 'utf8' }).split(' ')[0].split('/')[1]} (what the reference LCC runs, with its excludes);
