@@ -1,4 +1,4 @@
-.PHONY: demo test setup bench clean
+.PHONY: demo test setup bench bench-ui clean
 
 ## Start the local demo: JupyterLab with the Backups panel, the agent and a sample home.
 demo:
@@ -11,6 +11,11 @@ test:
 ## Install dependencies and build, without running anything.
 setup:
 	bash scripts/setup.sh
+
+## Time the panel rendering 1,000 snapshots and a 10,000-entry folder; writes its section of docs/benchmarks.md.
+bench-ui: setup
+	bash scripts/setup.sh --browser
+	cd ui-tests && PATH="$(CURDIR)/.venv/bin:$$PATH" CI=1 npx playwright test -c playwright.bench.config.js
 
 ## Benchmark the engine against aws s3 sync and restic; writes docs/benchmarks.md (about 15 minutes).
 bench: setup

@@ -19,6 +19,7 @@ const { createServer } = require('node:net');
 const { cpus, totalmem } = require('node:os');
 const { join, resolve } = require('node:path');
 const { makeHome, churn, makeTinyFiles } = require('./synthetic-home');
+const { FILE, sectionsOf } = require('./report-section');
 
 const root = resolve(__dirname, '..');
 const work = join(root, '.bench');
@@ -446,7 +447,10 @@ Notes:
 - Full restore: ours and the reference's restored trees were compared with \`diff -r\`: ${same ? 'identical' : '**they differ**'}.
 - A second backup of the ${TINY.toLocaleString('en')}-file tree with nothing changed took ${fmt(tinyNoChange)}.
 `;
-  writeFileSync(join(root, 'docs', 'benchmarks.md'), md);
+  // Sections other benchmarks own (the panel's rendering) are kept.
+  const previous = existsSync(FILE) ? readFileSync(FILE, 'utf8') : '';
+  const kept = sectionsOf(previous).join('\n\n');
+  writeFileSync(FILE, kept ? `${md.trimEnd()}\n\n${kept}\n` : md);
   process.stdout.write(md);
 }
 

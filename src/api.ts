@@ -6,7 +6,10 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import {
+  AgentSettings,
   API_PREFIX,
+  DiffResponse,
+  FullRestoreRecord,
   HealthResponse,
   Job,
   JobResponse,
@@ -14,13 +17,17 @@ import {
   RestoreRequestBody,
   SnapshotsResponse,
   StatusResponse,
-  TreeResponse
+  TreeResponse,
+  VersionsResponse
 } from '@studio-backup/lcc/contract';
 import { z } from 'zod';
 
 /** Why a call to the agent failed, so the panel can say what to do about it. */
 export type AgentErrorKind =
   'unreachable' | 'no-proxy' | 'http' | 'bad-response';
+
+/** Folder entries asked for per request (the agent allows up to 5,000). */
+export const TREE_PAGE = 2000;
 
 export class AgentError extends Error {
   constructor(
@@ -46,8 +53,21 @@ export function agentUrl(
   return URLExt.join(baseUrl, 'proxy', String(port), API_PREFIX, endpoint);
 }
 
+const RequestsResponse = z.object({ requests: z.array(FullRestoreRecord) });
+const RequestResponse = z.object({ request: FullRestoreRecord });
+const RecoveriesResponse = z.object({
+  recoveries: z.array(z.record(z.unknown())),
+  reason: z.string().optional()
+});
+export type Recoveries = z.infer<typeof RecoveriesResponse>;
+export type NewRestoreRequest = Pick<
+  FullRestoreRecord,
+  'kind' | 'snapshot' | 'target'
+> & { fromProfile?: string };
+
 export class AgentClient {
-  readonly port: number;
+  /** Changes when the agentPort setting does; every later call goes to the new port. */
+  port: number;
   private readonly _settings: ServerConnection.ISettings;
 
   constructor(options: IAgentClientOptions) {
@@ -68,7 +88,12 @@ export class AgentClient {
   }
 
   tree(snapshot: string, path: string, cursor?: string): Promise<TreeResponse> {
-    const query = new URLSearchParams({ path, ...(cursor ? { cursor } : {}) });
+    // Big pages: the list is virtualized, so 2,000 rows cost little more than 500.
+    const query = new URLSearchParams({
+      path,
+      limit: String(TREE_PAGE),
+      ...(cursor ? { cursor } : {})
+    });
     return this._request(
       `snapshots/${encodeURIComponent(snapshot)}/tree?${query}`,
       TreeResponse
@@ -93,6 +118,79 @@ export class AgentClient {
     ).job;
   }
 
+  versions(path: string): Promise<VersionsResponse> {
+    return this._request(
+      `versions?${new URLSearchParams({ path })}`,
+      VersionsResponse
+    );
+  }
+
+  /** Paths added, removed and changed from one snapshot to another, or to the current home. */
+  diff(from: string, to?: string): Promise<DiffResponse> {
+    const query = new URLSearchParams({ from, ...(to ? { to } : {}) });
+    return this._request(`diff?${query}`, DiffResponse);
+  }
+
+  /** A file of a snapshot; with preview, the agent refuses files above 1 MiB. */
+  async file(snapshot: string, path: string, preview = false): Promise<Blob> {
+    const query = new URLSearchParams({
+      path,
+      ...(preview ? { preview: '1' } : {})
+    });
+    const response = await this._fetch(
+      `snapshots/${encodeURIComponent(snapshot)}/file?${query}`,
+      {}
+    );
+    if (!response.ok) {
+      throw errorFromResponse(
+        response.status,
+        parseJson(await response.text()),
+        this._unreachable(),
+        this.port
+      );
+    }
+    return response.blob();
+  }
+
+  getSettings(): Promise<AgentSettings> {
+    return this._request('settings', AgentSettings);
+  }
+
+  putSettings(settings: AgentSettings): Promise<AgentSettings> {
+    return this._request('settings', AgentSettings, {
+      method: 'PUT',
+      body: JSON.stringify(settings)
+    });
+  }
+
+  async restoreRequests(): Promise<FullRestoreRecord[]> {
+    return (await this._request('restore-requests', RequestsResponse)).requests;
+  }
+
+  async createRestoreRequest(
+    request: NewRestoreRequest
+  ): Promise<FullRestoreRecord> {
+    return (
+      await this._request('restore-requests', RequestResponse, {
+        method: 'POST',
+        body: JSON.stringify(request)
+      })
+    ).request;
+  }
+
+  recoveries(): Promise<Recoveries> {
+    return this._request('recoveries', RecoveriesResponse);
+  }
+
+  /** Cancels a running backup; the agent writes no snapshot for it. */
+  async cancelJob(id: string): Promise<Job> {
+    return (
+      await this._request(`jobs/${encodeURIComponent(id)}`, JobResponse, {
+        method: 'DELETE'
+      })
+    ).job;
+  }
+
   async startBackup(): Promise<Job> {
     return (await this._request('backup', JobResponse, { method: 'POST' })).job;
   }
@@ -102,16 +200,9 @@ export class AgentClient {
    * finished job. The stream goes through the Jupyter server like every other call.
    */
   async followJob(id: string, onUpdate: (job: Job) => void): Promise<Job> {
-    const url = agentUrl(
-      this._settings.baseUrl,
-      this.port,
-      `jobs/${id}/events`
-    );
-    const response = await ServerConnection.makeRequest(
-      url,
-      { headers: { Accept: 'text/event-stream' } },
-      this._settings
-    );
+    const response = await this._fetch(`jobs/${id}/events`, {
+      headers: { Accept: 'text/event-stream' }
+    });
     if (!response.ok || !response.body) {
       throw errorFromResponse(
         response.status,
@@ -125,7 +216,10 @@ export class AgentClient {
     let buffer = '';
     let last: Job | undefined;
     for (;;) {
-      const { done, value } = await reader.read();
+      // A dropped connection (the agent stopped) ends the stream like a close.
+      const { done, value } = await reader
+        .read()
+        .catch(() => ({ done: true as const, value: undefined }));
       if (done) {
         break;
       }
@@ -153,29 +247,40 @@ export class AgentClient {
     return last;
   }
 
+  private _unreachable(): string {
+    return `Backup agent not reachable on port ${this.port}: is the lifecycle configuration attached?`;
+  }
+
+  private async _fetch(endpoint: string, init: RequestInit): Promise<Response> {
+    const url = agentUrl(this._settings.baseUrl, this.port, endpoint);
+    try {
+      return await ServerConnection.makeRequest(url, init, this._settings);
+    } catch {
+      throw new AgentError('unreachable', this._unreachable());
+    }
+  }
+
   private async _request<T>(
     endpoint: string,
-    schema: z.ZodType<T>,
+    schema: z.ZodType<T, z.ZodTypeDef, unknown>,
     init: RequestInit = {}
   ): Promise<T> {
-    const url = agentUrl(this._settings.baseUrl, this.port, endpoint);
-    const unreachable = `Backup agent not reachable on port ${this.port}: is the lifecycle configuration attached?`;
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(url, init, this._settings);
-    } catch {
-      throw new AgentError('unreachable', unreachable);
-    }
+    const response = await this._fetch(endpoint, init);
     const text = await response.text();
     const body = parseJson(text);
     if (!response.ok) {
-      throw errorFromResponse(response.status, body, unreachable, this.port);
+      throw errorFromResponse(
+        response.status,
+        body,
+        this._unreachable(),
+        this.port
+      );
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
       throw new AgentError(
         'bad-response',
-        `The backup agent on port ${this.port} answered ${endpoint} in an unexpected format: update the extension and the agent to the same version.`
+        `The backup agent on port ${this.port} answered ${endpoint.split('?')[0]} in an unexpected format: update the extension and the agent to the same version.`
       );
     }
     return parsed.data;

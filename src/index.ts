@@ -3,52 +3,110 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { DEFAULT_AGENT_PORT } from '@studio-backup/lcc/contract';
+import * as React from 'react';
 import { AgentClient } from './api';
 import { CommandIDs, PANEL_ID, PLUGIN_ID } from './commands';
+import type { IBackupsContext } from './context';
 import { backupIcon } from './icons';
 import { AgentModel } from './model';
+import { RequestsModel } from './requests';
+import { agentSettingsUpdate, IPanelSettings } from './settings';
 import { SnapshotsModel } from './snapshots';
 import { BackupsPanel } from './widgets/BackupsPanel';
+import { openInMainArea } from './widgets/mainArea';
+
+const DEFAULT_SETTINGS: IPanelSettings = {
+  agentPort: DEFAULT_AGENT_PORT,
+  intervalMinutes: null,
+  includeHidden: [],
+  exclude: [],
+  confirmOverwrite: true
+};
+
+const noArgs = { args: { type: 'object', properties: {} } } as const;
+const snapshotPathArgs = {
+  args: {
+    type: 'object',
+    properties: { snapshot: { type: 'string' }, path: { type: 'string' } }
+  }
+} as const;
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
     'A side panel that lists, browses and restores backups of the home directory.',
   autoStart: true,
-  optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry, ITranslator],
+  optional: [
+    ICommandPalette,
+    ILayoutRestorer,
+    ISettingRegistry,
+    ITranslator,
+    IDefaultFileBrowser
+  ],
   activate: async (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     settingRegistry: ISettingRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    fileBrowser: IDefaultFileBrowser | null
   ) => {
     const trans = (translator ?? nullTranslator).load(
       'sagemaker_studio_backup'
     );
-    const serverSettings = app.serviceManager.serverSettings;
-    let client = new AgentClient({ port: DEFAULT_AGENT_PORT, serverSettings });
-    const model = new AgentModel(client);
-    // The snapshots follow whichever agent the port setting points at.
-    const snapshots = new SnapshotsModel({
-      status: () => client.status(),
-      snapshots: () => client.snapshots(),
-      startBackup: () => client.startBackup(),
-      tree: (snapshot, path, cursor) => client.tree(snapshot, path, cursor),
-      planRestore: body => client.planRestore(body),
-      startRestore: body => client.startRestore(body),
-      followJob: (id, onUpdate) => client.followJob(id, onUpdate)
+    let settings: IPanelSettings = DEFAULT_SETTINGS;
+    const client = new AgentClient({
+      port: DEFAULT_AGENT_PORT,
+      serverSettings: app.serviceManager.serverSettings
     });
+    const model = new AgentModel(client);
+    const snapshots = new SnapshotsModel(client);
+    const requests = new RequestsModel(client);
+    const ctx: IBackupsContext = {
+      client,
+      snapshots,
+      trans,
+      commands: app.commands,
+      shell: app.shell,
+      fileBrowser,
+      contents: app.serviceManager.contents,
+      confirmOverwrite: () => settings.confirmOverwrite
+    };
+
+    // The agent applies the interval, hidden folders and excludes; it keeps them across restarts.
+    const pushSettings = async () => {
+      try {
+        const update = agentSettingsUpdate(
+          settings,
+          await client.getSettings()
+        );
+        if (update) {
+          await client.putSettings(update);
+        }
+      } catch (err) {
+        Notification.warning(
+          trans.__(
+            'The backup agent did not take the Backups settings: %1',
+            err instanceof Error ? err.message : String(err)
+          ),
+          { autoClose: 8000 }
+        );
+      }
+    };
     model.stateChanged.connect((_, state) => {
       if (state.kind === 'running') {
         void snapshots.refresh();
+        void requests.refresh();
+        void pushSettings();
       }
     });
-    const panel = new BackupsPanel(model, snapshots, trans);
+
+    const panel = new BackupsPanel(model, ctx, requests);
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, PANEL_ID);
 
@@ -56,35 +114,143 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: trans.__('Backups: Open panel'),
       caption: trans.__('Show the Backups side panel'),
       icon: backupIcon,
-      describedBy: { args: { type: 'object', properties: {} } },
+      describedBy: noArgs,
       execute: () => app.shell.activateById(panel.id)
     });
     app.commands.addCommand(CommandIDs.refresh, {
       label: trans.__('Backups: Check the agent again'),
-      describedBy: { args: { type: 'object', properties: {} } },
+      describedBy: noArgs,
       execute: () => model.refresh()
     });
-    palette?.addItem({
-      command: CommandIDs.openPanel,
-      category: trans.__('Backups')
+    app.commands.addCommand(CommandIDs.backupNow, {
+      label: trans.__('Backups: Back up now'),
+      icon: backupIcon,
+      describedBy: noArgs,
+      isEnabled: () => model.state.kind === 'running',
+      execute: async () => {
+        app.shell.activateById(panel.id);
+        await snapshots.backupNow();
+      }
     });
-    palette?.addItem({
-      command: CommandIDs.refresh,
-      category: trans.__('Backups')
+    app.commands.addCommand(CommandIDs.previousVersions, {
+      label: trans.__('Previous versions…'),
+      caption: trans.__(
+        'Snapshots of this file or folder, and what was deleted from it'
+      ),
+      icon: backupIcon,
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { path: { type: 'string' }, isDir: { type: 'boolean' } }
+        }
+      },
+      execute: async args => {
+        const { VersionsView } = await import('./widgets/VersionsView');
+        let path = args.path as string | undefined;
+        let isDir = args.isDir as boolean | undefined;
+        if (path === undefined && fileBrowser) {
+          const item = fileBrowser.selectedItems().next();
+          if (!item.done && item.value) {
+            path = item.value.path;
+            isDir = item.value.type === 'directory';
+          } else {
+            path = fileBrowser.model.path;
+            isDir = true;
+          }
+        }
+        const target = (path ?? '').replace(/^\/+|\/+$/g, '');
+        openInMainArea(
+          ctx,
+          `studio-backup-versions:${target}`,
+          trans.__('Versions: %1', target.split('/').pop() || '~'),
+          backupIcon,
+          () =>
+            React.createElement(VersionsView, {
+              ctx,
+              path: target,
+              isDir: isDir ?? true
+            })
+        );
+      }
     });
+    app.commands.addCommand(CommandIDs.preview, {
+      label: trans.__('Preview a file of a snapshot'),
+      describedBy: snapshotPathArgs,
+      execute: async args => {
+        const { PreviewView } = await import('./widgets/PreviewView');
+        const snapshot = String(args.snapshot);
+        const path = String(args.path);
+        openInMainArea(
+          ctx,
+          `studio-backup-preview:${snapshot}:${path}`,
+          trans.__(
+            '%1 @ %2',
+            path.split('/').pop() ?? path,
+            snapshot.slice(0, 8)
+          ),
+          backupIcon,
+          () => React.createElement(PreviewView, { ctx, snapshot, path })
+        );
+      }
+    });
+    app.commands.addCommand(CommandIDs.compareFile, {
+      label: trans.__("Compare a snapshot's version with the current file"),
+      describedBy: snapshotPathArgs,
+      execute: async args => {
+        const { FileCompareView } = await import('./widgets/CompareView');
+        const snapshot = String(args.snapshot);
+        const path = String(args.path);
+        openInMainArea(
+          ctx,
+          `studio-backup-diff:${snapshot}:${path}`,
+          trans.__('Diff: %1', path.split('/').pop() ?? path),
+          backupIcon,
+          () => React.createElement(FileCompareView, { ctx, snapshot, path })
+        );
+      }
+    });
+    app.commands.addCommand(CommandIDs.compare, {
+      label: trans.__('Compare a snapshot'),
+      describedBy: snapshotPathArgs,
+      execute: async args => {
+        const { SnapshotCompareView } = await import('./widgets/CompareView');
+        const from = String(args.snapshot);
+        openInMainArea(
+          ctx,
+          `studio-backup-compare:${from}`,
+          trans.__('Compare %1', from.slice(0, 8)),
+          backupIcon,
+          () => React.createElement(SnapshotCompareView, { ctx, from })
+        );
+      }
+    });
+    // From the palette, with nothing selected, it shows the file browser's current folder.
+    for (const command of [
+      CommandIDs.openPanel,
+      CommandIDs.refresh,
+      CommandIDs.backupNow,
+      CommandIDs.previousVersions
+    ]) {
+      palette?.addItem({ command, category: trans.__('Backups') });
+    }
 
     if (settingRegistry) {
       try {
-        const settings = await settingRegistry.load(PLUGIN_ID);
-        const applyPort = () => {
-          const port = settings.get('agentPort').composite as number;
-          if (port !== model.port) {
-            client = new AgentClient({ port, serverSettings });
+        const registry = await settingRegistry.load(PLUGIN_ID);
+        const apply = () => {
+          settings = {
+            ...DEFAULT_SETTINGS,
+            ...(registry.composite as Partial<IPanelSettings>)
+          };
+          if (settings.agentPort !== client.port) {
+            client.port = settings.agentPort;
             void model.setClient(client);
+          } else if (model.state.kind === 'running') {
+            void pushSettings();
           }
         };
-        applyPort();
-        settings.changed.connect(applyPort);
+        apply();
+        registry.changed.connect(apply);
       } catch (reason) {
         console.error('Studio Backup: failed to load settings.', reason);
       }

@@ -14,6 +14,7 @@ export interface IBackupsSource {
   status(): Promise<StatusResponse>;
   snapshots(): Promise<SnapshotSummary[]>;
   startBackup(): Promise<Job>;
+  cancelJob(id: string): Promise<Job>;
   tree(snapshot: string, path: string, cursor?: string): Promise<TreeResponse>;
   planRestore(
     body: Omit<RestoreRequestBody, 'dryRun'>
@@ -56,6 +57,35 @@ export function groupByDay(
     }
   }
   return groups;
+}
+
+/** One row of the virtualized snapshot list: a day heading or a snapshot. */
+export type SnapshotRow =
+  | { kind: 'day'; label: string }
+  | { kind: 'snapshot'; snapshot: SnapshotSummary };
+
+export function snapshotRows(groups: IDayGroup[]): SnapshotRow[] {
+  const rows: SnapshotRow[] = [];
+  for (const group of groups) {
+    rows.push({ kind: 'day', label: group.label });
+    for (const snapshot of group.snapshots) {
+      rows.push({ kind: 'snapshot', snapshot });
+    }
+  }
+  return rows;
+}
+
+type TreeEntry = TreeResponse['entries'][number];
+
+/** Entries whose name contains the filter, ignoring case; all of them for an empty filter. */
+export function filterEntries(
+  entries: TreeEntry[],
+  filter: string
+): TreeEntry[] {
+  const needle = filter.trim().toLowerCase();
+  return needle
+    ? entries.filter(e => e.name.toLowerCase().includes(needle))
+    : entries;
 }
 
 export function ago(from: Date, now = new Date()): string {
@@ -129,6 +159,7 @@ export class SnapshotsModel {
   async browse(snapshot: string, path = ''): Promise<void> {
     try {
       this._browsing = await this._source.tree(snapshot, path);
+      this._selected = new Set();
       this._error = null;
     } catch (err) {
       this._error = err instanceof Error ? err.message : String(err);
@@ -136,35 +167,68 @@ export class SnapshotsModel {
     this._changed.emit();
   }
 
+  /** Loads the next page of the folder being browsed; a call while one loads does nothing. */
   async more(): Promise<void> {
     const current = this._browsing;
-    if (!current?.nextCursor) {
+    if (!current?.nextCursor || this._loadingMore) {
       return;
     }
-    const page = await this._source.tree(
-      current.snapshot,
-      current.path,
-      current.nextCursor
-    );
-    this._browsing = {
-      ...page,
-      entries: [...current.entries, ...page.entries]
-    };
+    this._loadingMore = true;
+    try {
+      const page = await this._source.tree(
+        current.snapshot,
+        current.path,
+        current.nextCursor
+      );
+      // The user may have moved to another folder meanwhile.
+      if (this._browsing === current) {
+        this._browsing = {
+          ...page,
+          entries: [...current.entries, ...page.entries]
+        };
+      }
+    } catch (err) {
+      this._error = err instanceof Error ? err.message : String(err);
+    } finally {
+      this._loadingMore = false;
+    }
+    this._changed.emit();
+  }
+
+  /** Paths of the browsed folder ticked for a multi-selection restore. */
+  get selected(): ReadonlySet<string> {
+    return this._selected;
+  }
+
+  toggleSelected(path: string): void {
+    const next = new Set(this._selected);
+    if (!next.delete(path)) {
+      next.add(path);
+    }
+    this._selected = next;
     this._changed.emit();
   }
 
   closeBrowser(): void {
     this._browsing = null;
+    this._selected = new Set();
     this._changed.emit();
   }
 
   /** Restores after the caller saw the dry run; resolves with the finished job. */
   async restore(body: Omit<RestoreRequestBody, 'dryRun'>): Promise<Job> {
-    const job = await this._source.startRestore(body);
-    return this._source.followJob(job.id, update => {
-      this._restoreJob = update;
+    try {
+      const job = await this._source.startRestore(body);
+      this._restoreJob = job;
       this._changed.emit();
-    });
+      return await this._source.followJob(job.id, update => {
+        this._restoreJob = update;
+        this._changed.emit();
+      });
+    } finally {
+      this._restoreJob = null;
+      this._changed.emit();
+    }
   }
 
   planRestore(
@@ -210,6 +274,20 @@ export class SnapshotsModel {
     }
   }
 
+  /** Cancels the running backup; its event stream then ends with "cancelled". */
+  async cancelBackup(): Promise<void> {
+    const job = this._job;
+    if (job?.state !== 'running') {
+      return;
+    }
+    try {
+      await this._source.cancelJob(job.id);
+    } catch (err) {
+      this._error = err instanceof Error ? err.message : String(err);
+      this._changed.emit();
+    }
+  }
+
   private async _follow(job: Job): Promise<Job> {
     this._job = job;
     this._changed.emit();
@@ -230,5 +308,7 @@ export class SnapshotsModel {
   private _error: string | null = null;
   private _browsing: TreeResponse | null = null;
   private _restoreJob: Job | null = null;
+  private _selected: ReadonlySet<string> = new Set();
+  private _loadingMore = false;
   private _changed = new Signal<this, void>(this);
 }

@@ -2,7 +2,15 @@
  * Playwright configuration: Galata's defaults, Debian's Chromium (no browser downloads here),
  * and a real JupyterLab server with the built extension started for the run.
  */
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+// One home for the Jupyter server's root and the agent; workers inherit the variable.
+process.env.STUDIO_BACKUP_UI_HOME ??= mkdtempSync(
+  join(tmpdir(), 'studio-backup-ui-home-')
+);
 
 const resultsFile = process.env.STUDIO_BACKUP_PLAYWRIGHT_JSON;
 

@@ -415,4 +415,37 @@ describe('agent API', () => {
     });
     expect(existsSync(join(home, '.studio-backup'))).toBe(false);
   });
+
+  it('applies the exclude and hidden-folder settings to the next backup and keeps them', async () => {
+    write(home, '.config/tool.json', '{"a": 1}\n');
+    write(home, 'scratch/big.tmp', 'temporary\n');
+    const bad = await call('PUT', '/settings', { includeHidden: ['config'] });
+    expect(bad.status).toBe(400);
+    const put = await call('PUT', '/settings', {
+      includeHidden: ['.config'],
+      exclude: ['*.tmp']
+    });
+    expect(put.status).toBe(200);
+    expect((await call('GET', '/settings')).json).toEqual({
+      includeHidden: ['.config'],
+      exclude: ['*.tmp']
+    });
+    const last = await backupNow();
+    expect(last.event).toBe('succeeded');
+    const root = await call(
+      'GET',
+      `/snapshots/${last.data.result.snapshot}/tree?path=`
+    );
+    const names = root.json.entries.map((e: { name: string }) => e.name);
+    expect(names).toContain('.config');
+    const scratch = await call(
+      'GET',
+      `/snapshots/${last.data.result.snapshot}/tree?path=scratch`
+    );
+    expect(scratch.json.entries).toEqual([]);
+    // Without a schedule, an interval cannot be set, and nothing else changes.
+    expect(
+      (await call('PUT', '/settings', { intervalMinutes: 60 })).status
+    ).toBe(409);
+  });
 });

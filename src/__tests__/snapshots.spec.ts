@@ -5,9 +5,11 @@ import type {
 } from '@studio-backup/lcc/contract';
 import {
   ago,
+  filterEntries,
   groupByDay,
   IBackupsSource,
   protectionLine,
+  snapshotRows,
   SnapshotsModel
 } from '../snapshots';
 
@@ -132,6 +134,7 @@ describe('SnapshotsModel', () => {
       status: async () => status(),
       snapshots: async () => [...list],
       startBackup: async () => job(),
+      cancelJob: async id => job({ id, state: 'cancelled' }),
       followJob: async (id, onUpdate) => {
         onUpdate(
           job({
@@ -227,5 +230,133 @@ describe('SnapshotsModel', () => {
     expect(model.browsing?.nextCursor).toBeNull();
     model.closeBrowser();
     expect(model.browsing).toBeNull();
+  });
+
+  it('loads one page at a time even when the list asks again while loading', async () => {
+    let calls = 0;
+    const model = new SnapshotsModel(
+      source({
+        tree: async (snapshot, path, cursor) => {
+          calls++;
+          await new Promise(resolve => setTimeout(resolve, 10));
+          const start = Number(cursor ?? 0);
+          return {
+            snapshot,
+            path,
+            total: 4,
+            nextCursor: start === 0 ? '2' : null,
+            entries: [start, start + 1].map(i => ({
+              name: `f${i}`,
+              path: `f${i}`,
+              type: 'file' as const,
+              size: 1
+            }))
+          };
+        }
+      })
+    );
+    await model.browse('a');
+    await Promise.all([model.more(), model.more(), model.more()]);
+    expect(calls).toBe(2);
+    expect(model.browsing?.entries.map(e => e.name)).toEqual([
+      'f0',
+      'f1',
+      'f2',
+      'f3'
+    ]);
+  });
+
+  it('ticks entries for a multi-selection and forgets them in another folder', async () => {
+    const model = new SnapshotsModel(source());
+    await model.browse('a', 'dir');
+    model.toggleSelected('dir/x');
+    model.toggleSelected('dir/y');
+    model.toggleSelected('dir/x');
+    expect([...model.selected]).toEqual(['dir/y']);
+    await model.browse('a', 'other');
+    expect(model.selected.size).toBe(0);
+  });
+
+  it('shows the restore job while it runs and clears it when the agent goes away', async () => {
+    const states: Array<string | null> = [];
+    const model = new SnapshotsModel(
+      source({
+        followJob: async (id, onUpdate) => {
+          onUpdate(job({ id, kind: 'restore' }));
+          throw new Error(
+            'The backup agent went away during the job: it will show again when the agent is back.'
+          );
+        }
+      })
+    );
+    model.changed.connect(() => states.push(model.restoreJob?.state ?? null));
+    await expect(
+      model.restore({
+        snapshot: 'a',
+        paths: [],
+        target: 'side',
+        conflict: 'skip'
+      })
+    ).rejects.toThrow('went away');
+    expect(states).toContain('running');
+    expect(model.restoreJob).toBeNull();
+  });
+
+  it('cancels the running backup through the agent', async () => {
+    const cancelled: string[] = [];
+    let finish: (j: Job) => void = () => undefined;
+    const model = new SnapshotsModel(
+      source({
+        startBackup: async () => job({ id: 'j9' }),
+        cancelJob: async id => {
+          cancelled.push(id);
+          finish(job({ id, state: 'cancelled' }));
+          return job({ id, state: 'cancelled' });
+        },
+        followJob: (id, onUpdate) =>
+          new Promise(resolve => {
+            onUpdate(job({ id }));
+            finish = resolve;
+          })
+      })
+    );
+    const running = model.backupNow();
+    await new Promise(resolve => setTimeout(resolve, 0));
+    await model.cancelBackup();
+    expect((await running)?.state).toBe('cancelled');
+    expect(cancelled).toEqual(['j9']);
+  });
+});
+
+describe('rows of the virtualized lists', () => {
+  it('flattens day groups into headings followed by their snapshots', () => {
+    const now = new Date(2026, 0, 10, 12, 0);
+    const rows = snapshotRows(
+      groupByDay(
+        [
+          at(new Date(2026, 0, 9, 8).toISOString(), 'y'),
+          at(new Date(2026, 0, 10, 8).toISOString(), 't1'),
+          at(new Date(2026, 0, 10, 9).toISOString(), 't2')
+        ],
+        now
+      )
+    );
+    expect(rows.map(r => (r.kind === 'day' ? r.label : r.snapshot.id))).toEqual(
+      ['Today', 't2', 't1', 'Yesterday', 'y']
+    );
+  });
+
+  it('filters folder entries by name, ignoring case', () => {
+    const entries = ['Report.ipynb', 'data', 'report-old.csv'].map(name => ({
+      name,
+      path: name,
+      type: 'file' as const,
+      size: 0
+    }));
+    expect(filterEntries(entries, ' REPORT ').map(e => e.name)).toEqual([
+      'Report.ipynb',
+      'report-old.csv'
+    ]);
+    expect(filterEntries(entries, '')).toHaveLength(3);
   });
 });

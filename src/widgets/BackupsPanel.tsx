@@ -1,9 +1,11 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
+import type { IBackupsContext } from '../context';
 import { AgentModel, AgentState } from '../model';
-import { SnapshotsModel } from '../snapshots';
+import { RequestsModel } from '../requests';
 import { SnapshotList } from './SnapshotList';
+import { RequestsSection } from './RequestsSection';
 import { backupIcon } from '../icons';
 import { PANEL_ID } from '../commands';
 
@@ -47,22 +49,23 @@ function AgentStatus(props: {
   }
 }
 
-/** The "Backups" side panel: for now, whether the agent runs and which repository it uses. */
+/** The "Backups" side panel: the agent's state, snapshots, browsing and restore requests. */
 export class BackupsPanel extends ReactWidget {
   constructor(
     private readonly _model: AgentModel,
-    private readonly _snapshots: SnapshotsModel,
-    private readonly _trans: TranslationBundle
+    private readonly _ctx: IBackupsContext,
+    private readonly _requests: RequestsModel
   ) {
     super();
     this.id = PANEL_ID;
     this.addClass('jp-StudioBackup-panel');
     this.title.icon = backupIcon;
-    this.title.caption = _trans.__('Backups');
+    this.title.caption = _ctx.trans.__('Backups');
   }
 
   render(): JSX.Element {
-    const trans = this._trans;
+    const ctx = this._ctx;
+    const trans = ctx.trans;
     return (
       <div className="jp-StudioBackup-content">
         <header className="jp-StudioBackup-header">
@@ -73,7 +76,7 @@ export class BackupsPanel extends ReactWidget {
             aria-label={trans.__('Check the agent again')}
             onClick={() => {
               void this._model.refresh();
-              void this._snapshots.refresh();
+              void ctx.snapshots.refresh();
             }}
           >
             <refreshIcon.react tag="span" />
@@ -88,10 +91,17 @@ export class BackupsPanel extends ReactWidget {
             />
           )}
         </UseSignal>
-        <UseSignal signal={this._snapshots.changed}>
+        <UseSignal signal={ctx.snapshots.changed}>
           {() =>
             this._model.state.kind === 'running' ? (
-              <SnapshotList model={this._snapshots} trans={trans} />
+              <SnapshotList ctx={ctx} />
+            ) : null
+          }
+        </UseSignal>
+        <UseSignal signal={this._requests.changed}>
+          {() =>
+            this._model.state.kind === 'running' ? (
+              <RequestsSection ctx={ctx} model={this._requests} />
             ) : null
           }
         </UseSignal>

@@ -1,70 +1,111 @@
-import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
-import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import type { TreeResponse } from '@studio-backup/lcc/contract';
-import { SnapshotsModel } from '../snapshots';
+import type { IBackupsContext } from '../context';
+import { CommandIDs } from '../commands';
+import { filterEntries } from '../snapshots';
+import { formatSize } from './format';
+import { restoreWithDialogs } from './restoreFlow';
+import { VirtualList } from './VirtualList';
+import { ENTRY_ROW_HEIGHT } from './SnapshotList';
 
-/** Restores one path of a snapshot into restored-files/<snapshot>/ after showing the dry run. */
-async function restoreToSide(
-  model: SnapshotsModel,
-  snapshot: string,
-  path: string,
-  trans: TranslationBundle
-): Promise<void> {
-  const body = {
-    snapshot,
-    paths: [path],
-    target: 'side' as const,
-    conflict: 'skip' as const
-  };
-  try {
-    const plan = await model.planRestore(body);
-    const c = plan.counts;
-    const result = await showDialog({
-      title: trans.__('Restore %1', path),
-      body: trans.__(
-        '%1 files will be restored into %2 (%3 already there and kept).',
-        c.restore + c.overwrite + c.rename,
-        plan.target,
-        c.skip + c.unchanged
-      ),
-      buttons: [
-        Dialog.cancelButton({ label: trans.__('Cancel') }),
-        Dialog.okButton({ label: trans.__('Restore') })
-      ]
-    });
-    if (!result.button.accept) {
-      return;
-    }
-    const job = await model.restore(body);
-    if (job.state === 'succeeded') {
-      Notification.success(trans.__('Restored %1 into %2', path, plan.target), {
-        autoClose: 5000
-      });
-    } else {
-      Notification.error(
-        trans.__('Restore failed: %1', job.error ?? job.state)
-      );
-    }
-  } catch (err) {
-    Notification.error(err instanceof Error ? err.message : String(err));
-  }
-}
+type Entry = TreeResponse['entries'][number];
+const UP = '..';
 
-/** One folder of a snapshot: navigate into folders, go up, restore any entry to the side folder. */
+/**
+ * One folder of a snapshot: go into folders and up, filter by name, preview a file, tick entries
+ * and restore them (or one entry) to the original place or to restored-files/.
+ */
 export function SnapshotBrowser(props: {
-  model: SnapshotsModel;
+  ctx: IBackupsContext;
   tree: TreeResponse;
-  trans: TranslationBundle;
 }): JSX.Element {
-  const { model, tree, trans } = props;
+  const { ctx, tree } = props;
+  const { snapshots: model, trans } = ctx;
+  const [filter, setFilter] = React.useState('');
+  React.useEffect(() => setFilter(''), [tree.snapshot, tree.path]);
+  const shortId = tree.snapshot.slice(0, 8);
   const parent = tree.path.includes('/')
     ? tree.path.slice(0, tree.path.lastIndexOf('/'))
     : '';
+  const entries = React.useMemo(() => {
+    const shown = filterEntries(tree.entries, filter);
+    return tree.path === ''
+      ? shown
+      : [{ name: UP, path: UP, type: 'dir', size: 0 } as Entry, ...shown];
+  }, [tree, filter]);
+  const restore = (paths: string[]) =>
+    void restoreWithDialogs(ctx, {
+      snapshot: tree.snapshot,
+      shortId,
+      paths,
+      askTarget: true
+    });
+  const selected = model.selected;
+  const render = (entry: Entry) => {
+    if (entry.path === UP) {
+      return (
+        <div className="jp-StudioBackup-entry" data-path={UP}>
+          <button
+            className="jp-StudioBackup-entryName"
+            onClick={() => void model.browse(tree.snapshot, parent)}
+          >
+            {UP}
+          </button>
+        </div>
+      );
+    }
+    return (
+      <div
+        className="jp-StudioBackup-entry"
+        data-path={entry.path}
+        aria-selected={selected.has(entry.path)}
+      >
+        <input
+          type="checkbox"
+          className="jp-StudioBackup-select"
+          checked={selected.has(entry.path)}
+          aria-label={trans.__('Select %1', entry.name)}
+          onChange={() => model.toggleSelected(entry.path)}
+        />
+        {entry.type === 'dir' ? (
+          <button
+            className="jp-StudioBackup-entryName"
+            onClick={() => void model.browse(tree.snapshot, entry.path)}
+          >
+            {entry.name}/
+          </button>
+        ) : (
+          <button
+            className="jp-StudioBackup-entryName"
+            title={trans.__('Preview %1', entry.name)}
+            onClick={() =>
+              void ctx.commands.execute(CommandIDs.preview, {
+                snapshot: tree.snapshot,
+                path: entry.path
+              })
+            }
+          >
+            {entry.name}
+          </button>
+        )}
+        <span className="jp-StudioBackup-entrySize">
+          {entry.type === 'file' ? formatSize(entry.size) : ''}
+        </span>
+        <button
+          className="jp-Button jp-mod-minimal jp-StudioBackup-restore"
+          title={trans.__('Restore %1', entry.path)}
+          aria-label={trans.__('Restore %1', entry.path)}
+          onClick={() => restore([entry.path])}
+        >
+          {trans.__('Restore')}
+        </button>
+      </div>
+    );
+  };
   return (
     <div
       className="jp-StudioBackup-browser"
-      aria-label={trans.__('Snapshot %1', tree.snapshot.slice(0, 8))}
+      aria-label={trans.__('Snapshot %1', shortId)}
     >
       <div className="jp-StudioBackup-crumbs">
         <button
@@ -74,57 +115,38 @@ export function SnapshotBrowser(props: {
           {trans.__('All snapshots')}
         </button>
         <span className="jp-StudioBackup-path">
-          {tree.snapshot.slice(0, 8)}:/{tree.path}
+          {shortId}:/{tree.path}
         </span>
       </div>
-      <ul className="jp-StudioBackup-entries">
-        {tree.path !== '' && (
-          <li className="jp-StudioBackup-entry">
-            <button
-              className="jp-StudioBackup-entryName"
-              onClick={() => void model.browse(tree.snapshot, parent)}
-            >
-              ..
-            </button>
-          </li>
-        )}
-        {tree.entries.map(entry => (
-          <li
-            key={entry.path}
-            className="jp-StudioBackup-entry"
-            data-path={entry.path}
-          >
-            {entry.type === 'dir' ? (
-              <button
-                className="jp-StudioBackup-entryName"
-                onClick={() => void model.browse(tree.snapshot, entry.path)}
-              >
-                {entry.name}/
-              </button>
-            ) : (
-              <span className="jp-StudioBackup-entryName">{entry.name}</span>
-            )}
-            <button
-              className="jp-Button jp-mod-minimal jp-StudioBackup-restore"
-              title={trans.__('Restore %1 into restored-files/', entry.path)}
-              aria-label={trans.__('Restore %1', entry.path)}
-              onClick={() =>
-                void restoreToSide(model, tree.snapshot, entry.path, trans)
-              }
-            >
-              {trans.__('Restore')}
-            </button>
-          </li>
-        ))}
-      </ul>
-      {tree.nextCursor && (
+      <div className="jp-StudioBackup-browserTools">
+        <input
+          type="search"
+          className="jp-StudioBackup-filter"
+          placeholder={trans.__('Filter by name')}
+          aria-label={trans.__('Filter by name')}
+          value={filter}
+          onChange={event => setFilter(event.target.value)}
+        />
         <button
-          className="jp-Button jp-mod-minimal"
-          onClick={() => void model.more()}
+          className="jp-Button jp-mod-styled jp-StudioBackup-restoreSelected"
+          disabled={selected.size === 0}
+          onClick={() => restore([...selected])}
         >
-          {trans.__('Show more (%1 of %2)', tree.entries.length, tree.total)}
+          {trans.__('Restore selected (%1)', selected.size)}
         </button>
-      )}
+      </div>
+      <div className="jp-StudioBackup-count">
+        {trans.__('%1 of %2 entries loaded', tree.entries.length, tree.total)}
+      </div>
+      <VirtualList
+        items={entries}
+        rowHeight={ENTRY_ROW_HEIGHT}
+        className="jp-StudioBackup-entries"
+        label={trans.__('Entries of %1', tree.path || '/')}
+        itemKey={entry => entry.path}
+        render={render}
+        onNearEnd={() => void model.more()}
+      />
     </div>
   );
 }

@@ -1,33 +1,35 @@
-import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 import type { SnapshotSummary } from '@studio-backup/lcc/contract';
-import { groupByDay, protectionLine, SnapshotsModel } from '../snapshots';
+import type { IBackupsContext } from '../context';
+import {
+  groupByDay,
+  protectionLine,
+  SnapshotRow as Row,
+  snapshotRows
+} from '../snapshots';
+import { CommandIDs } from '../commands';
+import { formatSize } from './format';
+import { restoreWithDialogs } from './restoreFlow';
 import { SnapshotBrowser } from './SnapshotBrowser';
+import { VirtualList } from './VirtualList';
 
-function size(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let n = bytes;
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
-}
+/** Two lines: time, badges and actions; then the totals. */
+export const SNAPSHOT_ROW_HEIGHT = 46;
+export const ENTRY_ROW_HEIGHT = 30;
 
 function SnapshotRow(props: {
   snapshot: SnapshotSummary;
-  trans: TranslationBundle;
-  onOpen: () => void;
+  ctx: IBackupsContext;
 }): JSX.Element {
-  const { snapshot, trans } = props;
+  const { snapshot, ctx } = props;
+  const trans = ctx.trans;
   const t = snapshot.totals;
   const time = new Date(snapshot.time).toLocaleTimeString([], {
     hour: '2-digit',
     minute: '2-digit'
   });
   return (
-    <li
+    <div
       className="jp-StudioBackup-snapshot"
       data-snapshot={snapshot.id}
       aria-label={trans.__('Snapshot %1 at %2', snapshot.shortId, time)}
@@ -35,7 +37,7 @@ function SnapshotRow(props: {
       <button
         className="jp-StudioBackup-snapshot-time"
         title={trans.__('Browse this snapshot')}
-        onClick={props.onOpen}
+        onClick={() => void ctx.snapshots.browse(snapshot.id)}
       >
         {time}
       </button>
@@ -44,46 +46,98 @@ function SnapshotRow(props: {
           ? trans.__(
               '%1 files, %2, %3 changed',
               t.files,
-              size(t.bytes),
+              formatSize(t.bytes),
               t.filesNew + t.filesChanged
             )
           : trans.__('copy by the previous backup script')}
       </span>
-      {snapshot.kind === 'reference' && (
-        <span
-          className="jp-StudioBackup-badge"
-          title={trans.__(
-            'Written by the reference lifecycle configuration (read-only)'
-          )}
+      <span className="jp-StudioBackup-badges">
+        {snapshot.kind === 'reference' && (
+          <span
+            className="jp-StudioBackup-badge"
+            title={trans.__(
+              'Written by the reference lifecycle configuration (read-only)'
+            )}
+          >
+            {snapshot.complete
+              ? trans.__('reference')
+              : trans.__('reference, incomplete')}
+          </span>
+        )}
+        {snapshot.tags.map(tag => (
+          <span key={tag} className="jp-StudioBackup-badge">
+            {tag}
+          </span>
+        ))}
+      </span>
+      <span className="jp-StudioBackup-rowActions">
+        <button
+          className="jp-Button jp-mod-minimal jp-StudioBackup-compare"
+          title={trans.__('Compare with the current home or another snapshot')}
+          aria-label={trans.__('Compare snapshot %1', snapshot.shortId)}
+          onClick={() =>
+            void ctx.commands.execute(CommandIDs.compare, {
+              snapshot: snapshot.id
+            })
+          }
         >
-          {snapshot.complete
-            ? trans.__('reference')
-            : trans.__('reference, incomplete')}
-        </span>
-      )}
-      {snapshot.tags.map(tag => (
-        <span key={tag} className="jp-StudioBackup-badge">
-          {tag}
-        </span>
-      ))}
-    </li>
+          {trans.__('Compare')}
+        </button>
+        <button
+          className="jp-Button jp-mod-minimal jp-StudioBackup-restoreAll"
+          title={trans.__('Restore the whole home from this snapshot')}
+          aria-label={trans.__('Restore snapshot %1', snapshot.shortId)}
+          onClick={() =>
+            void restoreWithDialogs(ctx, {
+              snapshot: snapshot.id,
+              shortId: snapshot.shortId,
+              paths: [],
+              askTarget: true
+            })
+          }
+        >
+          {trans.__('Restore…')}
+        </button>
+      </span>
+    </div>
   );
 }
 
+function progressPercent(
+  job: IBackupsContext['snapshots']['job']
+): number | undefined {
+  const p = job?.state === 'running' ? job.progress : undefined;
+  return p && p.bytesTotal > 0
+    ? Math.floor((100 * p.bytesDone) / p.bytesTotal)
+    : undefined;
+}
+
 /** The protection line, "Back up now" with live progress, and the snapshots grouped by day. */
-export function SnapshotList(props: {
-  model: SnapshotsModel;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { model, trans } = props;
+export function SnapshotList(props: { ctx: IBackupsContext }): JSX.Element {
+  const { ctx } = props;
+  const { snapshots: model, trans } = ctx;
   const job = model.job;
   const running = job?.state === 'running';
-  const p = job?.progress;
-  const percent =
-    running && p && p.bytesTotal > 0
-      ? Math.floor((100 * p.bytesDone) / p.bytesTotal)
-      : 0;
-  const groups = groupByDay(model.snapshots);
+  const restoring = model.restoreJob;
+  const rows = React.useMemo(
+    () => snapshotRows(groupByDay(model.snapshots)),
+    [model.snapshots]
+  );
+  const render = React.useCallback(
+    (row: Row) =>
+      row.kind === 'day' ? (
+        <h3 className="jp-StudioBackup-dayLabel">
+          {row.label === 'Today'
+            ? trans.__('Today')
+            : row.label === 'Yesterday'
+              ? trans.__('Yesterday')
+              : row.label}
+        </h3>
+      ) : (
+        <SnapshotRow snapshot={row.snapshot} ctx={ctx} />
+      ),
+    [ctx]
+  );
   return (
     <div className="jp-StudioBackup-snapshots">
       <div
@@ -101,14 +155,37 @@ export function SnapshotList(props: {
         >
           {running ? trans.__('Backing up…') : trans.__('Back up now')}
         </button>
+        {running && job && (
+          <button
+            className="jp-Button jp-mod-styled jp-mod-reject jp-StudioBackup-cancel"
+            onClick={() => void model.cancelBackup()}
+          >
+            {trans.__('Cancel')}
+          </button>
+        )}
       </div>
       {running && (
         <progress
           className="jp-StudioBackup-progress"
           max={100}
-          value={percent}
+          value={progressPercent(job) ?? 0}
           aria-label={trans.__('Backup progress')}
         />
+      )}
+      {restoring && (
+        <div className="jp-StudioBackup-restoring" role="status">
+          {trans.__(
+            'Restoring… %1 of %2 files',
+            restoring.progress?.filesDone ?? 0,
+            restoring.progress?.filesTotal ?? '?'
+          )}
+          <progress
+            className="jp-StudioBackup-progress"
+            max={Math.max(1, restoring.progress?.bytesTotal ?? 1)}
+            value={restoring.progress?.bytesDone ?? 0}
+            aria-label={trans.__('Restore progress')}
+          />
+        </div>
       )}
       {model.error && (
         <div className="jp-StudioBackup-banner jp-mod-error" role="alert">
@@ -116,31 +193,20 @@ export function SnapshotList(props: {
         </div>
       )}
       {model.browsing ? (
-        <SnapshotBrowser model={model} tree={model.browsing} trans={trans} />
-      ) : groups.length === 0 ? (
+        <SnapshotBrowser ctx={ctx} tree={model.browsing} />
+      ) : rows.length === 0 ? (
         <p className="jp-StudioBackup-empty">{trans.__('No snapshots yet.')}</p>
       ) : (
-        groups.map(group => (
-          <section key={group.label} className="jp-StudioBackup-day">
-            <h3 className="jp-StudioBackup-dayLabel">
-              {group.label === 'Today'
-                ? trans.__('Today')
-                : group.label === 'Yesterday'
-                  ? trans.__('Yesterday')
-                  : group.label}
-            </h3>
-            <ul className="jp-StudioBackup-snapshotList">
-              {group.snapshots.map(snapshot => (
-                <SnapshotRow
-                  key={snapshot.id}
-                  snapshot={snapshot}
-                  trans={trans}
-                  onOpen={() => void model.browse(snapshot.id)}
-                />
-              ))}
-            </ul>
-          </section>
-        ))
+        <VirtualList
+          items={rows}
+          rowHeight={SNAPSHOT_ROW_HEIGHT}
+          className="jp-StudioBackup-snapshotList"
+          label={trans.__('Snapshots')}
+          itemKey={row =>
+            row.kind === 'day' ? `day:${row.label}` : row.snapshot.id
+          }
+          render={render}
+        />
       )}
     </div>
   );

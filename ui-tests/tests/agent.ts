@@ -13,16 +13,31 @@ export interface IRunningAgent {
   stop(): Promise<void>;
 }
 
-export async function startAgent(port: number): Promise<IRunningAgent> {
-  const repoDir = mkdtempSync(join(tmpdir(), 'studio-backup-ui-repo-'));
-  // A small home of its own, so that "Back up now" backs up something known.
-  const home = mkdtempSync(join(tmpdir(), 'studio-backup-ui-home-'));
-  mkdirSync(join(home, 'notebooks'));
-  writeFileSync(
-    join(home, 'notebooks', 'analysis.ipynb'),
-    '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
-  );
-  writeFileSync(join(home, 'README.md'), '# My project\n');
+export interface IAgentOptions {
+  /** An existing repository (file://); a new empty one by default. */
+  repoDir?: string;
+  /** Write the small sample home (a notebook and a README). */
+  seed?: boolean;
+}
+
+export async function startAgent(
+  port: number,
+  options: IAgentOptions = {}
+): Promise<IRunningAgent> {
+  const repoDir =
+    options.repoDir ?? mkdtempSync(join(tmpdir(), 'studio-backup-ui-repo-'));
+  // The Jupyter server's root (see playwright.config.js), so the file browser shows this home.
+  const home =
+    process.env.STUDIO_BACKUP_UI_HOME ??
+    mkdtempSync(join(tmpdir(), 'studio-backup-ui-home-'));
+  if (options.seed ?? true) {
+    mkdirSync(join(home, 'notebooks'), { recursive: true });
+    writeFileSync(
+      join(home, 'notebooks', 'analysis.ipynb'),
+      '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    );
+    writeFileSync(join(home, 'README.md'), '# My project\n');
+  }
   const child = spawn(
     process.execPath,
     [
@@ -35,7 +50,7 @@ export async function startAgent(port: number): Promise<IRunningAgent> {
       '--home',
       home,
       '--cache-dir',
-      join(home, '..', `${home.split('/').pop()}-cache`)
+      mkdtempSync(join(tmpdir(), 'studio-backup-ui-cache-'))
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe']

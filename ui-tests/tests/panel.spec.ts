@@ -1,5 +1,11 @@
-import { expect, test } from '@jupyterlab/galata';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeFileSync
+} from 'node:fs';
 import { join } from 'node:path';
 import { IRunningAgent, startAgent } from './agent';
 
@@ -67,6 +73,10 @@ test.describe.serial('Backups panel', () => {
       const dir = join(__dirname, '..', '..', 'docs', 'images');
       mkdirSync(dir, { recursive: true });
       await page.screenshot({ path: join(dir, 'backups-panel.png') });
+      await page.theme.setDarkTheme();
+      await expect(page.locator(PANEL)).toBeVisible();
+      await page.screenshot({ path: join(dir, 'backups-panel-dark.png') });
+      await page.theme.setLightTheme();
     }
   });
 
@@ -87,7 +97,10 @@ test.describe.serial('Backups panel', () => {
     ).toBeVisible();
     await notebooks.locator('.jp-StudioBackup-restore').click();
     const dialog = page.locator('.jp-Dialog');
-    await expect(dialog).toContainText('1 files will be restored into');
+    // Where to: the side folder is the default.
+    await expect(dialog).toContainText('restored-files/');
+    await dialog.locator('.jp-mod-accept').click();
+    await expect(dialog).toContainText('1 file will be restored into');
     await dialog.locator('.jp-mod-accept').click();
     await expect(page.locator('.jp-toast-message').first()).toContainText(
       'Restored notebooks into'
@@ -101,6 +114,69 @@ test.describe.serial('Backups panel', () => {
       )
     ).toBe(
       readFileSync(join(agent.home, 'notebooks', 'analysis.ipynb'), 'utf8')
+    );
+  });
+
+  async function previousVersionsOf(
+    page: IJupyterLabPageFixture,
+    name: string
+  ) {
+    await page.filebrowser.openHomeDirectory();
+    await page.filebrowser.refresh();
+    await page
+      .locator('.jp-DirListing-itemName', { hasText: name })
+      .first()
+      .click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Previous versions…' }).click();
+    const view = page.locator('.jp-StudioBackup-versions');
+    await expect(view).toBeVisible();
+    return view;
+  }
+
+  test('brings back a deleted notebook from "Previous versions…" with the same content', async ({
+    page
+  }) => {
+    const notebook = join(agent.home, 'notebooks', 'analysis.ipynb');
+    const original = readFileSync(notebook, 'utf8');
+    unlinkSync(notebook);
+    const view = await previousVersionsOf(page, 'notebooks');
+    const deleted = view.locator(
+      '.jp-StudioBackup-deletedItem[data-path="notebooks/analysis.ipynb"]'
+    );
+    await expect(deleted).toBeVisible();
+    await deleted.locator('.jp-StudioBackup-restore').click();
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog).toContainText('1 file will be restored into');
+    await dialog.locator('.jp-mod-accept').click();
+    await expect(page.locator('.jp-toast-message').first()).toContainText(
+      'Restored notebooks/analysis.ipynb'
+    );
+    expect(readFileSync(notebook, 'utf8')).toBe(original);
+    // The file browser was refreshed: the notebook is listed again.
+    await page.filebrowser.openDirectory('notebooks');
+    await expect(
+      page.locator('.jp-DirListing-itemName', { hasText: 'analysis.ipynb' })
+    ).toBeVisible();
+  });
+
+  test('asks before overwriting, and "Skip" keeps the current file', async ({
+    page
+  }) => {
+    const readme = join(agent.home, 'README.md');
+    writeFileSync(readme, '# My project, edited after the backup\n');
+    const view = await previousVersionsOf(page, 'README.md');
+    const version = view.locator('.jp-StudioBackup-version').first();
+    await expect(version).toBeVisible();
+    await version.locator('.jp-StudioBackup-restoreVersion').click();
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog).toContainText('files already exist');
+    await expect(dialog).toContainText('1 file will be overwritten');
+    await dialog.locator('.jp-StudioBackup-skip').click();
+    await expect(page.locator('.jp-toast-message').first()).toContainText(
+      'Restored README.md'
+    );
+    expect(readFileSync(readme, 'utf8')).toBe(
+      '# My project, edited after the backup\n'
     );
   });
 

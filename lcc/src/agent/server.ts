@@ -139,6 +139,8 @@ export function createAgentServer(options: IAgentOptions): Server {
       const result = await backup(await repo(true), {
         source: home,
         cacheDir: options.cacheDir,
+        includeHidden: settings.includeHidden,
+        exclude: settings.exclude,
         ...options.identity,
         signal,
         onProgress
@@ -154,17 +156,18 @@ export function createAgentServer(options: IAgentOptions): Server {
     });
 
   const settingsFile = join(stateDir, 'settings.json');
-  // The user's own interval (set from the panel) wins over the LCC's default.
-  let intervalMinutes = options.intervalMinutes;
+  // The user's own choices (set from the panel) win over the LCC's defaults.
+  let settings: AgentSettings = {};
   try {
-    if (intervalMinutes) {
-      intervalMinutes = AgentSettings.parse(
-        JSON.parse(readFileSync(settingsFile, 'utf8'))
-      ).intervalMinutes;
-    }
+    settings = AgentSettings.parse(
+      JSON.parse(readFileSync(settingsFile, 'utf8'))
+    );
   } catch {
-    // No saved settings.
+    // No saved settings, or unreadable ones: the defaults apply.
   }
+  const intervalMinutes = options.intervalMinutes
+    ? (settings.intervalMinutes ?? options.intervalMinutes)
+    : undefined;
   const scheduler = intervalMinutes
     ? new Scheduler({
         intervalMs: intervalMinutes * 60_000,
@@ -309,7 +312,7 @@ export function createAgentServer(options: IAgentOptions): Server {
       if (to) {
         return { body: { from, to, ...(await diffSnapshots(r, from, to)) } };
       }
-      const excludes = await Excludes.load(home);
+      const excludes = await Excludes.load(home, settings);
       const result = await diffWithFolder(r, from, home, (rel, isDir) =>
         excludes.excludedWithParents(rel, isDir)
       );
@@ -408,19 +411,27 @@ export function createAgentServer(options: IAgentOptions): Server {
       return { status: 202, body: { job } };
     })
     .add('GET', '/settings', async () => ({
-      body: { intervalMinutes: scheduler ? scheduler.intervalMs / 60_000 : 0 }
+      body: {
+        intervalMinutes: scheduler ? scheduler.intervalMs / 60_000 : undefined,
+        includeHidden: settings.includeHidden ?? [],
+        exclude: settings.exclude ?? []
+      }
     }))
     .add('PUT', '/settings', async ({ json }) => {
-      const settings = await json(AgentSettings);
-      if (!scheduler) {
-        throw new HttpError(
-          409,
-          'Scheduled backups are off for this agent (started without --interval).'
-        );
+      const update = await json(AgentSettings);
+      if (update.intervalMinutes !== undefined) {
+        if (!scheduler) {
+          throw new HttpError(
+            409,
+            'Scheduled backups are off for this agent (started without --interval).'
+          );
+        }
+        scheduler.setInterval(update.intervalMinutes * 60_000);
       }
-      scheduler.setInterval(settings.intervalMinutes * 60_000);
+      settings = { ...settings, ...update };
       await mkdir(stateDir, { recursive: true });
-      await writeFile(settingsFile, JSON.stringify(settings));
+      await writeFile(`${settingsFile}.tmp`, JSON.stringify(settings));
+      await rename(`${settingsFile}.tmp`, settingsFile);
       return { body: settings };
     })
     .add('GET', '/restore-requests', async () => ({

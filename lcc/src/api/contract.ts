@@ -188,5 +188,17 @@ export const AgentSettings = z.object({
     .number()
     .min(5)
     .max(7 * 24 * 60)
+    .optional(),
+  /** Hidden folders at the top of the home to back up anyway, e.g. ".config". */
+  includeHidden: z
+    .array(
+      z
+        .string()
+        .regex(/^\.[^/]+$/, 'A hidden folder is one name starting with ".".')
+    )
+    .max(100)
+    .optional(),
+  /** Extra exclude patterns, gitignore syntax. */
+  exclude: z.array(z.string().min(1)).max(1000).optional()
 });
 export type AgentSettings = z.infer<typeof AgentSettings>;

@@ -1,0 +1,164 @@
+import type { RestorePlanResponse } from '@studio-backup/lcc/contract';
+import { conflicts, planSummary, restoredPath } from '../restore';
+import { agentSettingsUpdate, IPanelSettings } from '../settings';
+import {
+  deletedUnder,
+  lineDiff,
+  notebookAsText,
+  previewKind
+} from '../preview';
+
+const plan = (
+  counts: Partial<RestorePlanResponse['counts']>,
+  over: Partial<RestorePlanResponse> = {}
+): RestorePlanResponse => ({
+  snapshot: 's',
+  target: '/home/u',
+  counts: {
+    restore: 0,
+    overwrite: 0,
+    skip: 0,
+    rename: 0,
+    unchanged: 0,
+    ...counts
+  },
+  bytes: 0,
+  items: [],
+  warnings: [],
+  ...over
+});
+
+describe('restore plans', () => {
+  it('summarises what a restore would do', () => {
+    expect(planSummary(plan({ overwrite: 3, restore: 12 }))).toBe(
+      '3 files will be overwritten, 12 restored'
+    );
+    expect(planSummary(plan({ restore: 1 }))).toBe('1 file will be restored');
+    expect(planSummary(plan({ restore: 2, unchanged: 5 }))).toBe(
+      '2 files will be restored, 5 already identical'
+    );
+    expect(planSummary(plan({}))).toBe('0 files will be restored');
+  });
+
+  it('counts the files that would be written over', () => {
+    expect(conflicts(plan({ overwrite: 2, restore: 9 }))).toBe(2);
+    expect(conflicts(plan({ restore: 9 }))).toBe(0);
+  });
+
+  it('says where a restored path lands, relative to the home', () => {
+    const side = plan(
+      {},
+      {
+        target: '/home/u/restored-files/abcd1234',
+        items: [
+          {
+            path: 'nb/a.ipynb',
+            dest: 'nb/a.ipynb',
+            type: 'file',
+            action: 'restore'
+          }
+        ]
+      }
+    );
+    expect(restoredPath(side, '/home/u', 'nb/a.ipynb')).toBe(
+      'restored-files/abcd1234/nb/a.ipynb'
+    );
+    const renamed = plan(
+      {},
+      {
+        target: '/home/u/',
+        items: [
+          {
+            path: 'a.txt',
+            dest: 'a (restored 2026-01-01).txt',
+            type: 'file',
+            action: 'rename'
+          }
+        ]
+      }
+    );
+    expect(restoredPath(renamed, '/home/u', 'a.txt')).toBe(
+      'a (restored 2026-01-01).txt'
+    );
+  });
+});
+
+describe('settings sent to the agent', () => {
+  const desired = (over: Partial<IPanelSettings> = {}): IPanelSettings => ({
+    agentPort: 8765,
+    intervalMinutes: null,
+    includeHidden: [],
+    exclude: [],
+    confirmOverwrite: true,
+    ...over
+  });
+
+  it('sends nothing when the agent already matches, and leaves the admin interval alone', () => {
+    expect(agentSettingsUpdate(desired(), { intervalMinutes: 720 })).toBeNull();
+    expect(
+      agentSettingsUpdate(desired({ exclude: ['*.tmp'] }), {
+        intervalMinutes: 720,
+        exclude: ['*.tmp'],
+        includeHidden: []
+      })
+    ).toBeNull();
+  });
+
+  it('sends only what changed', () => {
+    expect(
+      agentSettingsUpdate(
+        desired({ intervalMinutes: 60, includeHidden: ['.config'] }),
+        { intervalMinutes: 720, includeHidden: [], exclude: [] }
+      )
+    ).toEqual({ intervalMinutes: 60, includeHidden: ['.config'] });
+  });
+});
+
+describe('previews and comparisons', () => {
+  it('picks how to show a file from its name', () => {
+    expect(previewKind('a/b.PNG')).toBe('image');
+    expect(previewKind('x.ipynb')).toBe('notebook');
+    expect(previewKind('train.py')).toBe('text');
+  });
+
+  it('shows a notebook as its cells, and anything else as it is', () => {
+    const nb = JSON.stringify({
+      cells: [
+        { cell_type: 'markdown', source: ['# Title\n', 'text'] },
+        { cell_type: 'code', source: 'print(1)' }
+      ]
+    });
+    expect(notebookAsText(nb)).toBe(
+      '# [1] markdown\n# Title\ntext\n\n# [2] code\nprint(1)'
+    );
+    expect(notebookAsText('{not json')).toBe('{not json');
+  });
+
+  it('diffs line by line', () => {
+    expect(lineDiff('a\nb\nc\n', 'a\nB\nc\n')).toEqual([
+      { kind: 'same', text: 'a' },
+      { kind: 'removed', text: 'b' },
+      { kind: 'added', text: 'B' },
+      { kind: 'same', text: 'c' }
+    ]);
+  });
+
+  it('lists what was deleted under a folder, a deleted folder once', () => {
+    const removed = [
+      'nb',
+      'nb/a.ipynb',
+      'nb/sub',
+      'nb/sub/x',
+      'data/old.csv',
+      'notes.md'
+    ];
+    expect(deletedUnder(removed, '')).toEqual([
+      'data/old.csv',
+      'nb',
+      'notes.md'
+    ]);
+    expect(
+      deletedUnder(['nb/a.ipynb', 'nb/sub', 'nb/sub/x', 'nbx/y'], 'nb')
+    ).toEqual(['nb/a.ipynb', 'nb/sub']);
+  });
+});

@@ -1,0 +1,21 @@
+/** What the panel's views share: the agent client, the models, translation and JupyterLab's shell. */
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import type { Contents } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import type { CommandRegistry } from '@lumino/commands';
+import type { AgentClient } from './api';
+import type { SnapshotsModel } from './snapshots';
+
+export interface IBackupsContext {
+  client: AgentClient;
+  snapshots: SnapshotsModel;
+  trans: TranslationBundle;
+  commands: CommandRegistry;
+  shell: JupyterFrontEnd.IShell;
+  fileBrowser: IDefaultFileBrowser | null;
+  /** The Jupyter server's files: the current version of a file, to compare with a snapshot's. */
+  contents: Contents.IManager;
+  /** The "confirm before overwrite" setting, read when a restore starts. */
+  confirmOverwrite(): boolean;
+}

@@ -1,0 +1,70 @@
+/** How a file of a snapshot is shown and compared; no DOM here. */
+import { diffLines } from 'diff';
+
+export type PreviewKind = 'image' | 'notebook' | 'text';
+
+const IMAGES = /\.(png|jpe?g|gif|svg|webp)$/i;
+
+export function previewKind(path: string): PreviewKind {
+  if (IMAGES.test(path)) {
+    return 'image';
+  }
+  return /\.ipynb$/i.test(path) ? 'notebook' : 'text';
+}
+
+/** A notebook as readable text: each cell's type and source; the raw text if it is not a notebook. */
+export function notebookAsText(text: string): string {
+  let notebook: { cells?: Array<{ cell_type?: string; source?: unknown }> };
+  try {
+    notebook = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (!Array.isArray(notebook?.cells)) {
+    return text;
+  }
+  return notebook.cells
+    .map((cell, i) => {
+      const source = Array.isArray(cell.source)
+        ? cell.source.join('')
+        : String(cell.source ?? '');
+      return `# [${i + 1}] ${cell.cell_type ?? 'cell'}\n${source}`;
+    })
+    .join('\n\n');
+}
+
+export interface IDiffLine {
+  kind: 'added' | 'removed' | 'same';
+  text: string;
+}
+
+/** Line by line, from the snapshot's version to the current one. */
+export function lineDiff(before: string, after: string): IDiffLine[] {
+  const lines: IDiffLine[] = [];
+  for (const part of diffLines(before, after)) {
+    const kind = part.added ? 'added' : part.removed ? 'removed' : 'same';
+    const text = part.value.endsWith('\n')
+      ? part.value.slice(0, -1)
+      : part.value;
+    for (const line of text.split('\n')) {
+      lines.push({ kind, text: line });
+    }
+  }
+  return lines;
+}
+
+/** Removed paths under a folder ("" is the home), without those inside a removed folder. */
+export function deletedUnder(removed: string[], folder: string): string[] {
+  const prefix = folder ? `${folder}/` : '';
+  const inside = removed.filter(p => p.startsWith(prefix)).sort();
+  const set = new Set(inside);
+  return inside.filter(p => {
+    const parts = p.slice(prefix.length).split('/');
+    for (let i = 1; i < parts.length; i++) {
+      if (set.has(prefix + parts.slice(0, i).join('/'))) {
+        return false;
+      }
+    }
+    return true;
+  });
+}

@@ -1,0 +1,205 @@
+import * as React from 'react';
+import type { VersionsResponse } from '@studio-backup/lcc/contract';
+import type { IBackupsContext } from '../context';
+import { CommandIDs } from '../commands';
+import { deletedUnder } from '../preview';
+import { formatSize, formatTime } from './format';
+import { restoreWithDialogs } from './restoreFlow';
+
+type Version = VersionsResponse['versions'][number];
+
+interface IState {
+  versions: Version[];
+  /** Gone from the home since the latest snapshot (folders only). */
+  deleted: string[];
+  latest?: { id: string; shortId: string };
+  error?: string;
+  loading: boolean;
+}
+
+/**
+ * "Previous versions…" of a file or folder: every snapshot holding a different version, with
+ * preview, compare and restore; for a folder, also what was deleted from it since the last backup.
+ */
+export function VersionsView(props: {
+  ctx: IBackupsContext;
+  path: string;
+  isDir: boolean;
+}): JSX.Element {
+  const { ctx, path, isDir } = props;
+  const trans = ctx.trans;
+  const [state, setState] = React.useState<IState>({
+    versions: [],
+    deleted: [],
+    loading: true
+  });
+  const load = React.useCallback(async () => {
+    try {
+      if (ctx.snapshots.snapshots.length === 0) {
+        await ctx.snapshots.refresh();
+      }
+      // Newest first; the newest complete one says what was deleted since.
+      const latest = ctx.snapshots.snapshots.find(s => s.complete);
+      const [versions, diff] = await Promise.all([
+        path
+          ? ctx.client.versions(path)
+          : Promise.resolve({ path, versions: [] }),
+        isDir && latest ? ctx.client.diff(latest.id) : Promise.resolve(null)
+      ]);
+      setState({
+        versions: versions.versions,
+        deleted: diff ? deletedUnder(diff.removed, path) : [],
+        latest,
+        loading: false
+      });
+    } catch (err) {
+      setState({
+        versions: [],
+        deleted: [],
+        loading: false,
+        error: err instanceof Error ? err.message : String(err)
+      });
+    }
+  }, [path, isDir]);
+  React.useEffect(() => void load(), [load]);
+
+  const restore = async (
+    snapshot: string,
+    shortId: string,
+    paths: string[]
+  ) => {
+    await restoreWithDialogs(ctx, { snapshot, shortId, paths });
+    await load();
+  };
+  const name = path || trans.__('the home folder');
+  return (
+    <div
+      className="jp-StudioBackup-versions"
+      aria-label={trans.__('Previous versions of %1', name)}
+    >
+      <div className="jp-StudioBackup-viewHeader">
+        {trans.__('Previous versions of %1', name)}
+      </div>
+      {state.loading && <p>{trans.__('Loading…')}</p>}
+      {state.error && (
+        <div className="jp-StudioBackup-banner jp-mod-error" role="alert">
+          {state.error}
+        </div>
+      )}
+      {isDir && state.latest && (
+        <section className="jp-StudioBackup-deleted">
+          <h3>
+            {trans.__(
+              'Deleted since the last backup (%1)',
+              state.latest.shortId
+            )}
+          </h3>
+          {state.deleted.length === 0 && !state.loading ? (
+            <p>{trans.__('Nothing was deleted from this folder.')}</p>
+          ) : (
+            <ul>
+              {state.deleted.map(p => (
+                <li
+                  key={p}
+                  className="jp-StudioBackup-deletedItem"
+                  data-path={p}
+                >
+                  <span>{p}</span>
+                  <button
+                    className="jp-Button jp-mod-styled jp-StudioBackup-restore"
+                    aria-label={trans.__('Restore %1', p)}
+                    onClick={() =>
+                      void restore(state.latest!.id, state.latest!.shortId, [p])
+                    }
+                  >
+                    {trans.__('Restore')}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
+      {path && (
+        <section>
+          <h3>{trans.__('Versions in snapshots')}</h3>
+          {!state.loading && state.versions.length === 0 && (
+            <p>{trans.__('No snapshot holds %1.', path)}</p>
+          )}
+          <table className="jp-StudioBackup-versionTable">
+            <tbody>
+              {state.versions.map(v => (
+                <tr
+                  key={v.snapshot}
+                  className="jp-StudioBackup-version"
+                  data-snapshot={v.snapshot}
+                >
+                  <td>{formatTime(v.time)}</td>
+                  <td>
+                    {v.shortId}
+                    {v.kind === 'reference' && (
+                      <span className="jp-StudioBackup-badge">
+                        {trans.__('reference')}
+                      </span>
+                    )}
+                  </td>
+                  <td>
+                    {v.type === 'file'
+                      ? formatSize(v.size)
+                      : trans.__('folder')}
+                  </td>
+                  <td className="jp-StudioBackup-versionActions">
+                    {v.type === 'file' ? (
+                      <>
+                        <button
+                          className="jp-Button jp-mod-minimal jp-StudioBackup-preview"
+                          onClick={() =>
+                            void ctx.commands.execute(CommandIDs.preview, {
+                              snapshot: v.snapshot,
+                              path
+                            })
+                          }
+                        >
+                          {trans.__('Preview')}
+                        </button>
+                        <button
+                          className="jp-Button jp-mod-minimal jp-StudioBackup-compareFile"
+                          onClick={() =>
+                            void ctx.commands.execute(CommandIDs.compareFile, {
+                              snapshot: v.snapshot,
+                              path
+                            })
+                          }
+                        >
+                          {trans.__('Compare with current')}
+                        </button>
+                      </>
+                    ) : (
+                      <button
+                        className="jp-Button jp-mod-minimal jp-StudioBackup-browse"
+                        onClick={() => {
+                          void ctx.commands.execute(CommandIDs.openPanel);
+                          void ctx.snapshots.browse(v.snapshot, path);
+                        }}
+                      >
+                        {trans.__('Browse')}
+                      </button>
+                    )}
+                    <button
+                      className="jp-Button jp-mod-styled jp-StudioBackup-restoreVersion"
+                      onClick={() =>
+                        void restore(v.snapshot, v.shortId, [path])
+                      }
+                    >
+                      {trans.__('Restore this version')}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
+    </div>
+  );
+}
