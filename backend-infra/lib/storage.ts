@@ -33,7 +33,10 @@ export class StorageConstruct extends Construct {
       versioned: props.versioned ?? false,
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(2) }
+        {
+          id: 'abort-incomplete-uploads',
+          abortIncompleteMultipartUploadAfter: Duration.days(2)
+        }
       ]
     });
   }

@@ -1,17 +1,63 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { UserIsolationPolicy } from './isolation';
+import { RecoveryConstruct } from './recovery';
 import { ARTIFACTS_PREFIX, StorageConstruct } from './storage';
 
-/** Composes the backend's constructs; recovery and restore requests join here in later work. */
+/**
+ * The backend: the backup bucket, per-user isolation, EFS home recovery and the restore-requests
+ * table. Network settings come from context (-c subnetArn=... -c securityGroupArn=...), as the
+ * reference's SAM parameters did.
+ */
 export class StudioBackupStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
+    const context = (name: string, fallback: string) =>
+      (this.node.tryGetContext(name) as string | undefined) ?? fallback;
     const storage = new StorageConstruct(this, 'Storage', {
-      versioned: this.node.tryGetContext('versioned') === 'true'
+      versioned: context('versioned', 'false') === 'true'
     });
-    new CfnOutput(this, 'BackupBucketName', { value: storage.bucket.bucketName });
+    const requests = new dynamodb.Table(this, 'RestoreRequests', {
+      partitionKey: {
+        name: 'user_profile_name',
+        type: dynamodb.AttributeType.STRING
+      },
+      sortKey: { name: 'request_id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
+      removalPolicy: RemovalPolicy.RETAIN
+    });
+    const isolation = new UserIsolationPolicy(this, 'UserIsolation', {
+      bucket: storage.bucket,
+      key: storage.key,
+      prefix: context('prefix', 'studio-backup'),
+      requestsTable: requests
+    });
+    const recovery = new RecoveryConstruct(this, 'Recovery', {
+      subnetArn: context(
+        'subnetArn',
+        `arn:${this.partition}:ec2:${this.region}:${this.account}:subnet/subnet-REPLACE-ME`
+      ),
+      securityGroupArn: context(
+        'securityGroupArn',
+        `arn:${this.partition}:ec2:${this.region}:${this.account}:security-group/sg-REPLACE-ME`
+      )
+    });
+    new CfnOutput(this, 'BackupBucketName', {
+      value: storage.bucket.bucketName
+    });
     new CfnOutput(this, 'ArtifactsLocation', {
       value: `s3://${storage.bucket.bucketName}/${ARTIFACTS_PREFIX}`
     });
+    new CfnOutput(this, 'UserIsolationPolicyArn', {
+      value: isolation.policy.managedPolicyArn
+    });
+    new CfnOutput(this, 'StudioUserTable', {
+      value: recovery.userTable.tableName
+    });
+    new CfnOutput(this, 'RestoreRequestsTable', { value: requests.tableName });
   }
 }

@@ -61,6 +61,8 @@ export class BackupsPanel extends ReactWidget {
     this.addClass('jp-StudioBackup-panel');
     this.title.icon = backupIcon;
     this.title.caption = _ctx.trans.__('Backups');
+    // Every section depends on whether the agent runs: redraw them all when that changes.
+    _model.stateChanged.connect(() => this.update(), this);
   }
 
   render(): JSX.Element {

@@ -7,17 +7,32 @@
 import { createServer, Server } from 'node:http';
 
 export interface ISageMakerState {
-  spaces: Record<string, { domainId: string; owner?: string; arn: string }>;
+  spaces: Record<
+    string,
+    { domainId: string; owner?: string; arn: string; efsUid?: string }
+  >;
   profiles: Record<
     string,
-    { domainId: string; arn: string; userSettings?: Record<string, any> }
+    {
+      domainId: string;
+      arn: string;
+      userSettings?: Record<string, any>;
+      efsUid?: string;
+    }
   >;
   tags: Record<string, Record<string, string>>;
   lifecycleConfigs: Record<
     string,
     { type: string; content: string; arn: string }
   >;
-  domains: Record<string, { defaultUserSettings: Record<string, any> }>;
+  domains: Record<
+    string,
+    {
+      defaultUserSettings: Record<string, any>;
+      name?: string;
+      efsId?: string;
+    }
+  >;
   calls: string[];
 }
 
@@ -53,6 +68,7 @@ export async function startSageMaker(
           SpaceName,
           SpaceArn: space.arn,
           Status: 'InService',
+          HomeEfsFileSystemUid: space.efsUid,
           OwnershipSettings: space.owner
             ? { OwnerUserProfileName: space.owner }
             : undefined
@@ -69,6 +85,7 @@ export async function startSageMaker(
           UserProfileName,
           UserProfileArn: profile.arn,
           Status: 'InService',
+          HomeEfsFileSystemUid: profile.efsUid,
           UserSettings: profile.userSettings
         }
       };
@@ -137,6 +154,31 @@ export async function startSageMaker(
       delete state.lifecycleConfigs[StudioLifecycleConfigName];
       return { body: {} };
     },
+    ListDomains: () => ({
+      body: {
+        Domains: Object.entries(state.domains).map(([DomainId, d]) => ({
+          DomainId,
+          DomainName: d.name
+        }))
+      }
+    }),
+    ListUserProfiles: ({ DomainIdEquals }) => ({
+      body: {
+        UserProfiles: Object.entries(state.profiles)
+          .filter(([, p]) => !DomainIdEquals || p.domainId === DomainIdEquals)
+          .map(([UserProfileName, p]) => ({
+            DomainId: p.domainId,
+            UserProfileName
+          }))
+      }
+    }),
+    ListSpaces: ({ DomainIdEquals }) => ({
+      body: {
+        Spaces: Object.entries(state.spaces)
+          .filter(([, sp]) => !DomainIdEquals || sp.domainId === DomainIdEquals)
+          .map(([SpaceName, sp]) => ({ DomainId: sp.domainId, SpaceName }))
+      }
+    }),
     DescribeDomain: ({ DomainId }) => {
       const domain = state.domains[DomainId];
       if (!domain) return notFound(`Domain ${DomainId}`);
@@ -145,6 +187,8 @@ export async function startSageMaker(
           DomainId,
           DomainArn: `arn:aws:sagemaker:us-east-1:123456789012:domain/${DomainId}`,
           Status: 'InService',
+          DomainName: domain.name,
+          HomeEfsFileSystemId: domain.efsId,
           DefaultUserSettings: domain.defaultUserSettings
         }
       };

@@ -1,0 +1,77 @@
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** The key every user's session carries: Studio sets it when the domain has ExecutionIdentityConfig=USER_PROFILE_NAME. */
+export const SOURCE_IDENTITY = '${aws:SourceIdentity}';
+
+export interface IUserIsolationProps {
+  readonly bucket: s3.IBucket;
+  readonly key: kms.IKey;
+  /** Snapshots live under <prefix>/<user profile>/<space>/ (the reference layout). */
+  readonly prefix: string;
+  readonly requestsTable: dynamodb.ITable;
+}
+
+/**
+ * The policy to attach to the Studio execution role(s): a session may read and write only its own
+ * user profile's folder of the bucket and its own restore requests, whatever role it shares.
+ */
+export class UserIsolationPolicy extends Construct {
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: IUserIsolationProps) {
+    super(scope, id);
+    const own = `${props.prefix}/${SOURCE_IDENTITY}`;
+    const hasIdentity = { Null: { 'aws:SourceIdentity': 'false' } };
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      description:
+        'Studio Backup: each user profile reaches only its own snapshots and restore requests (needs ExecutionIdentityConfig=USER_PROFILE_NAME on the domain).',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'OwnSnapshots',
+          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+          resources: [props.bucket.arnForObjects(`${own}/*`)],
+          conditions: hasIdentity
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListOwnFolder',
+          actions: ['s3:ListBucket'],
+          resources: [props.bucket.bucketArn],
+          conditions: {
+            ...hasIdentity,
+            StringLike: { 's3:prefix': [`${own}/*`, own] }
+          }
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadArtifacts',
+          actions: ['s3:GetObject'],
+          resources: [props.bucket.arnForObjects('artifacts/*')]
+        }),
+        new iam.PolicyStatement({
+          sid: 'UseBackupKey',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [props.key.keyArn],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `s3.${props.bucket.stack.region}.amazonaws.com`
+            }
+          }
+        }),
+        new iam.PolicyStatement({
+          sid: 'OwnRestoreRequests',
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+          resources: [props.requestsTable.tableArn],
+          conditions: {
+            ...hasIdentity,
+            'ForAllValues:StringEquals': {
+              'dynamodb:LeadingKeys': [SOURCE_IDENTITY]
+            }
+          }
+        })
+      ]
+    });
+  }
+}

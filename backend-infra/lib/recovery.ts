@@ -1,0 +1,517 @@
+/**
+ * Event-driven recovery of Studio Classic EFS homes, as the reference sample does it and with what it
+ * leaves broken fixed: CreateDomain is heard too, the DataSync task and both locations are deleted
+ * after every run, and every failure is visible (a FAILED status on the row, the dead-letter queue,
+ * an alarm).
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+
+export interface IRecoveryProps {
+  /** Subnet and security group DataSync uses to reach the EFS mount targets (the reference's SAM parameters). */
+  readonly subnetArn: string;
+  readonly securityGroupArn: string;
+}
+
+/** The reference's DataSync options: copy what changed, overwrite, leave ownership to the new home. */
+export const DATASYNC_OPTIONS = {
+  TransferMode: 'CHANGED',
+  OverwriteMode: 'ALWAYS',
+  PosixPermissions: 'NONE',
+  Uid: 'NONE',
+  Gid: 'NONE',
+  LogLevel: 'TRANSFER',
+  VerifyMode: 'ONLY_FILES_TRANSFERRED'
+};
+
+const THROTTLED = [
+  'DataSync.ThrottlingException',
+  'DataSync.InternalException',
+  'SageMaker.ThrottlingException',
+  'SageMaker.SageMakerException'
+];
+
+export class RecoveryConstruct extends Construct {
+  readonly userTable: dynamodb.Table;
+  readonly historyTable: dynamodb.Table;
+  readonly deadLetters: sqs.Queue;
+  readonly stateMachine: sfn.StateMachine;
+  readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: IRecoveryProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const tableDefaults = {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN
+    };
+    this.userTable = new dynamodb.Table(this, 'StudioUser', {
+      ...tableDefaults,
+      partitionKey: {
+        name: 'profile_name',
+        type: dynamodb.AttributeType.STRING
+      },
+      sortKey: { name: 'domain_name', type: dynamodb.AttributeType.STRING },
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES
+    });
+    this.historyTable = new dynamodb.Table(this, 'StudioUserHistory', {
+      ...tableDefaults,
+      partitionKey: {
+        name: 'profile_name',
+        type: dynamodb.AttributeType.STRING
+      },
+      sortKey: { name: 'epoctime', type: dynamodb.AttributeType.NUMBER }
+    });
+    this.deadLetters = new sqs.Queue(this, 'FailedRecoveries', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true
+    });
+
+    this.stateMachine = this.buildStateMachine(stack, props);
+
+    const handlerDefaults = {
+      runtime: lambda.Runtime.NODEJS_20_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: Duration.seconds(30),
+      deadLetterQueue: this.deadLetters,
+      bundling: { minify: true, externalModules: [] as string[] },
+      logRetention: undefined
+    };
+    const onCreate = new NodejsFunction(this, 'StudioEvents', {
+      ...handlerDefaults,
+      entry: join(__dirname, '..', 'lambda', 'studio-events.ts'),
+      description:
+        'Records the EFS home of created Studio profiles, spaces and domains',
+      environment: {
+        USER_TABLE: this.userTable.tableName,
+        HISTORY_TABLE: this.historyTable.tableName
+      }
+    });
+    this.userTable.grantReadWriteData(onCreate);
+    this.historyTable.grantWriteData(onCreate);
+    onCreate.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'sagemaker:DescribeDomain',
+          'sagemaker:DescribeUserProfile',
+          'sagemaker:DescribeSpace'
+        ],
+        resources: [
+          stack.formatArn({
+            service: 'sagemaker',
+            resource: 'domain',
+            resourceName: '*'
+          }),
+          stack.formatArn({
+            service: 'sagemaker',
+            resource: 'user-profile',
+            resourceName: '*'
+          }),
+          stack.formatArn({
+            service: 'sagemaker',
+            resource: 'space',
+            resourceName: '*'
+          })
+        ]
+      })
+    );
+    this.rule = new events.Rule(this, 'StudioCreated', {
+      description:
+        'Studio user profiles, spaces and domains created (CloudTrail)',
+      eventPattern: {
+        source: ['aws.sagemaker'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['sagemaker.amazonaws.com'],
+          eventName: ['CreateUserProfile', 'CreateSpace', 'CreateDomain']
+        }
+      }
+    });
+    this.rule.addTarget(
+      new targets.LambdaFunction(onCreate, {
+        deadLetterQueue: this.deadLetters,
+        retryAttempts: 4
+      })
+    );
+
+    const trigger = new NodejsFunction(this, 'RecoveryTrigger', {
+      ...handlerDefaults,
+      entry: join(__dirname, '..', 'lambda', 'recovery-trigger.ts'),
+      description:
+        'Starts a recovery when a studioUser row gets a new EFS home',
+      environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn }
+    });
+    this.stateMachine.grantStartExecution(trigger);
+    trigger.addEventSource(
+      new sources.DynamoEventSource(this.userTable, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        retryAttempts: 5,
+        bisectBatchOnError: true,
+        onFailure: new sources.SqsDlq(this.deadLetters),
+        filters: [
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual('MODIFY')
+          })
+        ]
+      })
+    );
+
+    new cloudwatch.Alarm(this, 'RecoveryFailedAlarm', {
+      alarmDescription:
+        'A home recovery failed: see the FAILED rows in studioUser and the dead-letter queue.',
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING
+    });
+    new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'Studio Backup recovery events could not be processed.',
+      metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5)
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING
+    });
+  }
+
+  private buildStateMachine(
+    stack: Stack,
+    props: IRecoveryProps
+  ): sfn.StateMachine {
+    const retryThrottled = <T extends sfn.TaskStateBase>(task: T): T => {
+      task.addRetry({
+        errors: THROTTLED,
+        interval: Duration.seconds(10),
+        backoffRate: 2,
+        maxAttempts: 8,
+        maxDelay: Duration.minutes(5),
+        jitterStrategy: sfn.JitterType.FULL
+      });
+      return task;
+    };
+    const datasync = (
+      id: string,
+      action: string,
+      parameters: Record<string, unknown>,
+      resultPath?: string
+    ) =>
+      retryThrottled(
+        new tasks.CallAwsService(this, id, {
+          service: 'datasync',
+          action,
+          parameters,
+          iamResources: ['*'],
+          resultPath: resultPath ?? sfn.JsonPath.DISCARD
+        })
+      );
+    const efsArn = (side: 'source' | 'target') =>
+      sfn.JsonPath.format(
+        `arn:${stack.partition}:elasticfilesystem:${stack.region}:${stack.account}:file-system/{}`,
+        sfn.JsonPath.stringAt(`$.${side}.efs_sys_id`)
+      );
+    const location = (side: 'source' | 'target') =>
+      datasync(
+        `CreateLocation-${side}`,
+        'createLocationEfs',
+        {
+          EfsFilesystemArn: efsArn(side),
+          Subdirectory: sfn.JsonPath.format(
+            '/{}',
+            sfn.JsonPath.stringAt(`$.${side}.efs_uid`)
+          ),
+          Ec2Config: {
+            SubnetArn: props.subnetArn,
+            SecurityGroupArns: [props.securityGroupArn]
+          }
+        },
+        `$.locations.${side}`
+      );
+    const logGroup = new logs.LogGroup(this, 'DataSyncLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY
+    });
+
+    // 1. Wait until the recreated profile's or space's app is InService (its home exists then).
+    const listApps = (kind: 'user' | 'space') =>
+      retryThrottled(
+        new tasks.CallAwsService(this, `ListApps-${kind}`, {
+          service: 'sagemaker',
+          action: 'listApps',
+          parameters: {
+            DomainIdEquals: sfn.JsonPath.stringAt('$.target.domain_id'),
+            ...(kind === 'user'
+              ? {
+                  UserProfileNameEquals: sfn.JsonPath.stringAt(
+                    '$.target.user_profile_name'
+                  )
+                }
+              : {
+                  SpaceNameEquals: sfn.JsonPath.stringAt('$.target.space_name')
+                })
+          },
+          iamResources: ['*'],
+          resultSelector: {
+            'inService.$': "$.Apps[?(@.Status == 'InService')]"
+          },
+          resultPath: '$.apps'
+        })
+      );
+    const waitForApp = new sfn.Wait(this, 'WaitForApp', {
+      time: sfn.WaitTime.duration(Duration.minutes(5))
+    });
+    const createSource = location('source');
+    const appReady = new sfn.Choice(this, 'AppInService?')
+      .when(sfn.Condition.isPresent('$.apps.inService[0]'), createSource)
+      .otherwise(waitForApp);
+    const listUser = listApps('user').next(appReady);
+    const listSpace = listApps('space').next(appReady);
+    const chooseKind = new sfn.Choice(this, 'UserOrSpace?')
+      .when(sfn.Condition.stringEquals('$.kind', 'space'), listSpace)
+      .otherwise(listUser);
+    waitForApp.next(chooseKind);
+
+    // 2. Locations, task, run, poll.
+    const createTask = datasync(
+      'CreateTask',
+      'createTask',
+      {
+        SourceLocationArn: sfn.JsonPath.stringAt(
+          '$.locations.source.LocationArn'
+        ),
+        DestinationLocationArn: sfn.JsonPath.stringAt(
+          '$.locations.target.LocationArn'
+        ),
+        Name: sfn.JsonPath.format(
+          'studio-backup-{}',
+          sfn.JsonPath.stringAt('$.profile_name')
+        ),
+        Options: DATASYNC_OPTIONS,
+        CloudWatchLogGroupArn: logGroup.logGroupArn
+      },
+      '$.task'
+    );
+    const start = datasync(
+      'StartTaskExecution',
+      'startTaskExecution',
+      { TaskArn: sfn.JsonPath.stringAt('$.task.TaskArn') },
+      '$.execution'
+    );
+    const waitForCopy = new sfn.Wait(this, 'WaitForCopy', {
+      time: sfn.WaitTime.duration(Duration.seconds(30))
+    });
+    const describe = datasync(
+      'DescribeTaskExecution',
+      'describeTaskExecution',
+      {
+        TaskExecutionArn: sfn.JsonPath.stringAt('$.execution.TaskExecutionArn')
+      },
+      '$.result'
+    );
+
+    // 3. Record the outcome on the row and in the history, then always clean up.
+    const record = new tasks.DynamoUpdateItem(this, 'RecordSuccess', {
+      table: this.userTable,
+      key: {
+        profile_name: tasks.DynamoAttributeValue.fromString(
+          sfn.JsonPath.stringAt('$.profile_name')
+        ),
+        domain_name: tasks.DynamoAttributeValue.fromString(
+          sfn.JsonPath.stringAt('$.domain_name')
+        )
+      },
+      updateExpression:
+        'SET bytes_written = :bw, bytes_file_transferred = :bf, total_duration_ms = :d, replication_status = :s',
+      expressionAttributeValues: {
+        ':bw': tasks.DynamoAttributeValue.numberFromString(
+          sfn.JsonPath.format(
+            '{}',
+            sfn.JsonPath.stringAt('$.result.BytesWritten')
+          )
+        ),
+        ':bf': tasks.DynamoAttributeValue.numberFromString(
+          sfn.JsonPath.format(
+            '{}',
+            sfn.JsonPath.stringAt('$.result.FilesTransferred')
+          )
+        ),
+        ':d': tasks.DynamoAttributeValue.numberFromString(
+          sfn.JsonPath.format(
+            '{}',
+            sfn.JsonPath.stringAt('$.result.Result.TotalDuration')
+          )
+        ),
+        ':s': tasks.DynamoAttributeValue.fromString(
+          sfn.JsonPath.stringAt('$.result.Status')
+        )
+      },
+      resultPath: sfn.JsonPath.DISCARD
+    });
+    const history = (id: string, status: string) =>
+      new tasks.DynamoPutItem(this, id, {
+        table: this.historyTable,
+        item: {
+          profile_name: tasks.DynamoAttributeValue.fromString(
+            sfn.JsonPath.stringAt('$.profile_name')
+          ),
+          epoctime: tasks.DynamoAttributeValue.numberFromString(
+            sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.requested_at'))
+          ),
+          domain_name: tasks.DynamoAttributeValue.fromString(
+            sfn.JsonPath.stringAt('$.domain_name')
+          ),
+          event: tasks.DynamoAttributeValue.fromString('recovery'),
+          replication_status: tasks.DynamoAttributeValue.fromString(status),
+          execution: tasks.DynamoAttributeValue.fromString(
+            sfn.JsonPath.stringAt('$$.Execution.Id')
+          )
+        },
+        resultPath: sfn.JsonPath.DISCARD
+      });
+
+    const markFailed = new tasks.DynamoUpdateItem(this, 'RecordFailure', {
+      table: this.userTable,
+      key: {
+        profile_name: tasks.DynamoAttributeValue.fromString(
+          sfn.JsonPath.stringAt('$.profile_name')
+        ),
+        domain_name: tasks.DynamoAttributeValue.fromString(
+          sfn.JsonPath.stringAt('$.domain_name')
+        )
+      },
+      updateExpression: 'SET replication_status = :s, replication_error = :e',
+      expressionAttributeValues: {
+        ':s': tasks.DynamoAttributeValue.fromString('FAILED'),
+        ':e': tasks.DynamoAttributeValue.fromString(
+          sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error'))
+        )
+      },
+      resultPath: sfn.JsonPath.DISCARD
+    });
+    const toDeadLetters = new tasks.SqsSendMessage(this, 'SendToDeadLetters', {
+      queue: this.deadLetters,
+      messageBody: sfn.TaskInput.fromJsonPathAt('$'),
+      resultPath: sfn.JsonPath.DISCARD
+    });
+
+    // The reference never deletes these; each run here removes its task and both locations.
+    // A failed delete goes on to the next one: the resource may never have been created.
+    const deleteTask = datasync('DeleteTask', 'deleteTask', {
+      TaskArn: sfn.JsonPath.stringAt('$.task.TaskArn')
+    });
+    const deleteSource = datasync('DeleteLocation-source', 'deleteLocation', {
+      LocationArn: sfn.JsonPath.stringAt('$.locations.source.LocationArn')
+    });
+    const deleteTarget = datasync('DeleteLocation-target', 'deleteLocation', {
+      LocationArn: sfn.JsonPath.stringAt('$.locations.target.LocationArn')
+    });
+    const outcome = new sfn.Choice(this, 'Outcome?')
+      .when(
+        sfn.Condition.isPresent('$.error'),
+        new sfn.Fail(this, 'RecoveryFailed', {
+          error: 'RecoveryFailed',
+          cause: 'See studioUser.replication_error and the dead-letter queue'
+        })
+      )
+      .otherwise(new sfn.Succeed(this, 'Recovered'));
+    deleteTask.addCatch(deleteSource, { resultPath: sfn.JsonPath.DISCARD });
+    deleteSource.addCatch(deleteTarget, { resultPath: sfn.JsonPath.DISCARD });
+    deleteTarget.addCatch(outcome, { resultPath: sfn.JsonPath.DISCARD });
+    const cleanup = sfn.Chain.start(deleteTask)
+      .next(deleteSource)
+      .next(deleteTarget)
+      .next(outcome);
+
+    const failure = sfn.Chain.start(markFailed)
+      .next(history('HistoryFailure', 'FAILED'))
+      .next(toDeadLetters)
+      .next(cleanup);
+    const copyDone = new sfn.Choice(this, 'CopyDone?')
+      .when(
+        sfn.Condition.stringEquals('$.result.Status', 'SUCCESS'),
+        sfn.Chain.start(record)
+          .next(history('HistorySuccess', 'SUCCESS'))
+          .next(cleanup)
+      )
+      .when(
+        sfn.Condition.stringEquals('$.result.Status', 'ERROR'),
+        new sfn.Pass(this, 'CopyFailed', {
+          parameters: {
+            Error: 'DataSync.TaskExecutionError',
+            'Cause.$': 'States.JsonToString($.result.Result)'
+          },
+          resultPath: '$.error'
+        }).next(failure)
+      )
+      .otherwise(waitForCopy);
+    waitForCopy.next(describe);
+
+    const createTarget = location('target');
+    sfn.Chain.start(createSource)
+      .next(createTarget)
+      .next(createTask)
+      .next(start)
+      .next(describe)
+      .next(copyDone);
+    const listUserTask = listUser.startState as tasks.CallAwsService;
+    const listSpaceTask = listSpace.startState as tasks.CallAwsService;
+    for (const step of [
+      listUserTask,
+      listSpaceTask,
+      createSource,
+      createTarget,
+      createTask,
+      start,
+      describe,
+      record
+    ]) {
+      step.addCatch(failure, { resultPath: '$.error' });
+    }
+    const definition = sfn.Chain.start(chooseKind);
+
+    const machine = new sfn.StateMachine(this, 'RecoverHome', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: Duration.days(2),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'StateMachineLogs', {
+          retention: logs.RetentionDays.THREE_MONTHS,
+          removalPolicy: RemovalPolicy.DESTROY
+        }),
+        level: sfn.LogLevel.ERROR
+      }
+    });
+    // DataSync needs to pass its log group and create ENIs in the subnet for EFS locations.
+    machine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:CreateNetworkInterface',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeSecurityGroups',
+          'elasticfilesystem:DescribeFileSystems',
+          'elasticfilesystem:DescribeMountTargets'
+        ],
+        resources: ['*']
+      })
+    );
+    return machine;
+  }
+}

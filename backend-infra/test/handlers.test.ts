@@ -1,0 +1,291 @@
+/** The two Lambda handlers against moto's DynamoDB and its stream, and the SageMaker stand-in. */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  QueryCommand,
+  UpdateItemCommand
+} from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand
+} from '@aws-sdk/client-dynamodb-streams';
+import {
+  CreateStateMachineCommand,
+  ListExecutionsCommand,
+  SFNClient
+} from '@aws-sdk/client-sfn';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { recoveryFor, startRecoveries } from '../lambda/recovery-trigger';
+import { describeCreated, IDeps, recordCreated } from '../lambda/studio-events';
+import { IEmulators, startEmulators } from './moto';
+
+jest.setTimeout(60_000);
+
+let env: IEmulators;
+let deps: IDeps;
+
+const profileEvent = {
+  detail: {
+    eventName: 'CreateUserProfile',
+    requestParameters: { domainId: 'd-1', userProfileName: 'alice' }
+  }
+};
+
+beforeAll(async () => {
+  env = await startEmulators();
+  const s = env.sagemakerState;
+  s.domains['d-1'] = {
+    name: 'research',
+    efsId: 'fs-old',
+    defaultUserSettings: {
+      ExecutionRole: 'arn:aws:iam::123456789012:role/Studio'
+    }
+  };
+  s.profiles.alice = {
+    domainId: 'd-1',
+    arn: 'arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-1/alice',
+    efsUid: '200001'
+  };
+  s.spaces['shared-space'] = {
+    domainId: 'd-1',
+    arn: 'arn:aws:sagemaker:us-east-1:123456789012:space/d-1/shared-space',
+    owner: 'alice',
+    efsUid: '300001'
+  };
+  await env.dynamodb.send(
+    new CreateTableCommand({
+      TableName: 'studioUser',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'profile_name', KeyType: 'HASH' },
+        { AttributeName: 'domain_name', KeyType: 'RANGE' }
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'profile_name', AttributeType: 'S' },
+        { AttributeName: 'domain_name', AttributeType: 'S' }
+      ],
+      StreamSpecification: {
+        StreamEnabled: true,
+        StreamViewType: 'NEW_AND_OLD_IMAGES'
+      }
+    })
+  );
+  await env.dynamodb.send(
+    new CreateTableCommand({
+      TableName: 'studioUserHistory',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'profile_name', KeyType: 'HASH' },
+        { AttributeName: 'epoctime', KeyType: 'RANGE' }
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'profile_name', AttributeType: 'S' },
+        { AttributeName: 'epoctime', AttributeType: 'N' }
+      ]
+    })
+  );
+  let clock = 1_700_000_000_000;
+  deps = {
+    sagemaker: env.sagemaker,
+    dynamodb: env.dynamodb,
+    userTable: 'studioUser',
+    historyTable: 'studioUserHistory',
+    now: () => clock++
+  };
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+async function row(profile: string) {
+  const item = await env.dynamodb.send(
+    new GetItemCommand({
+      TableName: 'studioUser',
+      Key: marshall({ profile_name: profile, domain_name: 'research' })
+    })
+  );
+  return item.Item ? unmarshall(item.Item) : undefined;
+}
+
+async function streamRecords(): Promise<DynamoDBRecord[]> {
+  const streams = new DynamoDBStreamsClient({ endpoint: env.moto.endpoint });
+  const table = await env.dynamodb.send(
+    new DescribeTableCommand({ TableName: 'studioUser' })
+  );
+  const stream = await streams.send(
+    new DescribeStreamCommand({ StreamArn: table.Table!.LatestStreamArn })
+  );
+  const records: DynamoDBRecord[] = [];
+  for (const shard of stream.StreamDescription!.Shards ?? []) {
+    const iterator = await streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: table.Table!.LatestStreamArn,
+        ShardId: shard.ShardId,
+        ShardIteratorType: 'TRIM_HORIZON'
+      })
+    );
+    const page = await streams.send(
+      new GetRecordsCommand({ ShardIterator: iterator.ShardIterator })
+    );
+    records.push(...((page.Records ?? []) as unknown as DynamoDBRecord[]));
+  }
+  streams.destroy();
+  return records;
+}
+
+describe('studio-events handler', () => {
+  it('records a created profile with its EFS home, role and a history row', async () => {
+    const created = await describeCreated(env.sagemaker, profileEvent);
+    expect(created).toEqual({
+      profile_name: 'alice',
+      domain_name: 'research',
+      domain_id: 'd-1',
+      user_profile_name: 'alice',
+      space_name: '',
+      efs_sys_id: 'fs-old',
+      efs_uid: '200001',
+      role_name: 'Studio'
+    });
+    await recordCreated(deps, created!);
+    expect(await row('alice')).toMatchObject({
+      replication: true,
+      efs_sys_id: 'fs-old',
+      efs_uid: '200001'
+    });
+    const history = await env.dynamodb.send(
+      new QueryCommand({
+        TableName: 'studioUserHistory',
+        KeyConditionExpression: 'profile_name = :p',
+        ExpressionAttributeValues: marshall({ ':p': 'alice' })
+      })
+    );
+    expect(history.Items?.map(i => unmarshall(i).event)).toEqual(['created']);
+  });
+
+  it('records a space under its own name, with its owner', async () => {
+    const created = await describeCreated(env.sagemaker, {
+      detail: {
+        eventName: 'CreateSpace',
+        requestParameters: { domainId: 'd-1', spaceName: 'shared-space' }
+      }
+    });
+    expect(created).toMatchObject({
+      profile_name: 'shared-space',
+      space_name: 'shared-space',
+      user_profile_name: 'alice',
+      efs_uid: '300001'
+    });
+  });
+
+  it('ignores events it does not handle and events without a domain', async () => {
+    expect(
+      await describeCreated(env.sagemaker, {
+        detail: {
+          eventName: 'DeleteApp',
+          requestParameters: { domainId: 'd-1' }
+        }
+      })
+    ).toBeNull();
+    expect(
+      await describeCreated(env.sagemaker, {
+        detail: { eventName: 'CreateUserProfile' }
+      })
+    ).toBeNull();
+  });
+
+  it("keeps an admin's replication = false when the profile is recorded again", async () => {
+    await env.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: 'studioUser',
+        Key: marshall({ profile_name: 'alice', domain_name: 'research' }),
+        UpdateExpression: 'SET replication = :f',
+        ExpressionAttributeValues: marshall({ ':f': false })
+      })
+    );
+    await recordCreated(
+      deps,
+      (await describeCreated(env.sagemaker, profileEvent))!
+    );
+    expect((await row('alice'))?.replication).toBe(false);
+  });
+});
+
+describe('recovery trigger on the real stream', () => {
+  it('asks for one recovery, from the old home to the new, when a recreated profile moves', async () => {
+    // Replication back on, then the domain and profile are recreated: new EFS, new uid.
+    await env.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: 'studioUser',
+        Key: marshall({ profile_name: 'alice', domain_name: 'research' }),
+        UpdateExpression: 'SET replication = :t',
+        ExpressionAttributeValues: marshall({ ':t': true })
+      })
+    );
+    env.sagemakerState.domains['d-1'].efsId = 'fs-new';
+    env.sagemakerState.profiles.alice.efsUid = '200002';
+    await recordCreated(
+      deps,
+      (await describeCreated(env.sagemaker, profileEvent))!
+    );
+
+    const records = await streamRecords();
+    const decisions = records.map(r => recoveryFor(r, () => 42));
+    const recoveries = decisions.filter(d => !('skip' in d));
+    expect(recoveries).toEqual([
+      {
+        profile_name: 'alice',
+        domain_name: 'research',
+        kind: 'user',
+        requested_at: 42,
+        source: { efs_sys_id: 'fs-old', efs_uid: '200001', domain_id: 'd-1' },
+        target: {
+          efs_sys_id: 'fs-new',
+          efs_uid: '200002',
+          domain_id: 'd-1',
+          user_profile_name: 'alice',
+          space_name: ''
+        }
+      }
+    ]);
+    const reasons = decisions
+      .filter(d => 'skip' in d)
+      .map(d => (d as { skip: string }).skip);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        'INSERT is not a change of an existing row',
+        'replication is off for this profile',
+        'the home did not move'
+      ])
+    );
+
+    // And the trigger starts exactly that execution on Step Functions (moto).
+    const sfn = new SFNClient({ endpoint: env.moto.endpoint });
+    const machine = await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'recover-home',
+        roleArn: 'arn:aws:iam::123456789012:role/sfn',
+        definition: JSON.stringify({
+          StartAt: 'Done',
+          States: { Done: { Type: 'Succeed' } }
+        })
+      })
+    );
+    const started = await startRecoveries(
+      sfn,
+      machine.stateMachineArn!,
+      { Records: records },
+      () => undefined
+    );
+    expect(started).toHaveLength(1);
+    const executions = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: machine.stateMachineArn })
+    );
+    expect(executions.executions).toHaveLength(1);
+    sfn.destroy();
+  });
+});

@@ -1,0 +1,44 @@
+/** The local AWS emulator (moto server) and the SageMaker stand-in for the APIs moto lacks. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { IS3Server, startS3 } from '../../lcc/test/helpers/s3';
+import {
+  ISageMakerState,
+  newState,
+  startSageMaker
+} from '../../lcc/test/helpers/sagemaker-standin';
+
+export interface IEmulators {
+  moto: IS3Server;
+  sagemakerState: ISageMakerState;
+  sagemakerEndpoint: string;
+  dynamodb: DynamoDBClient;
+  sagemaker: SageMakerClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * moto in server mode for DynamoDB (and its streams), SQS, Step Functions, EFS and EC2; moto 5.2.5 has
+ * no DescribeUserProfile, DescribeSpace, ListApps or EFS DataSync locations, so SageMaker is the
+ * stand-in from lcc/test/helpers, over the same JSON wire protocol.
+ */
+export async function startEmulators(): Promise<IEmulators> {
+  const moto = await startS3();
+  const sagemakerState = newState();
+  const sm = await startSageMaker(sagemakerState);
+  const dynamodb = new DynamoDBClient({ endpoint: moto.endpoint });
+  const sagemaker = new SageMakerClient({ endpoint: sm.endpoint });
+  return {
+    moto,
+    sagemakerState,
+    sagemakerEndpoint: sm.endpoint,
+    dynamodb,
+    sagemaker,
+    stop: async () => {
+      dynamodb.destroy();
+      sagemaker.destroy();
+      await sm.stop();
+      await moto.stop();
+    }
+  };
+}

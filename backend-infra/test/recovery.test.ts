@@ -1,0 +1,173 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { DATASYNC_OPTIONS } from '../lib/recovery';
+import { stateMachineDefinition, successors, synthStack } from './synth';
+
+jest.setTimeout(120_000);
+
+const { template } = synthStack({
+  subnetArn: 'arn:aws:ec2:us-east-1:123456789012:subnet/subnet-1',
+  securityGroupArn: 'arn:aws:ec2:us-east-1:123456789012:security-group/sg-1'
+});
+const definition = stateMachineDefinition(template);
+const states = definition.States;
+
+describe('studioUser tables (as the reference sample)', () => {
+  it('keys studioUser by profile_name and domain_name with a NEW_AND_OLD_IMAGES stream', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'profile_name', KeyType: 'HASH' },
+        { AttributeName: 'domain_name', KeyType: 'RANGE' }
+      ],
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }
+    });
+  });
+
+  it('keys studioUserHistory by profile_name and epoctime (a number)', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'profile_name', KeyType: 'HASH' },
+        { AttributeName: 'epoctime', KeyType: 'RANGE' }
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'epoctime', AttributeType: 'N' }
+      ])
+    });
+  });
+});
+
+describe('events', () => {
+  it('hears CreateUserProfile, CreateSpace and CreateDomain from CloudTrail', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.sagemaker'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['sagemaker.amazonaws.com'],
+          eventName: ['CreateUserProfile', 'CreateSpace', 'CreateDomain']
+        }
+      }
+    });
+  });
+
+  it('feeds only MODIFY stream records to the trigger, with a dead-letter queue on failure', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ eventName: ['MODIFY'] }) }]
+      },
+      BisectBatchOnFunctionError: true,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } }
+    });
+  });
+
+  it('alarms on failed recoveries and on the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed'
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible'
+    });
+  });
+});
+
+describe('the recovery state machine', () => {
+  it('creates the DataSync task with the reference options and a log group', () => {
+    expect(states.CreateTask.Parameters.Options).toEqual(DATASYNC_OPTIONS);
+    expect(states.CreateTask.Resource).toBe(
+      'arn:aws:states:::aws-sdk:datasync:createTask'
+    );
+    expect(states['CreateLocation-source'].Parameters['Subdirectory.$']).toBe(
+      "States.Format('/{}', $.source.efs_uid)"
+    );
+  });
+
+  it('waits until the target app is InService before copying', () => {
+    expect(states['ListApps-user'].ResultSelector).toEqual({
+      'inService.$': "$.Apps[?(@.Status == 'InService')]"
+    });
+    expect(states['AppInService?'].Default).toBe('WaitForApp');
+    expect(states.WaitForApp.Seconds).toBe(300);
+  });
+
+  it('retries throttled DataSync calls with backoff', () => {
+    for (const name of [
+      'CreateTask',
+      'StartTaskExecution',
+      'DescribeTaskExecution'
+    ]) {
+      expect(states[name].Retry).toEqual([
+        expect.objectContaining({
+          ErrorEquals: expect.arrayContaining(['DataSync.ThrottlingException']),
+          IntervalSeconds: 10,
+          BackoffRate: 2
+        })
+      ]);
+    }
+  });
+
+  it('deletes the task and both locations on every path after the task is created', () => {
+    // Walk every path from CreateTask to an end state; each must pass the three deletes in order.
+    const ends = (name: string) =>
+      ['Succeed', 'Fail'].includes(states[name].Type) || states[name].End;
+    const must = [
+      'DeleteTask',
+      'DeleteLocation-source',
+      'DeleteLocation-target'
+    ];
+    let paths = 0;
+    const walk = (name: string, seen: string[]) => {
+      if (seen.includes(name)) {
+        return; // the polling loop
+      }
+      const path = [...seen, name];
+      if (ends(name)) {
+        paths++;
+        const visited = must.map(step => path.indexOf(step));
+        expect({ path, visited: visited.every(i => i >= 0) }).toEqual({
+          path,
+          visited: true
+        });
+        expect(visited).toEqual([...visited].sort((a, b) => a - b));
+        return;
+      }
+      for (const next of successors(states[name])) {
+        walk(next, path);
+      }
+    };
+    walk('CreateTask', []);
+    expect(paths).toBeGreaterThan(3);
+  });
+
+  it('records a failure on the row, in the history and in the dead-letter queue', () => {
+    for (const name of [
+      'CreateLocation-source',
+      'CreateLocation-target',
+      'CreateTask',
+      'StartTaskExecution',
+      'DescribeTaskExecution',
+      'ListApps-user',
+      'ListApps-space'
+    ]) {
+      expect(states[name].Catch).toEqual([
+        expect.objectContaining({
+          ErrorEquals: ['States.ALL'],
+          Next: 'RecordFailure'
+        })
+      ]);
+    }
+    expect(
+      states.RecordFailure.Parameters.ExpressionAttributeValues[':s']
+    ).toEqual({
+      S: 'FAILED'
+    });
+    expect(states.RecordFailure.Next).toBe('HistoryFailure');
+    expect(states.HistoryFailure.Next).toBe('SendToDeadLetters');
+  });
+
+  it('records bytes, files, duration and status on success', () => {
+    expect(states.RecordSuccess.Parameters.UpdateExpression).toBe(
+      'SET bytes_written = :bw, bytes_file_transferred = :bf, total_duration_ms = :d, replication_status = :s'
+    );
+    expect(states.RecordSuccess.Next).toBe('HistorySuccess');
+  });
+});
