@@ -411,16 +411,8 @@ export class RecoveryConstruct extends Construct {
     });
 
     // The reference never deletes these; each run here removes its task and both locations.
-    // A failed delete goes on to the next one: the resource may never have been created.
-    const deleteTask = datasync('DeleteTask', 'deleteTask', {
-      TaskArn: sfn.JsonPath.stringAt('$.task.TaskArn')
-    });
-    const deleteSource = datasync('DeleteLocation-source', 'deleteLocation', {
-      LocationArn: sfn.JsonPath.stringAt('$.locations.source.LocationArn')
-    });
-    const deleteTarget = datasync('DeleteLocation-target', 'deleteLocation', {
-      LocationArn: sfn.JsonPath.stringAt('$.locations.target.LocationArn')
-    });
+    // Each delete is guarded: a path to a field that was never set is a States.Runtime error,
+    // which no Catch can handle, so a failure before the task existed must skip its delete.
     const outcome = new sfn.Choice(this, 'Outcome?')
       .when(
         sfn.Condition.isPresent('$.error'),
@@ -430,13 +422,43 @@ export class RecoveryConstruct extends Construct {
         })
       )
       .otherwise(new sfn.Succeed(this, 'Recovered'));
-    deleteTask.addCatch(deleteSource, { resultPath: sfn.JsonPath.DISCARD });
-    deleteSource.addCatch(deleteTarget, { resultPath: sfn.JsonPath.DISCARD });
-    deleteTarget.addCatch(outcome, { resultPath: sfn.JsonPath.DISCARD });
-    const cleanup = sfn.Chain.start(deleteTask)
-      .next(deleteSource)
-      .next(deleteTarget)
-      .next(outcome);
+    const guardedDelete = (
+      id: string,
+      action: string,
+      path: string,
+      parameter: string,
+      next: sfn.IChainable
+    ): sfn.Choice => {
+      const remove = datasync(id, action, {
+        [parameter]: sfn.JsonPath.stringAt(path)
+      });
+      remove.addCatch(next, { resultPath: sfn.JsonPath.DISCARD });
+      remove.next(next);
+      return new sfn.Choice(this, `${id}?`)
+        .when(sfn.Condition.isPresent(path), remove)
+        .otherwise(next);
+    };
+    const deleteTarget = guardedDelete(
+      'DeleteLocation-target',
+      'deleteLocation',
+      '$.locations.target.LocationArn',
+      'LocationArn',
+      outcome
+    );
+    const deleteSource = guardedDelete(
+      'DeleteLocation-source',
+      'deleteLocation',
+      '$.locations.source.LocationArn',
+      'LocationArn',
+      deleteTarget
+    );
+    const cleanup = guardedDelete(
+      'DeleteTask',
+      'deleteTask',
+      '$.task.TaskArn',
+      'TaskArn',
+      deleteSource
+    );
 
     const failure = sfn.Chain.start(markFailed)
       .next(history('HistoryFailure', 'FAILED'))

@@ -106,13 +106,13 @@ describe('the recovery state machine', () => {
   });
 
   it('deletes the task and both locations on every path after the task is created', () => {
-    // Walk every path from CreateTask to an end state; each must pass the three deletes in order.
+    // Walk every path from CreateTask to an end state; each must pass the three guarded deletes in order.
     const ends = (name: string) =>
       ['Succeed', 'Fail'].includes(states[name].Type) || states[name].End;
-    const must = [
-      'DeleteTask',
-      'DeleteLocation-source',
-      'DeleteLocation-target'
+    const guards = [
+      'DeleteTask?',
+      'DeleteLocation-source?',
+      'DeleteLocation-target?'
     ];
     let paths = 0;
     const walk = (name: string, seen: string[]) => {
@@ -122,12 +122,12 @@ describe('the recovery state machine', () => {
       const path = [...seen, name];
       if (ends(name)) {
         paths++;
-        const visited = must.map(step => path.indexOf(step));
-        expect({ path, visited: visited.every(i => i >= 0) }).toEqual({
+        const at = guards.map(step => path.indexOf(step));
+        expect({ path, all: at.every(i => i >= 0) }).toEqual({
           path,
-          visited: true
+          all: true
         });
-        expect(visited).toEqual([...visited].sort((a, b) => a - b));
+        expect(at).toEqual([...at].sort((a, b) => a - b));
         return;
       }
       for (const next of successors(states[name])) {
@@ -136,6 +136,21 @@ describe('the recovery state machine', () => {
     };
     walk('CreateTask', []);
     expect(paths).toBeGreaterThan(3);
+    // Each guard deletes when the resource exists, and a failed delete moves on.
+    for (const [guard, field] of [
+      ['DeleteTask?', '$.task.TaskArn'],
+      ['DeleteLocation-source?', '$.locations.source.LocationArn'],
+      ['DeleteLocation-target?', '$.locations.target.LocationArn']
+    ]) {
+      const [when] = states[guard].Choices;
+      expect(when).toEqual({
+        Variable: field,
+        IsPresent: true,
+        Next: guard.slice(0, -1)
+      });
+      const remove = states[guard.slice(0, -1)];
+      expect(remove.Catch[0].Next).toBe(remove.Next);
+    }
   });
 
   it('records a failure on the row, in the history and in the dead-letter queue', () => {

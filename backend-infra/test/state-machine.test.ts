@@ -1,0 +1,235 @@
+/**
+ * The recovery state machine's own definition, executed by moto's Step Functions interpreter
+ * (execute_state_machine mode) against moto's DynamoDB, SQS and DataSync. moto has no SageMaker
+ * ListApps and no EFS DataSync locations (an unknown API is an uncatchable States.Runtime error
+ * there), so the run starts at CreateTask, the same states from there on, with two locations
+ * already made (S3 ones, which moto has): the task creation fails, and the failure path must
+ * record it everywhere and still delete the location that exists.
+ */
+import {
+  CreateTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand
+} from '@aws-sdk/client-sfn';
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SQSClient
+} from '@aws-sdk/client-sqs';
+import {
+  CreateLocationS3Command,
+  DataSyncClient,
+  ListLocationsCommand
+} from '@aws-sdk/client-datasync';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { IEmulators, startEmulators } from './moto';
+import { synthStack } from './synth';
+
+jest.setTimeout(120_000);
+
+let env: IEmulators;
+let queueUrl = '';
+
+/** The definition with the template's references replaced by the emulator's names. */
+function resolvedDefinition(): string {
+  const { template } = synthStack();
+  const [machine] = Object.values(
+    template.findResources('AWS::StepFunctions::StateMachine')
+  );
+  const body = machine.Properties.DefinitionString;
+  const resolve = (part: any): string => {
+    if (typeof part === 'string') return part;
+    const ref: string | undefined = part.Ref ?? part['Fn::GetAtt']?.[0];
+    if (ref === 'AWS::Partition') return 'aws';
+    if (ref === 'AWS::Region') return 'us-east-1';
+    if (ref === 'AWS::AccountId') return '123456789012';
+    if (ref?.includes('StudioUserHistory')) return 'studioUserHistory';
+    if (ref?.includes('StudioUser')) return 'studioUser';
+    if (ref?.includes('FailedRecoveries')) return queueUrl;
+    if (ref?.includes('DataSyncLogs')) {
+      return 'arn:aws:logs:us-east-1:123456789012:log-group:datasync';
+    }
+    throw new Error(
+      `unresolved reference in the definition: ${JSON.stringify(part)}`
+    );
+  };
+  const text: string =
+    typeof body === 'string'
+      ? body
+      : body['Fn::Join'][1].map(resolve).join('');
+  return JSON.stringify({ ...JSON.parse(text), StartAt: 'CreateTask' });
+}
+
+beforeAll(async () => {
+  env = await startEmulators();
+  await fetch(`${env.moto.endpoint}/moto-api/config`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ stepfunctions: { execute_state_machine: true } })
+  });
+  const sqs = new SQSClient({ endpoint: env.moto.endpoint });
+  queueUrl = (
+    await sqs.send(new CreateQueueCommand({ QueueName: 'failed-recoveries' }))
+  ).QueueUrl!;
+  sqs.destroy();
+  for (const [name, sort, type] of [
+    ['studioUser', 'domain_name', 'S'],
+    ['studioUserHistory', 'epoctime', 'N']
+  ]) {
+    await env.dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'profile_name', KeyType: 'HASH' },
+          { AttributeName: sort, KeyType: 'RANGE' }
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'profile_name', AttributeType: 'S' },
+          { AttributeName: sort, AttributeType: type as 'S' | 'N' }
+        ]
+      })
+    );
+  }
+  await env.dynamodb.send(
+    new PutItemCommand({
+      TableName: 'studioUser',
+      Item: marshall({
+        profile_name: 'alice',
+        domain_name: 'research',
+        replication: true
+      })
+    })
+  );
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+it('records a failed recovery on the row, in the history and the dead-letter queue, and still runs the cleanup', async () => {
+  const sfn = new SFNClient({ endpoint: env.moto.endpoint });
+  const machine = await sfn.send(
+    new CreateStateMachineCommand({
+      name: 'recover-home',
+      roleArn: 'arn:aws:iam::123456789012:role/sfn',
+      definition: resolvedDefinition()
+    })
+  );
+  const datasync = new DataSyncClient({ endpoint: env.moto.endpoint });
+  const source = await datasync.send(
+    new CreateLocationS3Command({
+      S3BucketArn: 'arn:aws:s3:::old-home',
+      S3Config: { BucketAccessRoleArn: 'arn:aws:iam::123456789012:role/ds' }
+    })
+  );
+  const input = {
+    locations: {
+      source: { LocationArn: source.LocationArn },
+      // Never created: CreateTask fails on it, as it would on a wrong mount target.
+      target: {
+        LocationArn:
+          'arn:aws:datasync:us-east-1:123456789012:location/loc-0000000000missing'
+      }
+    },
+    profile_name: 'alice',
+    domain_name: 'research',
+    kind: 'user',
+    requested_at: 1_700_000_000_123,
+    source: { efs_sys_id: 'fs-old', efs_uid: '200001', domain_id: 'd-1' },
+    target: {
+      efs_sys_id: 'fs-new',
+      efs_uid: '200002',
+      domain_id: 'd-1',
+      user_profile_name: 'alice',
+      space_name: ''
+    }
+  };
+  const { executionArn } = await sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: machine.stateMachineArn,
+      input: JSON.stringify(input)
+    })
+  );
+  let status = 'RUNNING';
+  for (let i = 0; i < 300 && status === 'RUNNING'; i++) {
+    await new Promise(resolve => setTimeout(resolve, 100));
+    status = (await sfn.send(new DescribeExecutionCommand({ executionArn })))
+      .status!;
+  }
+  expect(status).toBe('FAILED');
+
+  const history = await sfn.send(
+    new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 })
+  );
+  const entered = (history.events ?? [])
+    .filter(e => e.type?.endsWith('StateEntered'))
+    .map(e => e.stateEnteredEventDetails?.name);
+  expect(entered).toEqual(
+    expect.arrayContaining([
+      'RecordFailure',
+      'HistoryFailure',
+      'SendToDeadLetters',
+      'DeleteTask?',
+      'DeleteLocation-source',
+      'DeleteLocation-target',
+      'RecoveryFailed'
+    ])
+  );
+  // No task was created, so none is deleted; the source location that existed is gone.
+  expect(entered).not.toContain('DeleteTask');
+  const left = await datasync.send(new ListLocationsCommand({}));
+  expect(left.Locations?.map(l => l.LocationArn)).not.toContain(
+    source.LocationArn
+  );
+  datasync.destroy();
+
+  const row = unmarshall(
+    (
+      await env.dynamodb.send(
+        new GetItemCommand({
+          TableName: 'studioUser',
+          Key: marshall({ profile_name: 'alice', domain_name: 'research' })
+        })
+      )
+    ).Item!
+  );
+  expect(row.replication_status).toBe('FAILED');
+  expect(row.replication_error).toMatch(/Error/);
+
+  const rows = await env.dynamodb.send(
+    new QueryCommand({
+      TableName: 'studioUserHistory',
+      KeyConditionExpression: 'profile_name = :p',
+      ExpressionAttributeValues: marshall({ ':p': 'alice' })
+    })
+  );
+  expect(rows.Items?.map(i => unmarshall(i))).toEqual([
+    expect.objectContaining({
+      epoctime: 1_700_000_000_123,
+      event: 'recovery',
+      replication_status: 'FAILED'
+    })
+  ]);
+
+  const sqs = new SQSClient({ endpoint: env.moto.endpoint });
+  const messages = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 })
+  );
+  expect(messages.Messages).toHaveLength(1);
+  expect(JSON.parse(messages.Messages![0].Body!)).toMatchObject({
+    profile_name: 'alice',
+    source: input.source,
+    error: expect.objectContaining({ Error: expect.any(String) })
+  });
+  sqs.destroy();
+  sfn.destroy();
+});
