@@ -62,9 +62,7 @@ function resolvedDefinition(): string {
     );
   };
   const text: string =
-    typeof body === 'string'
-      ? body
-      : body['Fn::Join'][1].map(resolve).join('');
+    typeof body === 'string' ? body : body['Fn::Join'][1].map(resolve).join('');
   return JSON.stringify({ ...JSON.parse(text), StartAt: 'CreateTask' });
 }
 
