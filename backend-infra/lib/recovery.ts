@@ -4,7 +4,13 @@
  * after every run, and every failure is visible (a FAILED status on the row, the dead-letter queue,
  * an alarm).
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations
+} from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -13,6 +19,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import { CustomResource } from 'aws-cdk-lib';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -24,6 +32,8 @@ export interface IRecoveryProps {
   /** Subnet and security group DataSync uses to reach the EFS mount targets (the reference's SAM parameters). */
   readonly subnetArn: string;
   readonly securityGroupArn: string;
+  /** Fill studioUser from the existing domains at deploy (default true, as the reference). */
+  readonly seed?: boolean;
 }
 
 /** The reference's DataSync options: copy what changed, overwrite, leave ownership to the new home. */
@@ -43,6 +53,10 @@ const THROTTLED = [
   'SageMaker.ThrottlingException',
   'SageMaker.SageMakerException'
 ];
+
+/** A value as cdk-nag prints it in a finding id: itself, or <Pseudo::Parameter> when deploy-time. */
+const shown = (value: string, pseudo: string) =>
+  Token.isUnresolved(value) ? `<${pseudo}>` : value;
 
 /** The one managed policy Lambda functions get: writing their own CloudWatch logs. */
 function acknowledgeLambdaBasics(fn: lambda.Function): void {
@@ -99,8 +113,7 @@ export class RecoveryConstruct extends Construct {
       architecture: lambda.Architecture.ARM_64,
       timeout: Duration.seconds(30),
       deadLetterQueue: this.deadLetters,
-      bundling: { minify: true, externalModules: [] as string[] },
-      logRetention: undefined
+      bundling: { minify: true, externalModules: [] as string[] }
     };
     const onCreate = new NodejsFunction(this, 'StudioEvents', {
       ...handlerDefaults,
@@ -145,7 +158,7 @@ export class RecoveryConstruct extends Construct {
     }
     for (const kind of ['domain', 'user-profile', 'space']) {
       Validations.of(onCreate).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:${stack.region}:${stack.account}:${kind}/*]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:${shown(stack.region, 'AWS::Region')}:${shown(stack.account, 'AWS::AccountId')}:${kind}/*]`,
         reason:
           'Profiles, spaces and domains are created at run time, so their names are unknown at deploy; the statement only allows Describe calls on SageMaker domains, user profiles and spaces of this account and region.'
       });
@@ -196,6 +209,61 @@ export class RecoveryConstruct extends Construct {
         ]
       })
     );
+
+    if (props.seed ?? true) {
+      const seeder = new NodejsFunction(this, 'Seed', {
+        ...handlerDefaults,
+        timeout: Duration.minutes(10),
+        entry: join(__dirname, '..', 'lambda', 'seed.ts'),
+        description: 'Fills studioUser from existing Studio domains at deploy',
+        environment: {
+          USER_TABLE: this.userTable.tableName,
+          HISTORY_TABLE: this.historyTable.tableName
+        }
+      });
+      this.userTable.grantReadWriteData(seeder);
+      this.historyTable.grantWriteData(seeder);
+      seeder.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'sagemaker:ListDomains',
+            'sagemaker:ListUserProfiles',
+            'sagemaker:ListSpaces',
+            'sagemaker:DescribeDomain',
+            'sagemaker:DescribeUserProfile',
+            'sagemaker:DescribeSpace'
+          ],
+          resources: ['*']
+        })
+      );
+      acknowledgeLambdaBasics(seeder);
+      Validations.of(seeder).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'The SageMaker List calls have no resource-level permissions; the rest are read-only Describe calls over every domain, which is what seeding is.'
+      });
+      const provider = new cr.Provider(this, 'SeedProvider', {
+        onEventHandler: seeder
+      });
+      for (const fn of [
+        provider.node.findChild('framework-onEvent') as lambda.Function
+      ]) {
+        acknowledgeLambdaBasics(fn);
+        Validations.of(fn).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${stack.resolve((seeder.node.defaultChild as lambda.CfnFunction).logicalId)}.Arn>:*]`,
+          reason:
+            'The custom-resource framework invokes any version of the seeding function.'
+        });
+        Validations.of(fn).acknowledge({
+          id: 'AwsSolutions::AwsSolutions-L1',
+          reason:
+            'The custom-resource framework function is provided by aws-cdk-lib, which picks its runtime.'
+        });
+      }
+      new CustomResource(this, 'SeedExisting', {
+        serviceToken: provider.serviceToken
+      });
+    }
 
     new cloudwatch.Alarm(this, 'RecoveryFailedAlarm', {
       alarmDescription:

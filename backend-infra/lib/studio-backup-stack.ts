@@ -37,6 +37,7 @@ export class StudioBackupStack extends Stack {
       requestsTable: requests
     });
     const recovery = new RecoveryConstruct(this, 'Recovery', {
+      seed: context('skipSeed', 'false') !== 'true',
       subnetArn: context(
         'subnetArn',
         `arn:${this.partition}:ec2:${this.region}:${this.account}:subnet/subnet-REPLACE-ME`

@@ -1,0 +1,379 @@
+/** studio-backup-admin against moto (DynamoDB, EFS, EC2) and the SageMaker stand-in; --dry-run changes nothing. */
+import {
+  CreateTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client
+} from '@aws-sdk/client-ec2';
+import {
+  CreateFileSystemCommand,
+  CreateMountTargetCommand,
+  EFSClient
+} from '@aws-sdk/client-efs';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { main } from '../admin/cli';
+import { IEmulators, startEmulators } from './moto';
+
+jest.setTimeout(60_000);
+
+let env: IEmulators;
+let efs: EFSClient;
+let ec2: EC2Client;
+
+async function admin(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, {
+    clients: { dynamodb: env.dynamodb, sagemaker: env.sagemaker, efs, ec2 },
+    out: line => out.push(line),
+    err: line => err.push(line)
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+async function tableItems(name: string) {
+  const page = await env.dynamodb.send(new ScanCommand({ TableName: name }));
+  return (page.Items ?? []).map(i => unmarshall(i));
+}
+
+beforeAll(async () => {
+  env = await startEmulators();
+  efs = new EFSClient({ endpoint: env.moto.endpoint });
+  ec2 = new EC2Client({ endpoint: env.moto.endpoint });
+  for (const [name, hash, range, rangeType] of [
+    ['studioUser', 'profile_name', 'domain_name', 'S'],
+    ['studioUserHistory', 'profile_name', 'epoctime', 'N'],
+    ['studioBackupRequests', 'user_profile_name', 'request_id', 'S']
+  ]) {
+    await env.dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: hash, KeyType: 'HASH' },
+          { AttributeName: range, KeyType: 'RANGE' }
+        ],
+        AttributeDefinitions: [
+          { AttributeName: hash, AttributeType: 'S' },
+          { AttributeName: range, AttributeType: rangeType as 'S' | 'N' }
+        ]
+      })
+    );
+  }
+  const s = env.sagemakerState;
+  s.domains['d-1'] = {
+    name: 'research',
+    efsId: 'fs-1',
+    defaultUserSettings: {}
+  };
+  s.profiles.alice = {
+    domainId: 'd-1',
+    arn: 'arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-1/alice',
+    efsUid: '200001'
+  };
+  s.profiles.bob = {
+    domainId: 'd-1',
+    arn: 'arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-1/bob',
+    efsUid: '200002'
+  };
+});
+
+afterAll(async () => {
+  efs?.destroy();
+  ec2?.destroy();
+  await env?.stop();
+});
+
+describe('studio-backup-admin', () => {
+  it('seed --dry-run lists the existing profiles and writes nothing; seed records them', async () => {
+    const dry = await admin('seed', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.out).toMatch(/research\s+alice\s+fs-1\/200001\s+would record/);
+    expect(await tableItems('studioUser')).toEqual([]);
+    const real = await admin('seed', '--json');
+    expect(
+      JSON.parse(real.out)
+        .map((r: any) => r.profile)
+        .sort()
+    ).toEqual(['alice', 'bob']);
+    expect(
+      (await tableItems('studioUser')).map(r => r.profile_name).sort()
+    ).toEqual(['alice', 'bob']);
+  });
+
+  it('status shows a table or JSON, filtered by profile', async () => {
+    const t = await admin('status', '--profile', 'alice');
+    expect(t.out.split('\n')[0]).toMatch(
+      /^domain\s+profile\s+kind\s+replication\s+efs/
+    );
+    expect(t.out).toMatch(/research\s+alice\s+user\s+on\s+fs-1\/200001/);
+    expect(t.out).not.toMatch(/bob/);
+    const j = JSON.parse((await admin('--json', 'status')).out);
+    expect(j).toHaveLength(2);
+  });
+
+  it('replication off --dry-run changes nothing; without it the switch is kept', async () => {
+    expect(
+      (
+        await admin(
+          'replication',
+          'off',
+          '--domain',
+          'research',
+          '--profile',
+          'bob',
+          '--dry-run'
+        )
+      ).code
+    ).toBe(0);
+    const row = async () =>
+      unmarshall(
+        (
+          await env.dynamodb.send(
+            new GetItemCommand({
+              TableName: 'studioUser',
+              Key: marshall({ profile_name: 'bob', domain_name: 'research' })
+            })
+          )
+        ).Item!
+      );
+    expect((await row()).replication).toBe(true);
+    expect(
+      (
+        await admin(
+          'replication',
+          'off',
+          '--domain',
+          'research',
+          '--profile',
+          'bob'
+        )
+      ).code
+    ).toBe(0);
+    expect((await row()).replication).toBe(false);
+    const unknown = await admin(
+      'replication',
+      'off',
+      '--domain',
+      'research',
+      '--profile',
+      'nobody'
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toBe(
+      'studio-backup-admin: No profile or space nobody in domain research in studioUser: run "studio-backup-admin status" to list them.'
+    );
+    expect(
+      (
+        await admin(
+          'replication',
+          'maybe',
+          '--domain',
+          'research',
+          '--profile',
+          'bob'
+        )
+      ).err
+    ).toMatch(/"on" or "off"/);
+  });
+
+  it('map points a future profile at an existing home, once', async () => {
+    const dry = await admin(
+      'map',
+      '--from',
+      'research/alice',
+      '--to',
+      'research/alice-new',
+      '--dry-run'
+    );
+    expect(dry.code).toBe(0);
+    expect(
+      (await tableItems('studioUser')).some(r => r.profile_name === 'alice-new')
+    ).toBe(false);
+    expect(
+      (
+        await admin(
+          'map',
+          '--from',
+          'research/alice',
+          '--to',
+          'research/alice-new'
+        )
+      ).code
+    ).toBe(0);
+    const mapped = (await tableItems('studioUser')).find(
+      r => r.profile_name === 'alice-new'
+    );
+    expect(mapped).toMatchObject({
+      efs_sys_id: 'fs-1',
+      efs_uid: '200001',
+      replication: true,
+      mapped_from: 'research/alice'
+    });
+    const again = await admin(
+      'map',
+      '--from',
+      'research/alice',
+      '--to',
+      'research/alice-new'
+    );
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/already exists/);
+    expect(
+      (await admin('map', '--from', 'alice', '--to', 'research/x')).err
+    ).toMatch(/<domain>\/<profile>/);
+  });
+
+  it('allow-datasync opens NFS from the DataSync group on every mount target, idempotently', async () => {
+    const vpc = (
+      await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))
+    ).Vpc!.VpcId!;
+    const subnet = (
+      await ec2.send(
+        new CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.0.1.0/24' })
+      )
+    ).Subnet!.SubnetId!;
+    const efsGroup = (
+      await ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: 'efs',
+          Description: 'efs',
+          VpcId: vpc
+        })
+      )
+    ).GroupId!;
+    const dsGroup = (
+      await ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: 'datasync',
+          Description: 'ds',
+          VpcId: vpc
+        })
+      )
+    ).GroupId!;
+    const fs = (
+      await efs.send(new CreateFileSystemCommand({ CreationToken: 'studio' }))
+    ).FileSystemId!;
+    await efs.send(
+      new CreateMountTargetCommand({
+        FileSystemId: fs,
+        SubnetId: subnet,
+        SecurityGroups: [efsGroup]
+      })
+    );
+    const rules = async () =>
+      (
+        await ec2.send(
+          new DescribeSecurityGroupsCommand({ GroupIds: [efsGroup] })
+        )
+      ).SecurityGroups![0].IpPermissions ?? [];
+
+    const dry = await admin(
+      'allow-datasync',
+      '--file-system',
+      fs,
+      '--security-group',
+      dsGroup,
+      '--dry-run'
+    );
+    expect(dry.out).toMatch(/would allow/);
+    expect(await rules()).toEqual([]);
+    expect(
+      (
+        await admin(
+          'allow-datasync',
+          '--file-system',
+          fs,
+          '--security-group',
+          dsGroup
+        )
+      ).out
+    ).toMatch(/\ballowed\b/);
+    expect(await rules()).toEqual([
+      expect.objectContaining({
+        IpProtocol: 'tcp',
+        FromPort: 2049,
+        ToPort: 2049,
+        UserIdGroupPairs: [expect.objectContaining({ GroupId: dsGroup })]
+      })
+    ]);
+    expect(
+      (
+        await admin(
+          'allow-datasync',
+          '--file-system',
+          fs,
+          '--security-group',
+          dsGroup
+        )
+      ).out
+    ).toMatch(/already allowed/);
+    expect(await rules()).toHaveLength(1);
+  });
+
+  it('lists, approves and rejects restore requests waiting for an admin', async () => {
+    for (const [id, state] of [
+      ['r1', 'pending-approval'],
+      ['r2', 'pending-approval'],
+      ['r3', 'approved']
+    ]) {
+      await env.dynamodb.send(
+        new PutItemCommand({
+          TableName: 'studioBackupRequests',
+          Item: marshall({
+            user_profile_name: 'alice',
+            request_id: id,
+            kind: 'recover-profile',
+            from_profile: 'old-alice',
+            state,
+            created: `2026-01-0${id.slice(1)}T00:00:00Z`
+          })
+        })
+      );
+    }
+    const waiting = JSON.parse(
+      (await admin('--json', 'requests', 'list', '--state', 'pending-approval'))
+        .out
+    );
+    expect(waiting.map((r: any) => r.request_id)).toEqual(['r1', 'r2']);
+    expect(
+      (await admin('requests', 'approve', 'alice', 'r1', '--dry-run')).code
+    ).toBe(0);
+    expect(
+      (await tableItems('studioBackupRequests')).find(
+        r => r.request_id === 'r1'
+      )?.state
+    ).toBe('pending-approval');
+    expect((await admin('requests', 'approve', 'alice', 'r1')).code).toBe(0);
+    expect(
+      (
+        await admin(
+          'requests',
+          'reject',
+          'alice',
+          'r2',
+          '--reason',
+          'not your data'
+        )
+      ).code
+    ).toBe(0);
+    const after = await tableItems('studioBackupRequests');
+    expect(after.find(r => r.request_id === 'r1')?.state).toBe('approved');
+    expect(after.find(r => r.request_id === 'r2')).toMatchObject({
+      state: 'rejected',
+      message: 'not your data'
+    });
+    const twice = await admin('requests', 'approve', 'alice', 'r3');
+    expect(twice.code).toBe(1);
+    expect(twice.err).toBe(
+      'studio-backup-admin: Request r3 is approved, not waiting for approval.'
+    );
+  });
+});
