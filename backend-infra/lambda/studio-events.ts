@@ -15,7 +15,9 @@ import {
   DescribeUserProfileCommand,
   SageMakerClient
 } from '@aws-sdk/client-sagemaker';
+import { S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { markPendingRestore } from './pending-restore';
 
 export interface IStudioApiEvent {
   detail: {
@@ -34,6 +36,8 @@ export interface IStudioUserRow {
   efs_sys_id: string;
   efs_uid: string;
   role_name: string;
+  /** The created resource's ARN (not stored: used to tag a space for a pending restore). */
+  arn?: string;
 }
 
 export interface IDeps {
@@ -98,7 +102,8 @@ export async function describeCreated(
       user_profile_name: space.OwnershipSettings?.OwnerUserProfileName ?? '',
       space_name: p.spaceName,
       efs_uid: space.HomeEfsFileSystemUid ?? '',
-      role_name: roleName(domain.DefaultSpaceSettings?.ExecutionRole)
+      role_name: roleName(domain.DefaultSpaceSettings?.ExecutionRole),
+      arn: space.SpaceArn
     };
   }
   if (eventName === 'CreateDomain') {
@@ -121,7 +126,7 @@ export async function recordCreated(
   deps: IDeps,
   row: IStudioUserRow
 ): Promise<void> {
-  const { profile_name, domain_name, ...rest } = row;
+  const { profile_name, domain_name, arn: _arn, ...rest } = row;
   const names: Record<string, string> = { '#replication': 'replication' };
   const values: Record<string, unknown> = { ':true': true };
   const sets = ['#replication = if_not_exists(#replication, :true)'];
@@ -143,7 +148,9 @@ export async function recordCreated(
     new PutItemCommand({
       TableName: deps.historyTable,
       Item: marshall({
-        ...row,
+        ...rest,
+        profile_name,
+        domain_name,
         epoctime: (deps.now ?? Date.now)(),
         event: 'created'
       })
@@ -159,7 +166,22 @@ export async function handler(event: IStudioApiEvent): Promise<void> {
     historyTable: process.env.HISTORY_TABLE!
   };
   const row = await describeCreated(deps.sagemaker, event);
-  if (row) {
-    await recordCreated(deps, row);
+  if (!row) {
+    return;
+  }
+  await recordCreated(deps, row);
+  if (row.space_name && row.arn && process.env.BACKUP_BUCKET) {
+    const tagged = await markPendingRestore(
+      {
+        s3: new S3Client({}),
+        sagemaker: deps.sagemaker,
+        bucket: process.env.BACKUP_BUCKET,
+        prefix: process.env.BACKUP_PREFIX ?? 'studio-backup'
+      },
+      { arn: row.arn, owner: row.user_profile_name, name: row.space_name }
+    );
+    console.log(
+      `${row.space_name}: ${tagged ? 'snapshots found, restore at first start' : 'no snapshots'}`
+    );
   }
 }

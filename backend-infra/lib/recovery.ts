@@ -22,6 +22,7 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import { CustomResource } from 'aws-cdk-lib';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -34,6 +35,9 @@ export interface IRecoveryProps {
   readonly securityGroupArn: string;
   /** Fill studioUser from the existing domains at deploy (default true, as the reference). */
   readonly seed?: boolean;
+  /** Where snapshots live, to find the ones a recreated EBS space should get back. */
+  readonly backupBucket: s3.IBucket;
+  readonly backupPrefix: string;
 }
 
 /** The reference's DataSync options: copy what changed, overwrite, leave ownership to the new home. */
@@ -122,10 +126,32 @@ export class RecoveryConstruct extends Construct {
         'Records the EFS home of created Studio profiles, spaces and domains',
       environment: {
         USER_TABLE: this.userTable.tableName,
-        HISTORY_TABLE: this.historyTable.tableName
+        HISTORY_TABLE: this.historyTable.tableName,
+        BACKUP_BUCKET: props.backupBucket.bucketName,
+        BACKUP_PREFIX: props.backupPrefix
       }
     });
     this.userTable.grantReadWriteData(onCreate);
+    // Only listing (is there a snapshot?) and tagging the new space; never reading snapshot content.
+    onCreate.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.backupBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${props.backupPrefix}/*`] } }
+      })
+    );
+    onCreate.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:AddTags'],
+        resources: [
+          stack.formatArn({
+            service: 'sagemaker',
+            resource: 'space',
+            resourceName: '*'
+          })
+        ]
+      })
+    );
     this.historyTable.grantWriteData(onCreate);
     onCreate.addToRolePolicy(
       new iam.PolicyStatement({

@@ -30,14 +30,17 @@ export class StudioBackupStack extends Stack {
       stream: dynamodb.StreamViewType.NEW_IMAGE,
       removalPolicy: RemovalPolicy.RETAIN
     });
+    const prefix = context('prefix', 'studio-backup');
     const isolation = new UserIsolationPolicy(this, 'UserIsolation', {
       bucket: storage.bucket,
       key: storage.key,
-      prefix: context('prefix', 'studio-backup'),
+      prefix,
       requestsTable: requests
     });
     const recovery = new RecoveryConstruct(this, 'Recovery', {
       seed: context('skipSeed', 'false') !== 'true',
+      backupBucket: storage.bucket,
+      backupPrefix: prefix,
       subnetArn: context(
         'subnetArn',
         `arn:${this.partition}:ec2:${this.region}:${this.account}:subnet/subnet-REPLACE-ME`

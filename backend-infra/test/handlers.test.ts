@@ -22,6 +22,8 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { recoveryFor, startRecoveries } from '../lambda/recovery-trigger';
 import { describeCreated, IDeps, recordCreated } from '../lambda/studio-events';
 import { IEmulators, startEmulators } from './moto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { markPendingRestore } from '../lambda/pending-restore';
 
 jest.setTimeout(60_000);
 
@@ -287,5 +289,52 @@ describe('recovery trigger on the real stream', () => {
     );
     expect(executions.executions).toHaveLength(1);
     sfn.destroy();
+  });
+});
+
+describe('pending restore for recreated EBS spaces', () => {
+  it('tags a space whose repository has snapshots, and leaves a new one alone', async () => {
+    await env.moto.createBucket('backups');
+    await env.moto.client.send(
+      new PutObjectCommand({
+        Bucket: 'backups',
+        Key: 'studio-backup/alice/shared-space/snapshots/abc',
+        Body: 'x'
+      })
+    );
+    const deps = {
+      s3: env.moto.client,
+      sagemaker: env.sagemaker,
+      bucket: 'backups',
+      prefix: 'studio-backup'
+    };
+    const arn = env.sagemakerState.spaces['shared-space'].arn;
+    expect(
+      await markPendingRestore(deps, {
+        arn,
+        owner: 'alice',
+        name: 'shared-space'
+      })
+    ).toBe(true);
+    expect(env.sagemakerState.tags[arn]).toEqual({
+      'studio-backup:restore': 'latest'
+    });
+    const other = 'arn:aws:sagemaker:us-east-1:123456789012:space/d-1/fresh';
+    expect(
+      await markPendingRestore(deps, {
+        arn: other,
+        owner: 'alice',
+        name: 'fresh'
+      })
+    ).toBe(false);
+    expect(env.sagemakerState.tags[other]).toBeUndefined();
+    // A space named like another profile's does not take that profile's snapshots.
+    expect(
+      await markPendingRestore(deps, {
+        arn: other,
+        owner: 'bob',
+        name: 'shared-space'
+      })
+    ).toBe(false);
   });
 });
