@@ -14,6 +14,8 @@ export interface IUserIsolationProps {
   /** Snapshots live under <prefix>/<user profile>/<space>/ (the reference layout). */
   readonly prefix: string;
   readonly requestsTable: dynamodb.ITable;
+  /** Recovery history, readable for one's own rows (the panel's recovery list). */
+  readonly historyTable: dynamodb.ITable;
 }
 
 /**
@@ -58,6 +60,17 @@ export class UserIsolationPolicy extends Construct {
           conditions: {
             StringEquals: {
               'kms:ViaService': `s3.${props.bucket.stack.region}.amazonaws.com`
+            }
+          }
+        }),
+        new iam.PolicyStatement({
+          sid: 'OwnRecoveryHistory',
+          actions: ['dynamodb:Query'],
+          resources: [props.historyTable.tableArn],
+          conditions: {
+            ...hasIdentity,
+            'ForAllValues:StringEquals': {
+              'dynamodb:LeadingKeys': [SOURCE_IDENTITY]
             }
           }
         }),

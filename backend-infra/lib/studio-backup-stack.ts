@@ -1,9 +1,8 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { RemovalPolicy } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { UserIsolationPolicy } from './isolation';
 import { RecoveryConstruct } from './recovery';
+import { RestoreRequestsConstruct } from './requests';
 import { ARTIFACTS_PREFIX, StorageConstruct } from './storage';
 
 /**
@@ -19,24 +18,7 @@ export class StudioBackupStack extends Stack {
     const storage = new StorageConstruct(this, 'Storage', {
       versioned: context('versioned', 'false') === 'true'
     });
-    const requests = new dynamodb.Table(this, 'RestoreRequests', {
-      partitionKey: {
-        name: 'user_profile_name',
-        type: dynamodb.AttributeType.STRING
-      },
-      sortKey: { name: 'request_id', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      stream: dynamodb.StreamViewType.NEW_IMAGE,
-      removalPolicy: RemovalPolicy.RETAIN
-    });
     const prefix = context('prefix', 'studio-backup');
-    const isolation = new UserIsolationPolicy(this, 'UserIsolation', {
-      bucket: storage.bucket,
-      key: storage.key,
-      prefix,
-      requestsTable: requests
-    });
     const recovery = new RecoveryConstruct(this, 'Recovery', {
       seed: context('skipSeed', 'false') !== 'true',
       backupBucket: storage.bucket,
@@ -50,6 +32,18 @@ export class StudioBackupStack extends Stack {
         `arn:${this.partition}:ec2:${this.region}:${this.account}:security-group/sg-REPLACE-ME`
       )
     });
+    const requests = new RestoreRequestsConstruct(this, 'RestoreRequests', {
+      userTable: recovery.userTable,
+      stateMachine: recovery.stateMachine,
+      deadLetters: recovery.deadLetters
+    }).table;
+    const isolation = new UserIsolationPolicy(this, 'UserIsolation', {
+      bucket: storage.bucket,
+      key: storage.key,
+      prefix,
+      requestsTable: requests,
+      historyTable: recovery.historyTable
+    });
     new CfnOutput(this, 'BackupBucketName', {
       value: storage.bucket.bucketName
     });
@@ -61,6 +55,9 @@ export class StudioBackupStack extends Stack {
     });
     new CfnOutput(this, 'StudioUserTable', {
       value: recovery.userTable.tableName
+    });
+    new CfnOutput(this, 'StudioUserHistoryTable', {
+      value: recovery.historyTable.tableName
     });
     new CfnOutput(this, 'RestoreRequestsTable', { value: requests.tableName });
   }

@@ -24,6 +24,8 @@ function resolve(value: any): string {
   if (value['Fn::GetAtt']) {
     const [logical] = value['Fn::GetAtt'];
     if (logical.includes('BackupBucket')) return BUCKET;
+    if (logical.includes('StudioUserHistory'))
+      return 'arn:aws:dynamodb:us-east-1:123456789012:table/history';
     if (logical.includes('RestoreRequests'))
       return 'arn:aws:dynamodb:us-east-1:123456789012:table/requests';
     if (logical.includes('BackupKey'))
@@ -193,6 +195,25 @@ describe('per-user isolation (sts:SourceIdentity)', () => {
     expect(
       allowed({
         action: 'dynamodb:DeleteItem',
+        resource: table,
+        context: { ...as('alice'), 'dynamodb:LeadingKeys': ['alice'] }
+      })
+    ).toBe(false);
+  });
+
+  it('lets a user read only their own recovery history', () => {
+    const table = 'arn:aws:dynamodb:us-east-1:123456789012:table/history';
+    const query = (keys: string[]) =>
+      allowed({
+        action: 'dynamodb:Query',
+        resource: table,
+        context: { ...as('alice'), 'dynamodb:LeadingKeys': keys }
+      });
+    expect(query(['alice'])).toBe(true);
+    expect(query(['bob'])).toBe(false);
+    expect(
+      allowed({
+        action: 'dynamodb:PutItem',
         resource: table,
         context: { ...as('alice'), 'dynamodb:LeadingKeys': ['alice'] }
       })
