@@ -8,6 +8,10 @@ set -uo pipefail
 BUCKET="${STUDIO_BACKUP_BUCKET:-__BUCKET__}"
 PREFIX="${STUDIO_BACKUP_PREFIX:-__PREFIX__}"
 INTERVAL_MINUTES="${STUDIO_BACKUP_INTERVAL:-__INTERVAL__}"
+REQUESTS_TABLE="${STUDIO_BACKUP_REQUESTS_TABLE:-__REQUESTS_TABLE__}"
+HISTORY_TABLE="${STUDIO_BACKUP_HISTORY_TABLE:-__HISTORY_TABLE__}"
+# Installed without the backend: its placeholders are still there.
+case "$REQUESTS_TABLE$HISTORY_TABLE" in *__*) REQUESTS_TABLE="" HISTORY_TABLE="" ;; esac
 ARTIFACTS="${STUDIO_BACKUP_ARTIFACTS:-s3://$BUCKET/artifacts}"
 PORT="${STUDIO_BACKUP_PORT:-8765}"
 LOG="${STUDIO_BACKUP_LOG:-/var/log/apps/app_container.log}"
@@ -84,7 +88,7 @@ fi
     started=$(date +%s)
     HOME="$HOME_DIR" "$NODE" "$INSTALL_DIR/studio-backup.js" studio-start --bucket "$BUCKET" --prefix "$PREFIX" \
       --interval "$INTERVAL_MINUTES" --port "$PORT" --metadata "$METADATA" --home "$HOME_DIR" \
-      --first-backup "$FIRST_BACKUP_SECONDS" >>"$LOG" 2>&1
+      --first-backup "$FIRST_BACKUP_SECONDS" --requests-table "$REQUESTS_TABLE" --history-table "$HISTORY_TABLE" >>"$LOG" 2>&1
     log "the agent stopped (exit $?); restarting in ${pause}s"
     sleep "$pause"
     if [ $(($(date +%s) - started)) -lt 60 ]; then pause=$((pause < 300 ? pause * 2 : 300)); else pause=5; fi

@@ -482,7 +482,15 @@ export class RecoveryConstruct extends Construct {
       },
       resultPath: sfn.JsonPath.DISCARD
     });
-    const history = (id: string, status: string) =>
+    const fromResult = (path: string) =>
+      tasks.DynamoAttributeValue.numberFromString(
+        sfn.JsonPath.format('{}', sfn.JsonPath.stringAt(path))
+      );
+    const history = (
+      id: string,
+      status: string,
+      extra: Record<string, tasks.DynamoAttributeValue> = {}
+    ) =>
       new tasks.DynamoPutItem(this, id, {
         table: this.historyTable,
         item: {
@@ -499,7 +507,8 @@ export class RecoveryConstruct extends Construct {
           replication_status: tasks.DynamoAttributeValue.fromString(status),
           execution: tasks.DynamoAttributeValue.fromString(
             sfn.JsonPath.stringAt('$$.Execution.Id')
-          )
+          ),
+          ...extra
         },
         resultPath: sfn.JsonPath.DISCARD
       });
@@ -587,7 +596,13 @@ export class RecoveryConstruct extends Construct {
       .when(
         sfn.Condition.stringEquals('$.result.Status', 'SUCCESS'),
         sfn.Chain.start(record)
-          .next(history('HistorySuccess', 'SUCCESS'))
+          .next(
+            history('HistorySuccess', 'SUCCESS', {
+              bytes_written: fromResult('$.result.BytesWritten'),
+              bytes_file_transferred: fromResult('$.result.FilesTransferred'),
+              total_duration_ms: fromResult('$.result.Result.TotalDuration')
+            })
+          )
           .next(cleanup)
       )
       .when(

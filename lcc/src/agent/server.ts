@@ -33,6 +33,7 @@ import { openView } from '../restore/view';
 import { HttpError, Router, sendJson } from './http';
 import { BusyError, JobManager } from './jobs';
 import { Scheduler } from './scheduler';
+import { Backend, IBackendOptions } from './backend';
 
 /** The agent only ever listens on the loopback interface: the panel reaches it through the Jupyter server. */
 export const AGENT_HOST = '127.0.0.1';
@@ -51,6 +52,8 @@ export interface IAgentOptions {
   firstBackupDelayMs?: number;
   /** Recorded in each snapshot's manifest. */
   identity?: { profile?: string; space?: string; appType?: string };
+  /** The deployed backend's tables: restore requests go there, recoveries come from there. */
+  backend?: IBackendOptions;
   /** One line per finished backup (the LCC sends it to the app log, hence CloudWatch). */
   log?: (line: string) => void;
 }
@@ -72,6 +75,17 @@ const MIME: Record<string, string> = {
   '.gif': 'image/gif',
   '.svg': 'image/svg+xml'
 };
+
+/** A failed call to the backend's tables, as one line (often: the IAM policy is not attached). */
+function backendError(err: unknown): never {
+  const e = err as Error;
+  throw new HttpError(
+    502,
+    e.name === 'AccessDeniedException'
+      ? 'The backend refused the request: the Studio execution role needs the Studio Backup user policy (stack output UserIsolationPolicyArn).'
+      : `The Studio Backup backend did not answer: ${e.message.split('\n')[0]}`
+  );
+}
 
 /** Errors from the engine as HTTP statuses with their one-line messages. */
 export function mapError(err: unknown): HttpError {
@@ -118,6 +132,7 @@ export function createAgentServer(options: IAgentOptions): Server {
   };
 
   const log = options.log ?? (() => undefined);
+  const backend = options.backend ? new Backend(options.backend) : undefined;
   jobs.events.on('update', (job: Job) => {
     if (job.kind === 'backup' && job.state !== 'running') {
       const r = job.result as
@@ -435,35 +450,56 @@ export function createAgentServer(options: IAgentOptions): Server {
       return { body: settings };
     })
     .add('GET', '/restore-requests', async () => ({
-      body: { requests: await readRequests() }
+      body: {
+        requests: [
+          ...(await readRequests()),
+          ...(backend ? await backend.requests().catch(backendError) : [])
+        ]
+      }
     }))
     .add('POST', '/restore-requests', async ({ json }) => {
       const request = await json(FullRestoreRequest);
-      if (request.kind === 'recover-profile') {
-        throw new HttpError(
-          501,
-          'Recovery from another profile needs the Studio Backup backend, which is not deployed for this domain: ask your Studio admin.'
-        );
-      }
       const record: FullRestoreRecord = {
         ...request,
         id: randomBytes(6).toString('hex'),
         created: new Date().toISOString(),
         state: 'pending'
       };
+      if (request.kind === 'recover-profile') {
+        if (!backend) {
+          throw new HttpError(
+            501,
+            'Recovery from another profile needs the Studio Backup backend, which is not deployed for this domain: ask your Studio admin.'
+          );
+        }
+        if (!request.fromProfile) {
+          throw new HttpError(
+            400,
+            'Name the former user profile: fromProfile.'
+          );
+        }
+        await backend.fileRequest(record).catch(backendError);
+        return { status: 201, body: { request: record } };
+      }
       const all = [...(await readRequests()), record];
       await mkdir(stateDir, { recursive: true });
       await writeFile(`${requestsFile}.tmp`, JSON.stringify(all, null, 2));
       await rename(`${requestsFile}.tmp`, requestsFile);
       return { status: 201, body: { request: record } };
     })
-    .add('GET', '/recoveries', async () => ({
-      body: {
-        recoveries: [],
-        reason:
-          'The Studio Backup backend is not deployed for this domain, so there is no recovery history.'
-      }
-    }));
+    .add('GET', '/recoveries', async () =>
+      backend
+        ? {
+            body: { recoveries: await backend.recoveries().catch(backendError) }
+          }
+        : {
+            body: {
+              recoveries: [],
+              reason:
+                'The Studio Backup backend is not deployed for this domain, so there is no recovery history.'
+            }
+          }
+    );
 
   const server = createServer((req, res) => {
     router

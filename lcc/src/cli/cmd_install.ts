@@ -21,6 +21,14 @@ export function installLccCommand(): Command {
     )
     .option('--interval <minutes>', 'minutes between backups', Number, 60)
     .option(
+      '--requests-table <name>',
+      "the backend's restore-requests table (stack output RestoreRequestsTable)"
+    )
+    .option(
+      '--history-table <name>',
+      "the backend's studioUserHistory table (stack output StudioUserHistoryTable)"
+    )
+    .option(
       '--profile <name>',
       'attach to this user profile instead of the domain defaults (repeatable)',
       collect,
@@ -53,6 +61,8 @@ export function installLccCommand(): Command {
           bucket: options.bucket,
           prefix: options.prefix,
           intervalMinutes: options.interval,
+          requestsTable: options.requestsTable,
+          historyTable: options.historyTable,
           domainId: options.domain,
           profiles: options.profile,
           name: options.name,

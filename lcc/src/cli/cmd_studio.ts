@@ -39,6 +39,16 @@ export function studioStartCommand(): Command {
     )
     .option('--home <dir>', 'the home folder', process.env.HOME)
     .option(
+      '--requests-table <name>',
+      "the backend's restore-requests table (stack output RestoreRequestsTable); empty: no backend",
+      ''
+    )
+    .option(
+      '--history-table <name>',
+      "the backend's studioUserHistory table (stack output StudioUserHistoryTable)",
+      ''
+    )
+    .option(
       '--stop-grace <seconds>',
       'at most this long for one last backup when the app stops (0: none)',
       Number,
@@ -80,6 +90,15 @@ export function studioStartCommand(): Command {
           space: identity.spaceName,
           appType: identity.appType
         },
+        backend:
+          options.requestsTable && options.historyTable
+            ? {
+                requestsTable: options.requestsTable,
+                historyTable: options.historyTable,
+                profile: identity.userProfile,
+                domainId: identity.domainId
+              }
+            : undefined,
         log
       });
       const port = await listen(server, options.port);

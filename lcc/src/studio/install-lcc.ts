@@ -24,6 +24,9 @@ export interface IInstallOptions {
   bucket: string;
   prefix: string;
   intervalMinutes: number;
+  /** The backend's tables (stack outputs), when it is deployed. */
+  requestsTable?: string;
+  historyTable?: string;
   domainId: string;
   /** Attach to these user profiles instead of the domain's defaults. */
   profiles?: string[];
@@ -37,18 +40,28 @@ export interface IInstallOptions {
 
 export function renderScript(
   template: string,
-  options: Pick<IInstallOptions, 'bucket' | 'prefix' | 'intervalMinutes'>
+  options: Pick<
+    IInstallOptions,
+    'bucket' | 'prefix' | 'intervalMinutes' | 'requestsTable' | 'historyTable'
+  >
 ): string {
   const safe = /^[A-Za-z0-9._/-]+$/;
-  if (!safe.test(options.bucket) || !safe.test(options.prefix)) {
+  const tables = [options.requestsTable ?? '', options.historyTable ?? ''];
+  if (
+    !safe.test(options.bucket) ||
+    !safe.test(options.prefix) ||
+    tables.some(t => t !== '' && !safe.test(t))
+  ) {
     throw new Error(
-      'The bucket and prefix may only contain letters, digits, ".", "_", "-" and "/".'
+      'The bucket, prefix and table names may only contain letters, digits, ".", "_", "-" and "/".'
     );
   }
   return template
     .replace('__BUCKET__', options.bucket)
     .replace('__PREFIX__', options.prefix)
-    .replace('__INTERVAL__', String(options.intervalMinutes));
+    .replace('__INTERVAL__', String(options.intervalMinutes))
+    .replace('__REQUESTS_TABLE__', tables[0])
+    .replace('__HISTORY_TABLE__', tables[1]);
 }
 
 const APPS: Array<{

@@ -1,0 +1,104 @@
+/**
+ * The agent's view of the Studio Backup backend, when it is deployed: restore requests go to its
+ * table (IAM lets a session write only rows keyed by its own user profile) and the recovery history
+ * comes from studioUserHistory (own rows only).
+ */
+import {
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { FullRestoreRecord } from '../api/contract';
+
+export interface IBackendOptions {
+  requestsTable: string;
+  historyTable: string;
+  profile: string;
+  domainId: string;
+  client?: DynamoDBClient;
+}
+
+/** The backend's request states, in the four the panel knows. */
+const STATES: Record<string, FullRestoreRecord['state']> = {
+  new: 'pending',
+  'pending-approval': 'pending',
+  approved: 'forwarded',
+  forwarded: 'forwarded',
+  done: 'done',
+  failed: 'failed',
+  rejected: 'failed'
+};
+
+export class Backend {
+  private readonly client: DynamoDBClient;
+
+  constructor(private readonly options: IBackendOptions) {
+    this.client = options.client ?? new DynamoDBClient({});
+  }
+
+  async fileRequest(record: FullRestoreRecord): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.options.requestsTable,
+        Item: marshall(
+          {
+            user_profile_name: this.options.profile,
+            request_id: record.id,
+            kind: record.kind,
+            snapshot: record.snapshot,
+            target: record.target,
+            from_profile: record.fromProfile,
+            domain_id: this.options.domainId,
+            state: 'new',
+            created: record.created
+          },
+          { removeUndefinedValues: true }
+        ),
+        ConditionExpression: 'attribute_not_exists(request_id)'
+      })
+    );
+  }
+
+  async requests(): Promise<FullRestoreRecord[]> {
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.options.requestsTable,
+        KeyConditionExpression: 'user_profile_name = :p',
+        ExpressionAttributeValues: marshall({ ':p': this.options.profile })
+      })
+    );
+    return (page.Items ?? []).map(item => {
+      const r = unmarshall(item);
+      return {
+        id: r.request_id,
+        kind: r.kind,
+        snapshot: r.snapshot ?? 'latest',
+        target: r.target ?? 'side',
+        fromProfile: r.from_profile,
+        created: r.created,
+        state: STATES[r.state] ?? 'pending',
+        message:
+          r.message ??
+          (r.state === 'pending-approval'
+            ? "Waiting for your Studio admin's approval."
+            : undefined)
+      };
+    });
+  }
+
+  async recoveries(): Promise<Array<Record<string, unknown>>> {
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.options.historyTable,
+        KeyConditionExpression: 'profile_name = :p',
+        ExpressionAttributeValues: marshall({ ':p': this.options.profile }),
+        ScanIndexForward: false
+      })
+    );
+    return (page.Items ?? [])
+      .map(item => unmarshall(item))
+      .filter(r => r.event === 'recovery')
+      .map(r => ({ ...r, time: new Date(Number(r.epoctime)).toISOString() }));
+  }
+}
