@@ -176,7 +176,7 @@ export async function handler(event: IStudioApiEvent): Promise<void> {
         s3: new S3Client({}),
         sagemaker: deps.sagemaker,
         bucket: process.env.BACKUP_BUCKET,
-        prefix: process.env.BACKUP_PREFIX ?? 'studio-backup'
+        prefix: process.env.BACKUP_PREFIX ?? 'studio-backups'
       },
       { arn: row.arn, owner: row.user_profile_name, name: row.space_name }
     );

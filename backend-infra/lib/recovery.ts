@@ -291,6 +291,29 @@ export class RecoveryConstruct extends Construct {
       });
     }
 
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${stack.stackName}-recovery`,
+      defaultInterval: Duration.days(7)
+    });
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Home recoveries',
+        left: [
+          this.stateMachine.metricStarted(),
+          this.stateMachine.metricSucceeded(),
+          this.stateMachine.metricFailed()
+        ]
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Failed events (dead-letter queue)',
+        left: [this.deadLetters.metricApproximateNumberOfMessagesVisible()]
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Lambda errors',
+        left: [onCreate.metricErrors(), trigger.metricErrors()]
+      })
+    );
+
     new cloudwatch.Alarm(this, 'RecoveryFailedAlarm', {
       alarmDescription:
         'A home recovery failed: see the FAILED rows in studioUser and the dead-letter queue.',

@@ -18,7 +18,7 @@ export class StudioBackupStack extends Stack {
     const storage = new StorageConstruct(this, 'Storage', {
       versioned: context('versioned', 'false') === 'true'
     });
-    const prefix = context('prefix', 'studio-backup');
+    const prefix = context('prefix', 'studio-backups');
     const recovery = new RecoveryConstruct(this, 'Recovery', {
       seed: context('skipSeed', 'false') !== 'true',
       backupBucket: storage.bucket,

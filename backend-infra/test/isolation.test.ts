@@ -104,7 +104,7 @@ describe('per-user isolation (sts:SourceIdentity)', () => {
       expect(
         allowed({
           action,
-          resource: `${BUCKET}/studio-backup/alice/space-1/packs/ab/cd`,
+          resource: `${BUCKET}/studio-backups/alice/space-1/packs/ab/cd`,
           context: as('alice')
         })
       ).toBe(true);
@@ -113,7 +113,7 @@ describe('per-user isolation (sts:SourceIdentity)', () => {
       allowed({
         action: 's3:ListBucket',
         resource: BUCKET,
-        context: { ...as('alice'), 's3:prefix': 'studio-backup/alice/space-1/' }
+        context: { ...as('alice'), 's3:prefix': 'studio-backups/alice/space-1/' }
       })
     ).toBe(true);
   });
@@ -122,14 +122,14 @@ describe('per-user isolation (sts:SourceIdentity)', () => {
     expect(
       allowed({
         action: 's3:GetObject',
-        resource: `${BUCKET}/studio-backup/bob/s/config`,
+        resource: `${BUCKET}/studio-backups/bob/s/config`,
         context: as('alice')
       })
     ).toBe(false);
     expect(
       allowed({
         action: 's3:PutObject',
-        resource: `${BUCKET}/studio-backup/alice2/s/x`,
+        resource: `${BUCKET}/studio-backups/alice2/s/x`,
         context: as('alice')
       })
     ).toBe(false);
@@ -137,7 +137,7 @@ describe('per-user isolation (sts:SourceIdentity)', () => {
       allowed({
         action: 's3:ListBucket',
         resource: BUCKET,
-        context: { ...as('alice'), 's3:prefix': 'studio-backup/bob/' }
+        context: { ...as('alice'), 's3:prefix': 'studio-backups/bob/' }
       })
     ).toBe(false);
     expect(
@@ -153,7 +153,7 @@ describe('per-user isolation (sts:SourceIdentity)', () => {
     expect(
       allowed({
         action: 's3:GetObject',
-        resource: `${BUCKET}/studio-backup/alice/s/x`,
+        resource: `${BUCKET}/studio-backups/alice/s/x`,
         context: as(undefined)
       })
     ).toBe(false);

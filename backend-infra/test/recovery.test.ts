@@ -60,6 +60,20 @@ describe('events', () => {
     });
   });
 
+  it('has a dashboard of recoveries, dead letters and Lambda errors', () => {
+    const [dashboard] = Object.values(
+      template.findResources('AWS::CloudWatch::Dashboard')
+    );
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const title of [
+      'Home recoveries',
+      'Failed events (dead-letter queue)',
+      'Lambda errors'
+    ]) {
+      expect(body).toContain(title);
+    }
+  });
+
   it('alarms on failed recoveries and on the dead-letter queue', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ExecutionsFailed'
