@@ -113,7 +113,10 @@ describe('per-user isolation (sts:SourceIdentity)', () => {
       allowed({
         action: 's3:ListBucket',
         resource: BUCKET,
-        context: { ...as('alice'), 's3:prefix': 'studio-backups/alice/space-1/' }
+        context: {
+          ...as('alice'),
+          's3:prefix': 'studio-backups/alice/space-1/'
+        }
       })
     ).toBe(true);
   });
