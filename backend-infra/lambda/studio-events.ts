@@ -126,7 +126,9 @@ export async function recordCreated(
   deps: IDeps,
   row: IStudioUserRow
 ): Promise<void> {
-  const { profile_name, domain_name, arn: _arn, ...rest } = row;
+  const { profile_name, domain_name, ...fields } = row;
+  const rest: Record<string, string> = { ...fields };
+  delete rest.arn; // the resource, not part of the row
   const names: Record<string, string> = { '#replication': 'replication' };
   const values: Record<string, unknown> = { ':true': true };
   const sets = ['#replication = if_not_exists(#replication, :true)'];
