@@ -17,6 +17,7 @@ import { AgentModel } from './model';
 import { RequestsModel } from './requests';
 import { agentSettingsUpdate, IPanelSettings } from './settings';
 import { SnapshotsModel } from './snapshots';
+import { IBackups } from './tokens';
 import { BackupsPanel } from './widgets/BackupsPanel';
 import { openInMainArea } from './widgets/mainArea';
 
@@ -36,11 +37,12 @@ const snapshotPathArgs = {
   }
 } as const;
 
-const plugin: JupyterFrontEndPlugin<void> = {
+const plugin: JupyterFrontEndPlugin<IBackups> = {
   id: PLUGIN_ID,
   description:
     'A side panel that lists, browses and restores backups of the home directory.',
   autoStart: true,
+  provides: IBackups,
   optional: [
     ICommandPalette,
     ILayoutRestorer,
@@ -255,7 +257,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         console.error('Studio Backup: failed to load settings.', reason);
       }
     }
+    return { client, snapshots };
   }
 };
 
 export default plugin;
+export { IBackups } from './tokens';

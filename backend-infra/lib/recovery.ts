@@ -348,6 +348,14 @@ export class RecoveryConstruct extends Construct {
       });
       return task;
     };
+    // Tasks and locations are created during the run: their ARNs are known only by pattern.
+    const dataSyncResources = ['task/*', 'location/*'].map(resourceName =>
+      stack.formatArn({
+        service: 'datasync',
+        resource: resourceName.split('/')[0],
+        resourceName: '*'
+      })
+    );
     const datasync = (
       id: string,
       action: string,
@@ -359,7 +367,8 @@ export class RecoveryConstruct extends Construct {
           service: 'datasync',
           action,
           parameters,
-          iamResources: ['*'],
+          iamResources:
+            action === 'createLocationEfs' ? ['*'] : dataSyncResources,
           resultPath: resultPath ?? sfn.JsonPath.DISCARD
         })
       );
@@ -677,6 +686,13 @@ export class RecoveryConstruct extends Construct {
         includeExecutionData: false
       }
     });
+    for (const kind of ['task', 'location']) {
+      Validations.of(machine).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:datasync:${shown(stack.region, 'AWS::Region')}:${shown(stack.account, 'AWS::AccountId')}:${kind}/*]`,
+        reason:
+          'Each run creates its own DataSync task and locations, so only their ARN pattern is known at deploy.'
+      });
+    }
     Validations.of(machine).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -9,6 +9,8 @@ export const ARTIFACTS_PREFIX = 'artifacts/';
 export interface IStorageProps {
   /** Keep every object version (costs more; protects against a deleted snapshot). */
   readonly versioned?: boolean;
+  /** Move objects to S3 Intelligent-Tiering after this many days (packs of old snapshots cost less). */
+  readonly tierAfterDays?: number;
 }
 
 /** The backup bucket: customer-managed KMS key, TLS only, no public access, incomplete uploads cleaned up. */
@@ -54,7 +56,20 @@ export class StorageConstruct extends Construct {
         {
           id: 'abort-incomplete-uploads',
           abortIncompleteMultipartUploadAfter: Duration.days(2)
-        }
+        },
+        ...(props.tierAfterDays
+          ? [
+              {
+                id: 'tier-old-content',
+                transitions: [
+                  {
+                    storageClass: s3.StorageClass.INTELLIGENT_TIERING,
+                    transitionAfter: Duration.days(props.tierAfterDays)
+                  }
+                ]
+              }
+            ]
+          : [])
       ]
     });
   }

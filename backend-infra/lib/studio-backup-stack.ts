@@ -16,7 +16,8 @@ export class StudioBackupStack extends Stack {
     const context = (name: string, fallback: string) =>
       (this.node.tryGetContext(name) as string | undefined) ?? fallback;
     const storage = new StorageConstruct(this, 'Storage', {
-      versioned: context('versioned', 'false') === 'true'
+      versioned: context('versioned', 'false') === 'true',
+      tierAfterDays: Number(context('tierAfterDays', '0')) || undefined
     });
     const prefix = context('prefix', 'studio-backups');
     const recovery = new RecoveryConstruct(this, 'Recovery', {

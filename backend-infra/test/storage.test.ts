@@ -75,3 +75,25 @@ describe('backup bucket', () => {
     template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
   });
 });
+
+describe('optional tiering of old content', () => {
+  it('is off by default and moves objects to Intelligent-Tiering after the given days', () => {
+    const rules = (t: Template) =>
+      Object.values(t.findResources('AWS::S3::Bucket'))
+        .flatMap((b: any) => b.Properties.LifecycleConfiguration?.Rules ?? [])
+        .map((r: any) => r.Id);
+    expect(rules(synth())).not.toContain('tier-old-content');
+    synth({ tierAfterDays: '30' }).hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Id: 'tier-old-content',
+            Transitions: [
+              { StorageClass: 'INTELLIGENT_TIERING', TransitionInDays: 30 }
+            ]
+          })
+        ])
+      }
+    });
+  });
+});
