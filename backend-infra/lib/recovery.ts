@@ -477,16 +477,17 @@ export class RecoveryConstruct extends Construct {
     );
 
     // 3. Record the outcome on the row and in the history, then always clean up.
+    const rowKey = {
+      profile_name: tasks.DynamoAttributeValue.fromString(
+        sfn.JsonPath.stringAt('$.profile_name')
+      ),
+      domain_name: tasks.DynamoAttributeValue.fromString(
+        sfn.JsonPath.stringAt('$.domain_name')
+      )
+    };
     const record = new tasks.DynamoUpdateItem(this, 'RecordSuccess', {
       table: this.userTable,
-      key: {
-        profile_name: tasks.DynamoAttributeValue.fromString(
-          sfn.JsonPath.stringAt('$.profile_name')
-        ),
-        domain_name: tasks.DynamoAttributeValue.fromString(
-          sfn.JsonPath.stringAt('$.domain_name')
-        )
-      },
+      key: rowKey,
       updateExpression:
         'SET bytes_written = :bw, bytes_file_transferred = :bf, total_duration_ms = :d, replication_status = :s',
       expressionAttributeValues: {
@@ -547,14 +548,7 @@ export class RecoveryConstruct extends Construct {
 
     const markFailed = new tasks.DynamoUpdateItem(this, 'RecordFailure', {
       table: this.userTable,
-      key: {
-        profile_name: tasks.DynamoAttributeValue.fromString(
-          sfn.JsonPath.stringAt('$.profile_name')
-        ),
-        domain_name: tasks.DynamoAttributeValue.fromString(
-          sfn.JsonPath.stringAt('$.domain_name')
-        )
-      },
+      key: rowKey,
       updateExpression: 'SET replication_status = :s, replication_error = :e',
       expressionAttributeValues: {
         ':s': tasks.DynamoAttributeValue.fromString('FAILED'),

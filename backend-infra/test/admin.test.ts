@@ -1,6 +1,5 @@
 /** studio-backup-admin against moto (DynamoDB, EFS, EC2) and the SageMaker stand-in; --dry-run changes nothing. */
 import {
-  CreateTableCommand,
   GetItemCommand,
   PutItemCommand,
   ScanCommand
@@ -19,7 +18,14 @@ import {
 } from '@aws-sdk/client-efs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { main } from '../admin/cli';
-import { IEmulators, startEmulators } from './moto';
+import {
+  createTable,
+  HISTORY_KEYS,
+  IEmulators,
+  REQUEST_KEYS,
+  startEmulators,
+  USER_KEYS
+} from './moto';
 
 jest.setTimeout(60_000);
 
@@ -47,26 +53,9 @@ beforeAll(async () => {
   env = await startEmulators();
   efs = new EFSClient({ endpoint: env.moto.endpoint });
   ec2 = new EC2Client({ endpoint: env.moto.endpoint });
-  for (const [name, hash, range, rangeType] of [
-    ['studioUser', 'profile_name', 'domain_name', 'S'],
-    ['studioUserHistory', 'profile_name', 'epoctime', 'N'],
-    ['studioBackupRequests', 'user_profile_name', 'request_id', 'S']
-  ]) {
-    await env.dynamodb.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: hash, KeyType: 'HASH' },
-          { AttributeName: range, KeyType: 'RANGE' }
-        ],
-        AttributeDefinitions: [
-          { AttributeName: hash, AttributeType: 'S' },
-          { AttributeName: range, AttributeType: rangeType as 'S' | 'N' }
-        ]
-      })
-    );
-  }
+  await createTable(env.dynamodb, 'studioUser', USER_KEYS);
+  await createTable(env.dynamodb, 'studioUserHistory', HISTORY_KEYS);
+  await createTable(env.dynamodb, 'studioBackupRequests', REQUEST_KEYS);
   const s = env.sagemakerState;
   s.domains['d-1'] = {
     name: 'research',

@@ -1,6 +1,5 @@
 /** The two Lambda handlers against moto's DynamoDB and its stream, and the SageMaker stand-in. */
 import {
-  CreateTableCommand,
   DescribeTableCommand,
   GetItemCommand,
   QueryCommand,
@@ -21,7 +20,13 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { recoveryFor, startRecoveries } from '../lambda/recovery-trigger';
 import { describeCreated, IDeps, recordCreated } from '../lambda/studio-events';
-import { IEmulators, startEmulators } from './moto';
+import {
+  createTable,
+  HISTORY_KEYS,
+  IEmulators,
+  startEmulators,
+  USER_KEYS
+} from './moto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { markPendingRestore } from '../lambda/pending-restore';
 
@@ -58,38 +63,8 @@ beforeAll(async () => {
     owner: 'alice',
     efsUid: '300001'
   };
-  await env.dynamodb.send(
-    new CreateTableCommand({
-      TableName: 'studioUser',
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'profile_name', KeyType: 'HASH' },
-        { AttributeName: 'domain_name', KeyType: 'RANGE' }
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'profile_name', AttributeType: 'S' },
-        { AttributeName: 'domain_name', AttributeType: 'S' }
-      ],
-      StreamSpecification: {
-        StreamEnabled: true,
-        StreamViewType: 'NEW_AND_OLD_IMAGES'
-      }
-    })
-  );
-  await env.dynamodb.send(
-    new CreateTableCommand({
-      TableName: 'studioUserHistory',
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'profile_name', KeyType: 'HASH' },
-        { AttributeName: 'epoctime', KeyType: 'RANGE' }
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'profile_name', AttributeType: 'S' },
-        { AttributeName: 'epoctime', AttributeType: 'N' }
-      ]
-    })
-  );
+  await createTable(env.dynamodb, 'studioUser', USER_KEYS, true);
+  await createTable(env.dynamodb, 'studioUserHistory', HISTORY_KEYS);
   let clock = 1_700_000_000_000;
   deps = {
     sagemaker: env.sagemaker,

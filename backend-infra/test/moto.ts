@@ -1,5 +1,5 @@
 /** The local AWS emulator (moto server) and the SageMaker stand-in for the APIs moto lacks. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { IS3Server, startS3 } from '../../lcc/test/helpers/s3';
 import {
@@ -42,3 +42,42 @@ export async function startEmulators(): Promise<IEmulators> {
     }
   };
 }
+
+/** A pay-per-request table with a string partition key and a sort key, optionally streamed. */
+export async function createTable(
+  dynamodb: DynamoDBClient,
+  name: string,
+  keys: { hash: string; range: string; rangeType?: 'S' | 'N' },
+  stream = false
+): Promise<void> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: keys.hash, KeyType: 'HASH' },
+        { AttributeName: keys.range, KeyType: 'RANGE' }
+      ],
+      AttributeDefinitions: [
+        { AttributeName: keys.hash, AttributeType: 'S' },
+        { AttributeName: keys.range, AttributeType: keys.rangeType ?? 'S' }
+      ],
+      ...(stream
+        ? {
+            StreamSpecification: {
+              StreamEnabled: true,
+              StreamViewType: 'NEW_AND_OLD_IMAGES' as const
+            }
+          }
+        : {})
+    })
+  );
+}
+
+export const USER_KEYS = { hash: 'profile_name', range: 'domain_name' };
+export const HISTORY_KEYS = {
+  hash: 'profile_name',
+  range: 'epoctime',
+  rangeType: 'N' as const
+};
+export const REQUEST_KEYS = { hash: 'user_profile_name', range: 'request_id' };

@@ -1,6 +1,5 @@
 /** The restore-request policy (lambda/requests.ts) on moto's DynamoDB stream, Step Functions and the SageMaker stand-in. */
 import {
-  CreateTableCommand,
   DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
@@ -21,7 +20,13 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { decide, IRequestDeps, processRecord } from '../lambda/requests';
-import { IEmulators, startEmulators } from './moto';
+import {
+  createTable,
+  IEmulators,
+  REQUEST_KEYS,
+  startEmulators,
+  USER_KEYS
+} from './moto';
 
 jest.setTimeout(60_000);
 
@@ -88,38 +93,8 @@ async function file(item: Record<string, unknown>) {
 beforeAll(async () => {
   env = await startEmulators();
   sfn = new SFNClient({ endpoint: env.moto.endpoint });
-  await env.dynamodb.send(
-    new CreateTableCommand({
-      TableName: 'requests',
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'user_profile_name', KeyType: 'HASH' },
-        { AttributeName: 'request_id', KeyType: 'RANGE' }
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'user_profile_name', AttributeType: 'S' },
-        { AttributeName: 'request_id', AttributeType: 'S' }
-      ],
-      StreamSpecification: {
-        StreamEnabled: true,
-        StreamViewType: 'NEW_AND_OLD_IMAGES'
-      }
-    })
-  );
-  await env.dynamodb.send(
-    new CreateTableCommand({
-      TableName: 'studioUser',
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'profile_name', KeyType: 'HASH' },
-        { AttributeName: 'domain_name', KeyType: 'RANGE' }
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'profile_name', AttributeType: 'S' },
-        { AttributeName: 'domain_name', AttributeType: 'S' }
-      ]
-    })
-  );
+  await createTable(env.dynamodb, 'requests', REQUEST_KEYS, true);
+  await createTable(env.dynamodb, 'studioUser', USER_KEYS);
   for (const [profile, uid] of [
     ['alice', '200010'],
     ['old-alice', '200001']

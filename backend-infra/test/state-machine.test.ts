@@ -7,7 +7,6 @@
  * record it everywhere and still delete the location that exists.
  */
 import {
-  CreateTableCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand
@@ -30,7 +29,13 @@ import {
   ListLocationsCommand
 } from '@aws-sdk/client-datasync';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { IEmulators, startEmulators } from './moto';
+import {
+  createTable,
+  HISTORY_KEYS,
+  IEmulators,
+  startEmulators,
+  USER_KEYS
+} from './moto';
 import { synthStack } from './synth';
 
 jest.setTimeout(120_000);
@@ -78,25 +83,8 @@ beforeAll(async () => {
     await sqs.send(new CreateQueueCommand({ QueueName: 'failed-recoveries' }))
   ).QueueUrl!;
   sqs.destroy();
-  for (const [name, sort, type] of [
-    ['studioUser', 'domain_name', 'S'],
-    ['studioUserHistory', 'epoctime', 'N']
-  ]) {
-    await env.dynamodb.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: 'profile_name', KeyType: 'HASH' },
-          { AttributeName: sort, KeyType: 'RANGE' }
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'profile_name', AttributeType: 'S' },
-          { AttributeName: sort, AttributeType: type as 'S' | 'N' }
-        ]
-      })
-    );
-  }
+  await createTable(env.dynamodb, 'studioUser', USER_KEYS);
+  await createTable(env.dynamodb, 'studioUserHistory', HISTORY_KEYS);
   await env.dynamodb.send(
     new PutItemCommand({
       TableName: 'studioUser',
