@@ -257,6 +257,15 @@ describe('studio-backup-admin', () => {
         SecurityGroups: [efsGroup]
       })
     );
+    const allow = (...extra: string[]) =>
+      admin(
+        'allow-datasync',
+        '--file-system',
+        fs,
+        '--security-group',
+        dsGroup,
+        ...extra
+      );
     const rules = async () =>
       (
         await ec2.send(
@@ -264,27 +273,10 @@ describe('studio-backup-admin', () => {
         )
       ).SecurityGroups![0].IpPermissions ?? [];
 
-    const dry = await admin(
-      'allow-datasync',
-      '--file-system',
-      fs,
-      '--security-group',
-      dsGroup,
-      '--dry-run'
-    );
+    const dry = await allow('--dry-run');
     expect(dry.out).toMatch(/would allow/);
     expect(await rules()).toEqual([]);
-    expect(
-      (
-        await admin(
-          'allow-datasync',
-          '--file-system',
-          fs,
-          '--security-group',
-          dsGroup
-        )
-      ).out
-    ).toMatch(/\ballowed\b/);
+    expect((await allow()).out).toMatch(/\ballowed\b/);
     expect(await rules()).toEqual([
       expect.objectContaining({
         IpProtocol: 'tcp',
@@ -293,17 +285,7 @@ describe('studio-backup-admin', () => {
         UserIdGroupPairs: [expect.objectContaining({ GroupId: dsGroup })]
       })
     ]);
-    expect(
-      (
-        await admin(
-          'allow-datasync',
-          '--file-system',
-          fs,
-          '--security-group',
-          dsGroup
-        )
-      ).out
-    ).toMatch(/already allowed/);
+    expect((await allow()).out).toMatch(/already allowed/);
     expect(await rules()).toHaveLength(1);
   });
 

@@ -1,5 +1,10 @@
 /** The local AWS emulator (moto server) and the SageMaker stand-in for the APIs moto lacks. */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateItemCommand
+} from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { IS3Server, startS3 } from '../../lcc/test/helpers/s3';
 import {
@@ -81,3 +86,21 @@ export const HISTORY_KEYS = {
   rangeType: 'N' as const
 };
 export const REQUEST_KEYS = { hash: 'user_profile_name', range: 'request_id' };
+
+/** Sets a restore request's state, as the approval Lambda or an admin would. */
+export async function setRequestState(
+  dynamodb: DynamoDBClient,
+  table: string,
+  key: { profile: string; id: string },
+  state: string
+): Promise<void> {
+  await dynamodb.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: marshall({ user_profile_name: key.profile, request_id: key.id }),
+      UpdateExpression: 'SET #s = :s',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: marshall({ ':s': state })
+    })
+  );
+}

@@ -2,8 +2,7 @@
 import {
   DescribeTableCommand,
   GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand
+  PutItemCommand
 } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
@@ -24,6 +23,7 @@ import {
   createTable,
   IEmulators,
   REQUEST_KEYS,
+  setRequestState,
   startEmulators,
   USER_KEYS
 } from './moto';
@@ -187,14 +187,11 @@ describe('restore requests', () => {
     expect(await executions()).toHaveLength(0);
 
     // What `studio-backup-admin requests approve alice r2` writes.
-    await env.dynamodb.send(
-      new UpdateItemCommand({
-        TableName: 'requests',
-        Key: marshall({ user_profile_name: 'alice', request_id: 'r2' }),
-        UpdateExpression: 'SET #s = :s',
-        ExpressionAttributeNames: { '#s': 'state' },
-        ExpressionAttributeValues: marshall({ ':s': 'approved' })
-      })
+    await setRequestState(
+      env.dynamodb,
+      'requests',
+      { profile: 'alice', id: 'r2' },
+      'approved'
     );
     for (const record of await newRecords()) {
       await processRecord(deps, record);
@@ -235,23 +232,17 @@ describe('restore requests', () => {
       kind: 'recover-profile',
       from_profile: 'nobody'
     });
-    await env.dynamodb.send(
-      new UpdateItemCommand({
-        TableName: 'requests',
-        Key: marshall({ user_profile_name: 'alice', request_id: 'r4' }),
-        UpdateExpression: 'SET #s = :s',
-        ExpressionAttributeNames: { '#s': 'state' },
-        ExpressionAttributeValues: marshall({ ':s': 'pending-approval' })
-      })
+    await setRequestState(
+      env.dynamodb,
+      'requests',
+      { profile: 'alice', id: 'r4' },
+      'pending-approval'
     );
-    await env.dynamodb.send(
-      new UpdateItemCommand({
-        TableName: 'requests',
-        Key: marshall({ user_profile_name: 'alice', request_id: 'r4' }),
-        UpdateExpression: 'SET #s = :s',
-        ExpressionAttributeNames: { '#s': 'state' },
-        ExpressionAttributeValues: marshall({ ':s': 'approved' })
-      })
+    await setRequestState(
+      env.dynamodb,
+      'requests',
+      { profile: 'alice', id: 'r4' },
+      'approved'
     );
     for (const record of await newRecords()) {
       await processRecord(deps, record);
