@@ -506,6 +506,10 @@ export function createAgentServer(options: IAgentOptions): Server {
       .handle(req, res, API_PREFIX, mapError)
       .catch(err => sendJson(res, 500, { error: String(err) }));
   });
+  // Clients (jupyter-server-proxy, fetch) reuse idle connections; with Node's 5 s default the
+  // server may close one just as a request goes out on it (ECONNRESET). Keep them longer.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   if (scheduler) {
     scheduler.start();
     server.on('close', () => scheduler.stop());
