@@ -175,42 +175,50 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
         );
       }
     });
-    app.commands.addCommand(CommandIDs.preview, {
-      label: trans.__('Preview a file of a snapshot'),
-      describedBy: snapshotPathArgs,
-      execute: async args => {
-        const { PreviewView } = await import('./widgets/PreviewView');
-        const snapshot = String(args.snapshot);
-        const path = String(args.path);
-        openInMainArea(
-          ctx,
-          `studio-backup-preview:${snapshot}:${path}`,
-          trans.__(
-            '%1 @ %2',
-            path.split('/').pop() ?? path,
-            snapshot.slice(0, 8)
-          ),
-          backupIcon,
-          () => React.createElement(PreviewView, { ctx, snapshot, path })
-        );
-      }
-    });
-    app.commands.addCommand(CommandIDs.compareFile, {
-      label: trans.__("Compare a snapshot's version with the current file"),
-      describedBy: snapshotPathArgs,
-      execute: async args => {
-        const { FileCompareView } = await import('./widgets/CompareView');
-        const snapshot = String(args.snapshot);
-        const path = String(args.path);
-        openInMainArea(
-          ctx,
-          `studio-backup-diff:${snapshot}:${path}`,
-          trans.__('Diff: %1', path.split('/').pop() ?? path),
-          backupIcon,
-          () => React.createElement(FileCompareView, { ctx, snapshot, path })
-        );
-      }
-    });
+    // A file of a snapshot in a main-area tab: its preview, or its diff with the current file.
+    const snapshotFileCommand = (
+      id: string,
+      label: string,
+      tab: string,
+      title: (name: string, snapshot: string) => string,
+      view: () => Promise<
+        React.ComponentType<{
+          ctx: IBackupsContext;
+          snapshot: string;
+          path: string;
+        }>
+      >
+    ) =>
+      app.commands.addCommand(id, {
+        label,
+        describedBy: snapshotPathArgs,
+        execute: async args => {
+          const View = await view();
+          const snapshot = String(args.snapshot);
+          const path = String(args.path);
+          openInMainArea(
+            ctx,
+            `${tab}:${snapshot}:${path}`,
+            title(path.split('/').pop() ?? path, snapshot.slice(0, 8)),
+            backupIcon,
+            () => React.createElement(View, { ctx, snapshot, path })
+          );
+        }
+      });
+    snapshotFileCommand(
+      CommandIDs.preview,
+      trans.__('Preview a file of a snapshot'),
+      'studio-backup-preview',
+      (name, short) => trans.__('%1 @ %2', name, short),
+      async () => (await import('./widgets/PreviewView')).PreviewView
+    );
+    snapshotFileCommand(
+      CommandIDs.compareFile,
+      trans.__("Compare a snapshot's version with the current file"),
+      'studio-backup-diff',
+      name => trans.__('Diff: %1', name),
+      async () => (await import('./widgets/CompareView')).FileCompareView
+    );
     app.commands.addCommand(CommandIDs.compare, {
       label: trans.__('Compare a snapshot'),
       describedBy: snapshotPathArgs,

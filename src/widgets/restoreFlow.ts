@@ -88,10 +88,10 @@ async function chooseConflict(
       ],
       defaultButton: 1
     });
-    const action = result.button.actions[0] as Conflict | undefined;
-    return result.button.accept ||
-      ['skip', 'rename', 'overwrite'].includes(action ?? '')
-      ? ((action as Conflict) ?? 'skip')
+    // Skip, Keep both and Overwrite each carry their conflict mode; Cancel carries none.
+    const action = result.button.actions[0];
+    return action === 'skip' || action === 'rename' || action === 'overwrite'
+      ? action
       : null;
   }
   const result = await showDialog({

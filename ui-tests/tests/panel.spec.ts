@@ -115,6 +115,15 @@ test.describe.serial('Backups panel', () => {
     ).toBe(
       readFileSync(join(agent.home, 'notebooks', 'analysis.ipynb'), 'utf8')
     );
+    // A file's name opens its read-only preview in a tab.
+    await page
+      .locator(
+        `${PANEL} .jp-StudioBackup-entry[data-path="README.md"] .jp-StudioBackup-entryName`
+      )
+      .click();
+    await expect(page.locator('.jp-StudioBackup-previewText')).toHaveText(
+      '# My project\n'
+    );
   });
 
   async function previousVersionsOf(
