@@ -10,7 +10,6 @@ import {
 import {
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   ScanCommand,
   UpdateItemCommand
 } from '@aws-sdk/client-dynamodb';
@@ -243,14 +242,9 @@ export async function seedCommand(
   domain: string | undefined,
   dryRun: boolean
 ) {
-  const deps = {
-    ...ctx,
-    userTable: ctx.userTable,
-    historyTable: ctx.historyTable
-  };
   const rows = dryRun
-    ? await existingHomes(deps, domain)
-    : await seed(deps, domain);
+    ? await existingHomes(ctx, domain)
+    : await seed(ctx, domain);
   return rows.map(r => ({
     domain: r.domain_name,
     profile: r.profile_name,
@@ -308,15 +302,4 @@ export async function decideRequest(
     );
   }
   return { profile, id, state: decision, dryRun };
-}
-
-export async function historyOf(ctx: IAdminContext, profile: string) {
-  const page = await ctx.dynamodb.send(
-    new QueryCommand({
-      TableName: ctx.historyTable,
-      KeyConditionExpression: 'profile_name = :p',
-      ExpressionAttributeValues: marshall({ ':p': profile })
-    })
-  );
-  return (page.Items ?? []).map(i => unmarshall(i));
 }

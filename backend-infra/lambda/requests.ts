@@ -21,9 +21,8 @@ import {
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { RESTORE_TAG } from './pending-restore';
 import type { IRecoveryInput } from './recovery-trigger';
-
-export const RESTORE_TAG = 'studio-backup:restore';
 
 export interface IRequest {
   user_profile_name: string;
