@@ -174,7 +174,10 @@ class ReferenceView implements ISnapshotView {
   }
 }
 
-/** Finds a snapshot by id, unique id prefix, reference timestamp, or "latest". */
+/**
+ * Finds a snapshot by id, unique id prefix, reference timestamp, "latest", or "latest@<profile>":
+ * the newest snapshot taken by that user profile (one the backend copied in from a former profile).
+ */
 export async function resolveSnapshot(
   repo: Repository,
   ref: string
@@ -187,6 +190,16 @@ export async function resolveSnapshot(
   }
   if (ref === 'latest') {
     return all.find(s => s.kind === 'studio-backup') ?? all[0];
+  }
+  if (ref.startsWith('latest@')) {
+    const profile = ref.slice('latest@'.length);
+    const found = all.find(s => s.manifest?.profile === profile);
+    if (!found) {
+      throw new FormatError(
+        `No snapshot taken by the profile ${profile} in ${repo.backend.url}: its snapshots were not copied here.`
+      );
+    }
+    return found;
   }
   const matches = all.filter(
     s =>
