@@ -214,8 +214,31 @@ export async function copyBatch(
   return result;
 }
 
+/** An item as the map's ItemSelector shapes it: the listed object and where it goes. */
+export interface IMapItem {
+  Key: string;
+  Size: number;
+  copy: Omit<ICopyBatch['BatchInput'], 'bucket'>;
+}
+
 const s3 = new S3Client({});
 
-export async function handler(batch: ICopyBatch): Promise<ICopyResult> {
-  return copyBatch(s3, batch);
+export async function handler(event: {
+  Items: IMapItem[];
+}): Promise<ICopyResult> {
+  const [first] = event.Items;
+  if (!first) {
+    return { copied: 0, skipped: 0, bytes: 0 };
+  }
+  if (
+    event.Items.some(i => JSON.stringify(i.copy) !== JSON.stringify(first.copy))
+  ) {
+    throw new Error(
+      'A batch mixes objects of two requests: refusing to copy it.'
+    );
+  }
+  return copyBatch(s3, {
+    Items: event.Items.map(({ Key, Size }) => ({ Key, Size })),
+    BatchInput: { ...first.copy, bucket: process.env.BACKUP_BUCKET! }
+  });
 }

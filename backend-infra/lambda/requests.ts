@@ -1,12 +1,13 @@
 /**
- * The restore-requests table's stream → this Lambda: the approval policy and what an approved
- * request does.
+ * The restore-requests table's stream → this Lambda: the approval policy. What an approved request
+ * does is carried out by the request-processing state machine (lib/request-processing.ts), started
+ * here with everything it needs resolved:
  * - full-restore of one's own home: approved at once; the user profile is tagged
- *   studio-backup:restore=<snapshot>[:in-place], which the lifecycle configuration applies at the
- *   next start of a space and then removes.
+ *   studio-backup:restore=<snapshot>[:in-place], applied at the next start of a space;
  * - recover-profile (another profile's home): waits for an admin (`studio-backup-admin requests
- *   approve`); once approved, an EFS home recorded in studioUser is copied into the requester's
- *   home by the recovery state machine.
+ *   approve`); once approved, an EFS home recorded in studioUser is copied by DataSync, otherwise the
+ *   former profile's S3 snapshots are copied into the requester's space and restored at its next start.
+ * A user may write only their own rows, and never the state: an approval is an admin's alone.
  */
 import {
   DynamoDBClient,
@@ -14,26 +15,29 @@ import {
   UpdateItemCommand
 } from '@aws-sdk/client-dynamodb';
 import {
-  AddTagsCommand,
-  DescribeUserProfileCommand,
+  DescribeDomainCommand,
   SageMakerClient
 } from '@aws-sdk/client-sagemaker';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { RESTORE_TAG } from './pending-restore';
 import type { IRecoveryInput } from './recovery-trigger';
 
 export interface IRequest {
   user_profile_name: string;
   request_id: string;
   kind: 'full-restore' | 'recover-profile';
-  state: string;
+  /** Absent on a request just filed: users cannot write it (see isolation.ts). */
+  state?: string;
   domain_id?: string;
   domain_name?: string;
   snapshot?: string;
   target?: 'original' | 'side';
   from_profile?: string;
+  /** The former profile's space to recover; all of its spaces when absent. */
+  from_space?: string;
+  /** The requester's space, which receives the copied snapshots. */
+  space_name?: string;
 }
 
 export interface IRequestDeps {
@@ -42,7 +46,8 @@ export interface IRequestDeps {
   sfn: SFNClient;
   requestsTable: string;
   userTable: string;
-  stateMachineArn: string;
+  processingArn: string;
+  prefix: string;
   now?: () => number;
 }
 
@@ -52,9 +57,33 @@ export type Decision =
   | { action: 'recover'; state: 'forwarded'; message: string }
   | { action: 'none' };
 
+/** What the request-processing state machine is started with. */
+export interface IProcessInput {
+  request: { user_profile_name: string; request_id: string };
+  action: Exclude<Decision['action'], 'none'>;
+  state: string;
+  message: string;
+  domain_id: string;
+  tag_value?: string;
+  efs?: IRecoveryInput;
+  s3?: {
+    from_profile: string;
+    space_name: string;
+    source_prefix: string;
+    target_prefix: string;
+    all_spaces: boolean;
+  };
+}
+
+/** SageMaker's own rule for profile and space names: no "/" or "..", so no way out of a prefix. */
+const STUDIO_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+
+export class RequestError extends Error {}
+
 /** The approval policy, from the request as it is now and as it was. */
 export function decide(request: IRequest, before?: IRequest): Decision {
-  if (request.kind === 'full-restore' && request.state === 'new') {
+  const state = request.state ?? 'new';
+  if (request.kind === 'full-restore' && state === 'new') {
     return {
       action: 'tag-profile',
       state: 'approved',
@@ -62,7 +91,7 @@ export function decide(request: IRequest, before?: IRequest): Decision {
     };
   }
   if (request.kind === 'recover-profile') {
-    if (request.state === 'new') {
+    if (state === 'new') {
       return request.from_profile === request.user_profile_name
         ? {
             action: 'recover',
@@ -75,7 +104,7 @@ export function decide(request: IRequest, before?: IRequest): Decision {
             message: `Recovering the home of ${request.from_profile} needs your Studio admin's approval.`
           };
     }
-    if (request.state === 'approved' && before?.state === 'pending-approval') {
+    if (state === 'approved' && before?.state === 'pending-approval') {
       return {
         action: 'recover',
         state: 'forwarded',
@@ -116,51 +145,31 @@ async function homeOf(deps: IRequestDeps, profile: string, domain: string) {
   return found.Item ? unmarshall(found.Item) : undefined;
 }
 
-export async function processRecord(
-  deps: IRequestDeps,
-  record: DynamoDBRecord
-): Promise<Decision> {
-  if (!record.dynamodb?.NewImage) {
-    return { action: 'none' };
+function checkName(what: string, name: string | undefined): string {
+  if (!name || !STUDIO_NAME.test(name)) {
+    throw new RequestError(
+      `The request names ${what} "${name ?? ''}", which is not a Studio name: file it again from the Backups panel.`
+    );
   }
-  const request = unmarshall(record.dynamodb.NewImage as any) as IRequest;
-  const before = record.dynamodb.OldImage
-    ? (unmarshall(record.dynamodb.OldImage as any) as IRequest)
-    : undefined;
-  const decision = decide(request, before);
-  try {
-    if (decision.action === 'tag-profile') {
-      const profile = await deps.sagemaker.send(
-        new DescribeUserProfileCommand({
-          DomainId: request.domain_id,
-          UserProfileName: request.user_profile_name
-        })
-      );
-      const value = `${request.snapshot ?? 'latest'}${request.target === 'original' ? ':in-place' : ''}`;
-      await deps.sagemaker.send(
-        new AddTagsCommand({
-          ResourceArn: profile.UserProfileArn,
-          Tags: [{ Key: RESTORE_TAG, Value: value }]
-        })
-      );
-    } else if (decision.action === 'recover') {
-      const domain = request.domain_name ?? '';
-      const [from, to] = await Promise.all([
-        homeOf(deps, request.from_profile ?? '', domain),
-        homeOf(deps, request.user_profile_name, domain)
-      ]);
-      if (!from?.efs_uid || !to?.efs_uid) {
-        await setState(
-          deps,
-          request,
-          'failed',
-          `No EFS home is recorded for ${!from?.efs_uid ? request.from_profile : request.user_profile_name} in ${domain}: an admin can restore S3 snapshots with the studio-backup CLI.`
-        );
-        return decision;
-      }
-      const input: IRecoveryInput = {
+  return name;
+}
+
+/** The EFS copy when both homes are recorded, otherwise the copy of the S3 snapshots. */
+async function recovery(
+  deps: IRequestDeps,
+  request: IRequest,
+  domainName: string
+): Promise<Pick<IProcessInput, 'efs' | 's3' | 'tag_value'>> {
+  const fromProfile = checkName('the former profile', request.from_profile);
+  const [from, to] = await Promise.all([
+    homeOf(deps, fromProfile, domainName),
+    homeOf(deps, request.user_profile_name, domainName)
+  ]);
+  if (from?.efs_uid && to?.efs_uid) {
+    return {
+      efs: {
         profile_name: request.user_profile_name,
-        domain_name: domain,
+        domain_name: domainName,
         kind: 'user',
         requested_at: (deps.now ?? Date.now)(),
         source: {
@@ -175,17 +184,90 @@ export async function processRecord(
           user_profile_name: request.user_profile_name,
           space_name: ''
         }
-      };
-      await deps.sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn: deps.stateMachineArn,
-          input: JSON.stringify(input)
-        })
-      );
+      }
+    };
+  }
+  const space = checkName('the space to restore into', request.space_name);
+  const fromSpace = request.from_space
+    ? checkName('the former space', request.from_space)
+    : undefined;
+  const root = deps.prefix.replace(/\/+$/, '');
+  return {
+    tag_value: `latest@${fromProfile}${request.target === 'original' ? ':in-place' : ''}`,
+    s3: {
+      from_profile: fromProfile,
+      space_name: space,
+      source_prefix: `${root}/${fromProfile}/${fromSpace ? `${fromSpace}/` : ''}`,
+      target_prefix: `${root}/${request.user_profile_name}/${space}/`,
+      all_spaces: !fromSpace
     }
-    if (decision.action !== 'none') {
-      await setState(deps, request, decision.state, decision.message);
-    }
+  };
+}
+
+/** The state machine's input for a decision, with names checked and the domain resolved. */
+export async function processInput(
+  deps: IRequestDeps,
+  request: IRequest,
+  decision: Exclude<Decision, { action: 'none' }>
+): Promise<IProcessInput> {
+  const input: IProcessInput = {
+    request: {
+      user_profile_name: request.user_profile_name,
+      request_id: request.request_id
+    },
+    action: decision.action,
+    state: decision.state,
+    message: decision.message,
+    domain_id: request.domain_id ?? ''
+  };
+  if (request.kind === 'recover-profile') {
+    // Checked before an admin is even asked: a name with "/" or ".." would leave the prefix.
+    checkName('the former profile', request.from_profile);
+  }
+  if (decision.action === 'tag-profile') {
+    input.tag_value = `${request.snapshot ?? 'latest'}${request.target === 'original' ? ':in-place' : ''}`;
+  } else if (decision.action === 'recover') {
+    const domainName =
+      request.domain_name ??
+      (
+        await deps.sagemaker.send(
+          new DescribeDomainCommand({ DomainId: request.domain_id })
+        )
+      ).DomainName ??
+      '';
+    Object.assign(input, await recovery(deps, request, domainName));
+  }
+  return input;
+}
+
+/** Execution names are unique: a stream record delivered twice starts one execution. */
+const executionName = (request: IRequest, state: string) =>
+  `${request.request_id}-${state}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+
+export async function processRecord(
+  deps: IRequestDeps,
+  record: DynamoDBRecord
+): Promise<Decision> {
+  if (!record.dynamodb?.NewImage) {
+    return { action: 'none' };
+  }
+  const request = unmarshall(record.dynamodb.NewImage as any) as IRequest;
+  const before = record.dynamodb.OldImage
+    ? (unmarshall(record.dynamodb.OldImage as any) as IRequest)
+    : undefined;
+  const decision = decide(request, before);
+  if (decision.action === 'none') {
+    return decision;
+  }
+  try {
+    const input = await processInput(deps, request, decision);
+    await deps.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.processingArn,
+        name: executionName(request, decision.state),
+        input: JSON.stringify(input)
+      })
+    );
   } catch (err) {
     await setState(
       deps,
@@ -204,7 +286,8 @@ export async function handler(event: DynamoDBStreamEvent): Promise<void> {
     sfn: new SFNClient({}),
     requestsTable: process.env.REQUESTS_TABLE!,
     userTable: process.env.USER_TABLE!,
-    stateMachineArn: process.env.STATE_MACHINE_ARN!
+    processingArn: process.env.PROCESSING_ARN!,
+    prefix: process.env.BACKUP_PREFIX!
   };
   for (const record of event.Records) {
     await processRecord(deps, record);

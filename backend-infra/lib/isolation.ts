@@ -8,6 +8,20 @@ import { Construct } from 'constructs';
 /** The key every user's session carries: Studio sets it when the domain has ExecutionIdentityConfig=USER_PROFILE_NAME. */
 export const SOURCE_IDENTITY = '${aws:SourceIdentity}';
 
+/** The attributes of a restore request its user writes (lcc/src/agent/backend.ts); the rest are the backend's. */
+export const REQUEST_ATTRIBUTES = [
+  'user_profile_name',
+  'request_id',
+  'kind',
+  'snapshot',
+  'target',
+  'from_profile',
+  'from_space',
+  'space_name',
+  'domain_id',
+  'created'
+];
+
 export interface IUserIsolationProps {
   readonly bucket: s3.IBucket;
   readonly key: kms.IKey;
@@ -81,7 +95,10 @@ export class UserIsolationPolicy extends Construct {
           conditions: {
             ...hasIdentity,
             'ForAllValues:StringEquals': {
-              'dynamodb:LeadingKeys': [SOURCE_IDENTITY]
+              'dynamodb:LeadingKeys': [SOURCE_IDENTITY],
+              // What a user may write: never `state`, `message` or `decided`, so no one approves
+              // their own recovery of another profile's home by writing the row twice.
+              'dynamodb:Attributes': REQUEST_ATTRIBUTES
             }
           }
         })

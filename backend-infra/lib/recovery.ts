@@ -28,6 +28,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { acknowledgeLambdaBasics, FUNCTION_DEFAULTS } from './functions';
 
 export interface IRecoveryProps {
   /** Subnet and security group DataSync uses to reach the EFS mount targets (the reference's SAM parameters). */
@@ -61,15 +62,6 @@ const THROTTLED = [
 /** A value as cdk-nag prints it in a finding id: itself, or <Pseudo::Parameter> when deploy-time. */
 const shown = (value: string, pseudo: string) =>
   Token.isUnresolved(value) ? `<${pseudo}>` : value;
-
-/** The one managed policy Lambda functions get: writing their own CloudWatch logs. */
-function acknowledgeLambdaBasics(fn: lambda.Function): void {
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason:
-      'AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch Logs; a hand-written copy would say the same.'
-  });
-}
 
 export class RecoveryConstruct extends Construct {
   readonly userTable: dynamodb.Table;
@@ -113,11 +105,9 @@ export class RecoveryConstruct extends Construct {
     this.stateMachine = this.buildStateMachine(stack, props);
 
     const handlerDefaults = {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...FUNCTION_DEFAULTS,
       timeout: Duration.seconds(30),
-      deadLetterQueue: this.deadLetters,
-      bundling: { minify: true, externalModules: [] as string[] }
+      deadLetterQueue: this.deadLetters
     };
     const onCreate = new NodejsFunction(this, 'StudioEvents', {
       ...handlerDefaults,

@@ -1,7 +1,8 @@
 /**
  * Restore requests filed from the Backups panel: a table the agent writes to (IAM limits each user
- * to rows keyed by their own profile, see isolation.ts) and the Lambda that applies the approval
- * policy (lambda/requests.ts).
+ * to rows keyed by their own profile, see isolation.ts), the Lambda that applies the approval
+ * policy (lambda/requests.ts) and the state machine that carries approved requests out
+ * (request-processing.ts).
  */
 import {
   Duration,
@@ -12,22 +13,30 @@ import {
 } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { acknowledgeLambdaBasics, FUNCTION_DEFAULTS } from './functions';
+import { RequestProcessing } from './request-processing';
 
 export interface IRestoreRequestsProps {
   readonly userTable: dynamodb.ITable;
   readonly stateMachine: sfn.IStateMachine;
   readonly deadLetters: sqs.IQueue;
+  readonly bucket: s3.IBucket;
+  readonly key: kms.IKey;
+  readonly prefix: string;
 }
 
 export class RestoreRequestsConstruct extends Construct {
   readonly table: dynamodb.Table;
+  readonly processing: RequestProcessing;
 
   constructor(scope: Construct, id: string, props: IRestoreRequestsProps) {
     super(scope, id);
@@ -43,30 +52,37 @@ export class RestoreRequestsConstruct extends Construct {
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
       removalPolicy: RemovalPolicy.RETAIN
     });
+    this.processing = new RequestProcessing(this, 'Processing', {
+      requestsTable: this.table,
+      recovery: props.stateMachine,
+      bucket: props.bucket,
+      key: props.key,
+      prefix: props.prefix
+    });
     const processor = new NodejsFunction(this, 'Process', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...FUNCTION_DEFAULTS,
       timeout: Duration.seconds(30),
       entry: join(__dirname, '..', 'lambda', 'requests.ts'),
       description:
         'Approves restore requests (own home) or waits for an admin (another profile)',
-      bundling: { minify: true, externalModules: [] },
       environment: {
         REQUESTS_TABLE: this.table.tableName,
         USER_TABLE: props.userTable.tableName,
-        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn
+        PROCESSING_ARN: this.processing.stateMachine.stateMachineArn,
+        BACKUP_PREFIX: props.prefix
       }
     });
     this.table.grantReadWriteData(processor);
     props.userTable.grantReadData(processor);
-    props.stateMachine.grantStartExecution(processor);
+    this.processing.stateMachine.grantStartExecution(processor);
+    // Requests carry the domain id; studioUser rows are keyed by the domain's name.
     processor.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['sagemaker:DescribeUserProfile', 'sagemaker:AddTags'],
+        actions: ['sagemaker:DescribeDomain'],
         resources: [
           stack.formatArn({
             service: 'sagemaker',
-            resource: 'user-profile',
+            resource: 'domain',
             resourceName: '*'
           })
         ]
@@ -85,19 +101,15 @@ export class RestoreRequestsConstruct extends Construct {
         ]
       })
     );
-    Validations.of(processor).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch Logs.'
-    });
+    acknowledgeLambdaBasics(processor);
     for (const resource of [
       'Resource::*',
-      `Resource::arn:<AWS::Partition>:sagemaker:${Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region}:${Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account}:user-profile/*`
+      `Resource::arn:<AWS::Partition>:sagemaker:${Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region}:${Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account}:domain/*`
     ]) {
       Validations.of(processor).acknowledge({
         id: `AwsSolutions::AwsSolutions-IAM5[${resource}]`,
         reason:
-          'dynamodb:ListStreams has no resource-level permissions; requests name user profiles created at run time, so the Describe and AddTags calls cover this account and region.'
+          'dynamodb:ListStreams has no resource-level permissions; requests name domains created at run time, so DescribeDomain covers the domains of this account and region.'
       });
     }
   }

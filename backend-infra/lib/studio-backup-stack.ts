@@ -36,7 +36,10 @@ export class StudioBackupStack extends Stack {
     const requests = new RestoreRequestsConstruct(this, 'RestoreRequests', {
       userTable: recovery.userTable,
       stateMachine: recovery.stateMachine,
-      deadLetters: recovery.deadLetters
+      deadLetters: recovery.deadLetters,
+      bucket: storage.bucket,
+      key: storage.key,
+      prefix
     }).table;
     const isolation = new UserIsolationPolicy(this, 'UserIsolation', {
       bucket: storage.bucket,

@@ -204,6 +204,33 @@ describe('per-user isolation (sts:SourceIdentity)', () => {
     ).toBe(false);
   });
 
+  it("never lets a user write a request's state: approving one's own recovery of another home is refused", () => {
+    const table = 'arn:aws:dynamodb:us-east-1:123456789012:table/requests';
+    const put = (attributes: string[]) =>
+      allowed({
+        action: 'dynamodb:PutItem',
+        resource: table,
+        context: {
+          ...as('alice'),
+          'dynamodb:LeadingKeys': ['alice'],
+          'dynamodb:Attributes': attributes
+        }
+      });
+    // What the agent writes (lcc/src/agent/backend.ts).
+    const filed = [
+      'user_profile_name',
+      'request_id',
+      'kind',
+      'from_profile',
+      'domain_id',
+      'space_name',
+      'created'
+    ];
+    expect(put(filed)).toBe(true);
+    expect(put([...filed, 'state'])).toBe(false);
+    expect(put([...filed, 'message'])).toBe(false);
+  });
+
   it('lets a user read only their own recovery history', () => {
     const table = 'arn:aws:dynamodb:us-east-1:123456789012:table/history';
     const query = (keys: string[]) =>

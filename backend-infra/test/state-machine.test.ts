@@ -36,7 +36,7 @@ import {
   startEmulators,
   USER_KEYS
 } from './moto';
-import { synthStack } from './synth';
+import { emulatorDefinition, synthStack } from './synth';
 
 jest.setTimeout(120_000);
 
@@ -44,32 +44,18 @@ let env: IEmulators;
 let queueUrl = '';
 
 /** The definition with the template's references replaced by the emulator's names. */
-function resolvedDefinition(): string {
-  const { template } = synthStack();
-  const [machine] = Object.values(
-    template.findResources('AWS::StepFunctions::StateMachine')
+const resolvedDefinition = () =>
+  emulatorDefinition(
+    synthStack().template,
+    'RecoverHome',
+    [
+      ['StudioUserHistory', 'studioUserHistory'],
+      ['StudioUser', 'studioUser'],
+      ['FailedRecoveries', queueUrl],
+      ['DataSyncLogs', 'arn:aws:logs:us-east-1:123456789012:log-group:datasync']
+    ],
+    'CreateTask'
   );
-  const body = machine.Properties.DefinitionString;
-  const resolve = (part: any): string => {
-    if (typeof part === 'string') return part;
-    const ref: string | undefined = part.Ref ?? part['Fn::GetAtt']?.[0];
-    if (ref === 'AWS::Partition') return 'aws';
-    if (ref === 'AWS::Region') return 'us-east-1';
-    if (ref === 'AWS::AccountId') return '123456789012';
-    if (ref?.includes('StudioUserHistory')) return 'studioUserHistory';
-    if (ref?.includes('StudioUser')) return 'studioUser';
-    if (ref?.includes('FailedRecoveries')) return queueUrl;
-    if (ref?.includes('DataSyncLogs')) {
-      return 'arn:aws:logs:us-east-1:123456789012:log-group:datasync';
-    }
-    throw new Error(
-      `unresolved reference in the definition: ${JSON.stringify(part)}`
-    );
-  };
-  const text: string =
-    typeof body === 'string' ? body : body['Fn::Join'][1].map(resolve).join('');
-  return JSON.stringify({ ...JSON.parse(text), StartAt: 'CreateTask' });
-}
 
 beforeAll(async () => {
   env = await startEmulators();

@@ -16,14 +16,25 @@ export function synthStack(context: Record<string, string> = {}): {
 
 type States = Record<string, any>;
 
-/** The state machine's definition from the template (its Fn::Join parts, tokens as placeholders). */
-export function stateMachineDefinition(template: Template): {
+/** A state machine's resource, by a part of its logical id (RecoverHome, ProcessRequest). */
+export function stateMachine(template: Template, name: string): any {
+  const machines = template.findResources('AWS::StepFunctions::StateMachine');
+  const found = Object.entries(machines).filter(([id]) => id.includes(name));
+  if (found.length !== 1) {
+    throw new Error(`${found.length} state machines named like ${name}`);
+  }
+  return found[0][1];
+}
+
+/** A state machine's definition from the template (its Fn::Join parts, tokens as placeholders). */
+export function stateMachineDefinition(
+  template: Template,
+  name = 'RecoverHome'
+): {
   States: States;
   StartAt: string;
 } {
-  const machines = template.findResources('AWS::StepFunctions::StateMachine');
-  const [machine] = Object.values(machines);
-  const body = machine.Properties.DefinitionString;
+  const body = stateMachine(template, name).Properties.DefinitionString;
   const text =
     typeof body === 'string'
       ? body
@@ -47,4 +58,35 @@ export function successors(state: any): string[] {
     ...(state.Choices ?? []).map((c: any) => c.Next),
     ...(state.Catch ?? []).map((c: any) => c.Next)
   ].filter(Boolean);
+}
+
+/**
+ * A state machine's definition as the emulator can run it: each reference of the template replaced by
+ * the value given for the first part of its logical id that it contains (a table's name, a queue URL).
+ */
+export function emulatorDefinition(
+  template: Template,
+  name: string,
+  values: Array<[string, string]>,
+  startAt?: string
+): string {
+  const body = stateMachine(template, name).Properties.DefinitionString;
+  const resolve = (part: any): string => {
+    if (typeof part === 'string') return part;
+    const ref: string | undefined = part.Ref ?? part['Fn::GetAtt']?.[0];
+    if (ref === 'AWS::Partition') return 'aws';
+    if (ref === 'AWS::Region') return 'us-east-1';
+    if (ref === 'AWS::AccountId') return '123456789012';
+    const found = values.find(([part]) => ref?.includes(part));
+    if (found) return found[1];
+    throw new Error(
+      `unresolved reference in the definition: ${JSON.stringify(part)}`
+    );
+  };
+  const text: string =
+    typeof body === 'string' ? body : body['Fn::Join'][1].map(resolve).join('');
+  const definition = JSON.parse(text);
+  return JSON.stringify(
+    startAt ? { ...definition, StartAt: startAt } : definition
+  );
 }

@@ -64,6 +64,7 @@ beforeAll(async () => {
       historyTable: 'history',
       profile: 'alice',
       domainId: 'd-1',
+      space: 'alice-space',
       client: dynamodb
     }
   });
@@ -97,7 +98,7 @@ it("files a recovery from a former profile in the backend, under the agent's own
       kind: 'recover-profile',
       from_profile: 'old-alice',
       domain_id: 'd-1',
-      state: 'new'
+      space_name: 'alice-space'
     })
   ]);
 
@@ -171,6 +172,7 @@ it('says in one line when the backend is unreachable', async () => {
       historyTable: 'history',
       profile: 'alice',
       domainId: 'd-1',
+      space: 'alice-space',
       client: dynamodb
     }
   });

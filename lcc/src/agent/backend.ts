@@ -16,6 +16,8 @@ export interface IBackendOptions {
   historyTable: string;
   profile: string;
   domainId: string;
+  /** The space this agent backs up: a recovery's snapshots are copied into it. */
+  space?: string;
   client?: DynamoDBClient;
 }
 
@@ -50,7 +52,7 @@ export class Backend {
             target: record.target,
             from_profile: record.fromProfile,
             domain_id: this.options.domainId,
-            state: 'new',
+            space_name: this.options.space,
             created: record.created
           },
           { removeUndefinedValues: true }
@@ -77,6 +79,7 @@ export class Backend {
         target: r.target ?? 'side',
         fromProfile: r.from_profile,
         created: r.created,
+        // A request has no state until the backend's policy has seen it (users cannot write one).
         state: STATES[r.state] ?? 'pending',
         message:
           r.message ??

@@ -96,7 +96,8 @@ export function studioStartCommand(): Command {
                 requestsTable: options.requestsTable,
                 historyTable: options.historyTable,
                 profile: identity.userProfile,
-                domainId: identity.domainId
+                domainId: identity.domainId,
+                space: identity.spaceName
               }
             : undefined,
         log
