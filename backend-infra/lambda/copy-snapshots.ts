@@ -22,6 +22,8 @@ import {
   UploadPartCopyCommand,
   AbortMultipartUploadCommand
 } from '@aws-sdk/client-s3';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import pLimit from 'p-limit';
 
 /** CopyObject takes up to 5 GiB; larger objects (the reference's plain copies) go in parts. */
@@ -218,10 +220,34 @@ export async function copyBatch(
 export interface IMapItem {
   Key: string;
   Size: number;
-  copy: Omit<ICopyBatch['BatchInput'], 'bucket'>;
+  copy: Omit<ICopyBatch['BatchInput'], 'bucket'> & {
+    /** The request whose row counts the bytes and objects copied so far. */
+    request?: { user_profile_name: string; request_id: string };
+  };
+}
+
+/** Adds a batch's copies to the request row, which the panel shows while the map runs. */
+export async function countOnRequest(
+  dynamodb: DynamoDBClient,
+  table: string,
+  request: { user_profile_name: string; request_id: string },
+  result: ICopyResult
+): Promise<void> {
+  await dynamodb.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: marshall(request),
+      UpdateExpression: 'ADD bytes_copied :b, objects_copied :n',
+      ExpressionAttributeValues: marshall({
+        ':b': result.bytes,
+        ':n': result.copied
+      })
+    })
+  );
 }
 
 const s3 = new S3Client({});
+const dynamodb = new DynamoDBClient({});
 
 export async function handler(event: {
   Items: IMapItem[];
@@ -237,8 +263,13 @@ export async function handler(event: {
       'A batch mixes objects of two requests: refusing to copy it.'
     );
   }
-  return copyBatch(s3, {
+  const { request, ...spec } = first.copy;
+  const result = await copyBatch(s3, {
     Items: event.Items.map(({ Key, Size }) => ({ Key, Size })),
-    BatchInput: { ...first.copy, bucket: process.env.BACKUP_BUCKET! }
+    BatchInput: { ...spec, bucket: process.env.BACKUP_BUCKET! }
   });
+  if (request && process.env.REQUESTS_TABLE) {
+    await countOnRequest(dynamodb, process.env.REQUESTS_TABLE, request, result);
+  }
+  return result;
 }

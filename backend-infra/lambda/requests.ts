@@ -64,9 +64,12 @@ export interface IProcessInput {
   state: string;
   message: string;
   domain_id: string;
+  /** When the policy started it (ms): the recovery history row's sort key. */
+  requested_at: number;
   tag_value?: string;
   efs?: IRecoveryInput;
   s3?: {
+    request: { user_profile_name: string; request_id: string };
     from_profile: string;
     space_name: string;
     source_prefix: string;
@@ -195,6 +198,10 @@ async function recovery(
   return {
     tag_value: `latest@${fromProfile}${request.target === 'original' ? ':in-place' : ''}`,
     s3: {
+      request: {
+        user_profile_name: request.user_profile_name,
+        request_id: request.request_id
+      },
       from_profile: fromProfile,
       space_name: space,
       source_prefix: `${root}/${fromProfile}/${fromSpace ? `${fromSpace}/` : ''}`,
@@ -218,7 +225,8 @@ export async function processInput(
     action: decision.action,
     state: decision.state,
     message: decision.message,
-    domain_id: request.domain_id ?? ''
+    domain_id: request.domain_id ?? '',
+    requested_at: (deps.now ?? Date.now)()
   };
   if (request.kind === 'recover-profile') {
     // Checked before an admin is even asked: a name with "/" or ".." would leave the prefix.

@@ -33,6 +33,7 @@ import { RESTORE_TAG } from '../lambda/pending-restore';
 
 export interface IRequestProcessingProps {
   readonly requestsTable: dynamodb.ITable;
+  readonly historyTable: dynamodb.ITable;
   readonly recovery: sfn.IStateMachine;
   readonly bucket: s3.IBucket;
   readonly key: kms.IKey;
@@ -56,8 +57,18 @@ export class RequestProcessing extends Construct {
       entry: join(__dirname, '..', 'lambda', 'copy-snapshots.ts'),
       description:
         "Copies a batch of a former profile's snapshot objects into the requester's repository",
-      environment: { BACKUP_BUCKET: props.bucket.bucketName }
+      environment: {
+        BACKUP_BUCKET: props.bucket.bucketName,
+        REQUESTS_TABLE: props.requestsTable.tableName
+      }
     });
+    // Counting the progress on the request row, and nothing else there.
+    this.copier.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.requestsTable.tableArn]
+      })
+    );
     this.copier.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
@@ -256,23 +267,77 @@ export class RequestProcessing extends Construct {
         '$.space'
       )
     );
+    // The recovery history (what the panel lists), with the bytes the copy Lambdas counted on the row.
+    const history = (
+      id: string,
+      extra: Record<string, tasks.DynamoAttributeValue>
+    ) =>
+      onError(
+        new tasks.DynamoPutItem(this, id, {
+          table: props.historyTable,
+          item: {
+            profile_name: tasks.DynamoAttributeValue.fromString(
+              sfn.JsonPath.stringAt('$.request.user_profile_name')
+            ),
+            epoctime: tasks.DynamoAttributeValue.numberFromString(
+              sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.requested_at'))
+            ),
+            domain_id: tasks.DynamoAttributeValue.fromString(
+              sfn.JsonPath.stringAt('$.domain_id')
+            ),
+            event: tasks.DynamoAttributeValue.fromString('recovery'),
+            method: tasks.DynamoAttributeValue.fromString('s3-snapshots'),
+            from_profile: tasks.DynamoAttributeValue.fromString(
+              sfn.JsonPath.stringAt('$.s3.from_profile')
+            ),
+            replication_status:
+              tasks.DynamoAttributeValue.fromString('SUCCESS'),
+            execution: tasks.DynamoAttributeValue.fromString(
+              sfn.JsonPath.stringAt('$$.Execution.Id')
+            ),
+            ...extra
+          },
+          resultPath: sfn.JsonPath.DISCARD
+        })
+      );
+    const recordCopied = onError(
+      setState(
+        'RecordCopied',
+        'forwarded',
+        sfn.JsonPath.format(
+          'The snapshots of {} are in your space {}: the latest is restored at its next start.',
+          sfn.JsonPath.stringAt('$.s3.from_profile'),
+          sfn.JsonPath.stringAt('$.s3.space_name')
+        )
+      )
+    ).next(done);
+    const readCounts = onError(
+      new tasks.DynamoGetItem(this, 'ReadCopyCounts', {
+        table: props.requestsTable,
+        key: requestKey,
+        projectionExpression: [
+          new tasks.DynamoProjectionExpression().withAttribute('bytes_copied')
+        ],
+        resultPath: '$.row'
+      })
+    );
+    // A path to an absent attribute is an uncatchable States.Runtime: look before reading it.
+    readCounts.next(
+      new sfn.Choice(this, 'Counted?')
+        .when(
+          sfn.Condition.isPresent('$.row.Item.bytes_copied.N'),
+          history('HistoryCopied', {
+            bytes_written: tasks.DynamoAttributeValue.numberFromString(
+              sfn.JsonPath.stringAt('$.row.Item.bytes_copied.N')
+            )
+          }).next(recordCopied)
+        )
+        .otherwise(history('HistoryCopiedUncounted', {}).next(recordCopied))
+    );
     copy
       .next(describeSpace)
       .next(onError(tag('TagSpace', '$.space.SpaceArn')))
-      .next(
-        onError(
-          setState(
-            'RecordCopied',
-            'forwarded',
-            sfn.JsonPath.format(
-              'The snapshots of {} are in your space {}: the latest is restored at its next start.',
-              sfn.JsonPath.stringAt('$.s3.from_profile'),
-              sfn.JsonPath.stringAt('$.s3.space_name')
-            )
-          )
-        )
-      )
-      .next(done);
+      .next(readCounts);
     const findSnapshots = onError(
       new tasks.CallAwsService(this, 'FindSnapshots', {
         service: 's3',

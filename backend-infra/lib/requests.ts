@@ -27,6 +27,7 @@ import { RequestProcessing } from './request-processing';
 
 export interface IRestoreRequestsProps {
   readonly userTable: dynamodb.ITable;
+  readonly historyTable: dynamodb.ITable;
   readonly stateMachine: sfn.IStateMachine;
   readonly deadLetters: sqs.IQueue;
   readonly bucket: s3.IBucket;
@@ -54,6 +55,7 @@ export class RestoreRequestsConstruct extends Construct {
     });
     this.processing = new RequestProcessing(this, 'Processing', {
       requestsTable: this.table,
+      historyTable: props.historyTable,
       recovery: props.stateMachine,
       bucket: props.bucket,
       key: props.key,

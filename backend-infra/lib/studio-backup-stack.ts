@@ -35,6 +35,7 @@ export class StudioBackupStack extends Stack {
     });
     const requests = new RestoreRequestsConstruct(this, 'RestoreRequests', {
       userTable: recovery.userTable,
+      historyTable: recovery.historyTable,
       stateMachine: recovery.stateMachine,
       deadLetters: recovery.deadLetters,
       bucket: storage.bucket,

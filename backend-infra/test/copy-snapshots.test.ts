@@ -10,6 +10,8 @@ import {
   GetObjectCommand,
   S3Client
 } from '@aws-sdk/client-s3';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +30,13 @@ import {
   tempDir
 } from '../../lcc/test/helpers/fixtures';
 import { IS3Server, startS3 } from '../../lcc/test/helpers/s3';
-import { copyBatch, ICopyBatch, relativeKey } from '../lambda/copy-snapshots';
+import {
+  copyBatch,
+  countOnRequest,
+  ICopyBatch,
+  relativeKey
+} from '../lambda/copy-snapshots';
+import { createTable, REQUEST_KEYS } from './moto';
 
 jest.setTimeout(120_000);
 
@@ -234,6 +242,35 @@ describe("copying a former profile's snapshots into the requester's repository",
       'studio-backups/frank/s/config is format studio-backup version 2; this backend copies studio-backup version 1 only.'
     );
     expect(await items('studio-backups/gina/')).toEqual([]);
+  });
+
+  it('adds each batch to the request row, so the panel sees the copy progress', async () => {
+    const dynamodb = new DynamoDBClient({ endpoint: moto.endpoint });
+    await createTable(dynamodb, 'requests', REQUEST_KEYS);
+    const request = { user_profile_name: 'alice', request_id: 'r1' };
+    await countOnRequest(dynamodb, 'requests', request, {
+      copied: 3,
+      skipped: 1,
+      bytes: 1000
+    });
+    await countOnRequest(dynamodb, 'requests', request, {
+      copied: 0,
+      skipped: 2,
+      bytes: 0
+    });
+    await countOnRequest(dynamodb, 'requests', request, {
+      copied: 2,
+      skipped: 0,
+      bytes: 24
+    });
+    const row = await dynamodb.send(
+      new GetItemCommand({ TableName: 'requests', Key: marshall(request) })
+    );
+    expect(unmarshall(row.Item!)).toMatchObject({
+      bytes_copied: 1024,
+      objects_copied: 5
+    });
+    dynamodb.destroy();
   });
 
   it('maps keys strictly under the source and refuses anything else', () => {

@@ -206,6 +206,7 @@ beforeAll(async () => {
       definition: withoutItemBatcher(
         emulatorDefinition(template, 'ProcessRequest', [
           ['RestoreRequestsTable', 'requests'],
+          ['StudioUserHistory', 'history'],
           ['RecoverHome', recovery.stateMachineArn!],
           ['BackupBucket', 'backups'],
           ['Copier', 'arn:aws:lambda:us-east-1:123456789012:function:copier']
@@ -314,6 +315,7 @@ describe('restore requests', () => {
     await runPolicy();
     const [input] = await inputOf('r3');
     expect(input.s3).toEqual({
+      request: { user_profile_name: 'alice', request_id: 'r3' },
       from_profile: 'alice',
       space_name: 'alice-space',
       source_prefix: 'studio-backups/alice/',
@@ -401,7 +403,21 @@ describe('the processing definition', () => {
     expect(States.TagSpace.Parameters.Tags).toEqual([
       { Key: 'studio-backup:restore', 'Value.$': '$.tag_value' }
     ]);
-    expect(States.TagSpace.Next).toBe('RecordCopied');
+    expect(States.TagSpace.Next).toBe('ReadCopyCounts');
+    // The history row carries the bytes the copy Lambdas added up on the request row, when present.
+    expect(States['Counted?'].Choices[0]).toEqual({
+      Variable: '$.row.Item.bytes_copied.N',
+      IsPresent: true,
+      Next: 'HistoryCopied'
+    });
+    expect(States.HistoryCopied.Parameters.Item).toMatchObject({
+      event: { S: 'recovery' },
+      method: { S: 's3-snapshots' },
+      replication_status: { S: 'SUCCESS' },
+      bytes_written: { 'N.$': '$.row.Item.bytes_copied.N' }
+    });
+    expect(States.HistoryCopied.Next).toBe('RecordCopied');
+    expect(States['Counted?'].Default).toBe('HistoryCopiedUncounted');
   });
 
   it('tags the profile for a full restore and waits for an EFS recovery to finish', () => {
