@@ -216,10 +216,30 @@ export async function main(
         'request_id',
         'kind',
         'from_profile',
+        'space_name',
         'state',
+        'bytes_copied',
         'created',
         'message'
       ]);
+    });
+  requests
+    .command('show')
+    .description('every attribute of one request, with the cause of a failure')
+    .argument('<profile>', 'the user profile that filed it')
+    .argument('<id>', 'the request id')
+    .action(async (profile: string, id: string) => {
+      const request = await commands.getRequest(context(), profile, id);
+      if (program.opts().json) {
+        out(JSON.stringify(request, null, 2));
+      } else {
+        print(
+          Object.entries(request)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([attribute, value]) => ({ attribute, value })),
+          ['attribute', 'value']
+        );
+      }
     });
   for (const decision of ['approve', 'reject'] as const) {
     requests

@@ -260,6 +260,26 @@ export async function listRequests(ctx: IAdminContext, state?: string) {
     .sort((a, b) => String(a.created).localeCompare(String(b.created)));
 }
 
+/** One request, every attribute (the failure's cause, the copy's progress). */
+export async function getRequest(
+  ctx: IAdminContext,
+  profile: string,
+  id: string
+): Promise<Record<string, unknown>> {
+  const found = await ctx.dynamodb.send(
+    new GetItemCommand({
+      TableName: ctx.requestsTable,
+      Key: marshall({ user_profile_name: profile, request_id: id })
+    })
+  );
+  if (!found.Item) {
+    throw new AdminError(
+      `No request ${id} for ${profile}: see "studio-backup-admin requests list".`
+    );
+  }
+  return unmarshall(found.Item);
+}
+
 /** Approves or rejects a request waiting for an admin (a recovery from another profile). */
 export async function decideRequest(
   ctx: IAdminContext,
@@ -270,15 +290,7 @@ export async function decideRequest(
   dryRun: boolean
 ) {
   const key = marshall({ user_profile_name: profile, request_id: id });
-  const found = await ctx.dynamodb.send(
-    new GetItemCommand({ TableName: ctx.requestsTable, Key: key })
-  );
-  if (!found.Item) {
-    throw new AdminError(
-      `No request ${id} for ${profile}: see "studio-backup-admin requests list".`
-    );
-  }
-  const request = unmarshall(found.Item);
+  const request = await getRequest(ctx, profile, id);
   if (request.state !== 'pending-approval') {
     throw new AdminError(
       `Request ${id} is ${request.state}, not waiting for approval.`

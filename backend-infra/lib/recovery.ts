@@ -69,6 +69,7 @@ export class RecoveryConstruct extends Construct {
   readonly deadLetters: sqs.Queue;
   readonly stateMachine: sfn.StateMachine;
   readonly rule: events.Rule;
+  readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: IRecoveryProps) {
     super(scope, id);
@@ -281,11 +282,11 @@ export class RecoveryConstruct extends Construct {
       });
     }
 
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${stack.stackName}-recovery`,
       defaultInterval: Duration.days(7)
     });
-    dashboard.addWidgets(
+    this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Home recoveries',
         left: [

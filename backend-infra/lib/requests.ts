@@ -11,6 +11,7 @@ import {
   Token,
   Validations
 } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -33,6 +34,8 @@ export interface IRestoreRequestsProps {
   readonly bucket: s3.IBucket;
   readonly key: kms.IKey;
   readonly prefix: string;
+  /** The recovery dashboard, which gets the requests' widgets. */
+  readonly dashboard: cloudwatch.Dashboard;
 }
 
 export class RestoreRequestsConstruct extends Construct {
@@ -114,5 +117,28 @@ export class RestoreRequestsConstruct extends Construct {
           'dynamodb:ListStreams has no resource-level permissions; requests name domains created at run time, so DescribeDomain covers the domains of this account and region.'
       });
     }
+    const machine = this.processing.stateMachine;
+    props.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Restore requests',
+        left: [
+          machine.metricStarted(),
+          machine.metricSucceeded(),
+          machine.metricFailed()
+        ]
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Request Lambda errors',
+        left: [processor.metricErrors(), this.processing.copier.metricErrors()]
+      })
+    );
+    new cloudwatch.Alarm(this, 'RequestFailedAlarm', {
+      alarmDescription:
+        'A restore request failed: see `studio-backup-admin requests list --state failed` (message, error_cause).',
+      metric: machine.metricFailed({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING
+    });
   }
 }

@@ -40,7 +40,8 @@ export class StudioBackupStack extends Stack {
       deadLetters: recovery.deadLetters,
       bucket: storage.bucket,
       key: storage.key,
-      prefix
+      prefix,
+      dashboard: recovery.dashboard
     }).table;
     const isolation = new UserIsolationPolicy(this, 'UserIsolation', {
       bucket: storage.bucket,

@@ -341,6 +341,19 @@ describe('studio-backup-admin', () => {
       state: 'rejected',
       message: 'not your data'
     });
+    // One request whole, as a table and as JSON; an unknown one in one line.
+    const shown = await admin('requests', 'show', 'alice', 'r2');
+    expect(shown.out).toMatch(/^attribute +value$/m);
+    expect(shown.out).toMatch(/^message +not your data$/m);
+    expect(shown.out).toMatch(/^state +rejected$/m);
+    expect(
+      JSON.parse((await admin('--json', 'requests', 'show', 'alice', 'r1')).out)
+    ).toMatchObject({ request_id: 'r1', state: 'approved' });
+    const unknown = await admin('requests', 'show', 'alice', 'nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toBe(
+      'studio-backup-admin: No request nope for alice: see "studio-backup-admin requests list".'
+    );
     const twice = await admin('requests', 'approve', 'alice', 'r3');
     expect(twice.code).toBe(1);
     expect(twice.err).toBe(

@@ -68,16 +68,23 @@ describe('events', () => {
     for (const title of [
       'Home recoveries',
       'Failed events (dead-letter queue)',
-      'Lambda errors'
+      'Lambda errors',
+      'Restore requests',
+      'Request Lambda errors'
     ]) {
       expect(body).toContain(title);
     }
   });
 
-  it('alarms on failed recoveries and on the dead-letter queue', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ExecutionsFailed'
-    });
+  it('alarms on failed recoveries, failed requests and on the dead-letter queue', () => {
+    const failedExecutions = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { MetricName: 'ExecutionsFailed' }
+      })
+    ).map(a => JSON.stringify(a.Properties.Dimensions));
+    expect(failedExecutions).toHaveLength(2);
+    expect(failedExecutions.some(d => d.includes('RecoverHome'))).toBe(true);
+    expect(failedExecutions.some(d => d.includes('ProcessRequest'))).toBe(true);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible'
     });

@@ -10,6 +10,7 @@ import {
   ScanCommand,
   UpdateItemCommand
 } from '@aws-sdk/client-dynamodb';
+import { humanBytes } from '../src/backup/progress';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { Server } from 'node:http';
 import { createAgentServer, listen } from '../src/agent/server';
@@ -103,18 +104,20 @@ it("files a recovery from a former profile in the backend, under the agent's own
   ]);
 
   // The backend's policy holds it for an admin; the panel sees it waiting.
-  await dynamodb.send(
-    new UpdateItemCommand({
-      TableName: 'requests',
-      Key: marshall({
-        user_profile_name: 'alice',
-        request_id: created.json.request.id
-      }),
-      UpdateExpression: 'SET #s = :s',
-      ExpressionAttributeNames: { '#s': 'state' },
-      ExpressionAttributeValues: marshall({ ':s': 'pending-approval' })
-    })
-  );
+  const update = (expression: string, values: Record<string, unknown>) =>
+    dynamodb.send(
+      new UpdateItemCommand({
+        TableName: 'requests',
+        Key: marshall({
+          user_profile_name: 'alice',
+          request_id: created.json.request.id
+        }),
+        UpdateExpression: expression,
+        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: marshall(values)
+      })
+    );
+  await update('SET #s = :s', { ':s': 'pending-approval' });
   const listed = await call('GET', '/restore-requests');
   expect(listed.json.requests).toEqual([
     expect.objectContaining({
@@ -124,6 +127,22 @@ it("files a recovery from a former profile in the backend, under the agent's own
       message: "Waiting for your Studio admin's approval."
     })
   ]);
+
+  // Approved: the backend copies the former profile's snapshots and counts them on the row.
+  await update(
+    'SET #s = :s, message = :m ADD bytes_copied :b, objects_copied :n',
+    {
+      ':s': 'forwarded',
+      ':m': 'Approved by an admin: recovery started.',
+      ':b': 3 * 1024 * 1024,
+      ':n': 42
+    }
+  );
+  const copying = await call('GET', '/restore-requests');
+  expect(copying.json.requests[0]).toMatchObject({
+    state: 'forwarded',
+    message: `Approved by an admin: recovery started. (42 objects, ${humanBytes(3 * 1024 * 1024)} copied)`
+  });
 });
 
 it('reads the recovery history of its own profile', async () => {

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { FullRestoreRecord } from '../api/contract';
+import { humanBytes } from '../backup/progress';
 
 export interface IBackendOptions {
   requestsTable: string;
@@ -31,6 +32,18 @@ const STATES: Record<string, FullRestoreRecord['state']> = {
   failed: 'failed',
   rejected: 'failed'
 };
+
+/** While the backend copies a former profile's snapshots, the row counts what it copied so far. */
+function withProgress(
+  message: string | undefined,
+  row: Record<string, any>
+): string | undefined {
+  if (row.state !== 'forwarded' || row.objects_copied === undefined) {
+    return message;
+  }
+  const copied = `${Number(row.objects_copied)} objects, ${humanBytes(Number(row.bytes_copied ?? 0))} copied`;
+  return message ? `${message} (${copied})` : copied;
+}
 
 export class Backend {
   private readonly client: DynamoDBClient;
@@ -81,11 +94,13 @@ export class Backend {
         created: r.created,
         // A request has no state until the backend's policy has seen it (users cannot write one).
         state: STATES[r.state] ?? 'pending',
-        message:
+        message: withProgress(
           r.message ??
-          (r.state === 'pending-approval'
-            ? "Waiting for your Studio admin's approval."
-            : undefined)
+            (r.state === 'pending-approval'
+              ? "Waiting for your Studio admin's approval."
+              : undefined),
+          r
+        )
       };
     });
   }

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { openBackend } from '../repository/open';
 import { Repository } from '../repository/repository';
-import { IProgress } from '../backup/progress';
+import { humanBytes, IProgress } from '../backup/progress';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -49,15 +49,7 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
-}
+export { humanBytes };
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) =>
