@@ -248,9 +248,18 @@ export async function processInput(
   return input;
 }
 
-/** Execution names are unique: a stream record delivered twice starts one execution. */
-const executionName = (request: IRequest, state: string) =>
-  `${request.request_id}-${state}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+/**
+ * Execution names are unique, and a record redelivered by the stream keeps its sequence number: so a
+ * retried batch starts nothing twice, while a request rewritten later is a new record and runs again.
+ */
+export const executionName = (
+  request: IRequest,
+  state: string,
+  sequence = ''
+) =>
+  `${request.request_id.slice(0, 40)}-${state}-${sequence.slice(-20)}`
+    .replace(/[^A-Za-z0-9_-]/g, '_')
+    .slice(0, 80);
 
 export async function processRecord(
   deps: IRequestDeps,
@@ -272,17 +281,24 @@ export async function processRecord(
     await deps.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: deps.processingArn,
-        name: executionName(request, decision.state),
+        name: executionName(
+          request,
+          decision.state,
+          record.dynamodb.SequenceNumber
+        ),
         input: JSON.stringify(input)
       })
     );
   } catch (err) {
-    await setState(
-      deps,
-      request,
-      'failed',
-      (err as Error).message.split('\n')[0]
-    );
+    // A redelivered record (the stream retries a batch) finds its execution already started.
+    if ((err as Error).name !== 'ExecutionAlreadyExists') {
+      await setState(
+        deps,
+        request,
+        'failed',
+        (err as Error).message.split('\n')[0]
+      );
+    }
   }
   return decision;
 }

@@ -28,6 +28,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import {
   decide,
+  executionName,
   IProcessInput,
   IRequestDeps,
   processRecord
@@ -346,14 +347,40 @@ describe('restore requests', () => {
     expect((await executions()).length).toBe(before);
   });
 
-  it('starts one execution for a stream record delivered twice', async () => {
+  it('starts one execution for a stream record delivered twice, and a redelivery fails nothing', async () => {
     await file({ request_id: 'r6', kind: 'full-restore' });
     const records = await newRecords();
-    for (const record of [...records, ...records]) {
-      await processRecord(deps, record);
+    let clock = 1_000;
+    const ticking = { ...deps, now: () => (clock += 1_000) };
+    for (const record of records) {
+      await processRecord(ticking, record);
+    }
+    await runPolicy();
+    // The Lambda retried the batch later: the first execution has ended meanwhile.
+    for (const record of records) {
+      await processRecord(ticking, record);
     }
     await runPolicy();
     expect(await inputOf('r6')).toHaveLength(1);
+    expect(await request('r6')).toMatchObject({ state: 'approved' });
+  });
+
+  it("names an execution by request, state and stream record, within Step Functions' limits", () => {
+    const r = {
+      user_profile_name: 'alice',
+      request_id: 'a'.repeat(100),
+      kind: 'full-restore' as const
+    };
+    const name = executionName(
+      r,
+      'pending-approval',
+      '4000000000012345678901234'
+    );
+    expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    expect(name.endsWith('-pending-approval-00000012345678901234')).toBe(true);
+    expect(executionName(r, 'approved', '1')).not.toBe(
+      executionName(r, 'approved', '2')
+    );
   });
 
   it('does nothing for the states it writes itself (no loop on its own updates)', () => {
