@@ -139,7 +139,11 @@ export class RequestProcessing extends Construct {
         ],
         resultPath
       });
-    const tag = (id: string, arnPath: string) =>
+    const tag = (
+      id: string,
+      arnPath: string,
+      resource: 'user-profile' | 'space'
+    ) =>
       sagemaker(
         id,
         'addTags',
@@ -152,7 +156,7 @@ export class RequestProcessing extends Construct {
             }
           ]
         },
-        arnPath.includes('profile') ? 'user-profile' : 'space',
+        resource,
         sfn.JsonPath.DISCARD
       );
 
@@ -166,7 +170,7 @@ export class RequestProcessing extends Construct {
           ':s': tasks.DynamoAttributeValue.fromString('failed'),
           ':m': tasks.DynamoAttributeValue.fromString(
             sfn.JsonPath.format(
-              'The recovery failed ({}): your Studio admin can see why in the restore requests.',
+              'The request failed ({}): your Studio admin sees why with studio-backup-admin requests show.',
               sfn.JsonPath.stringAt('$.error.Error')
             )
           ),
@@ -202,7 +206,9 @@ export class RequestProcessing extends Construct {
       )
     );
     describeProfile.next(
-      onError(tag('TagProfile', '$.profile.UserProfileArn')).next(done)
+      onError(
+        tag('TagProfile', '$.profile.UserProfileArn', 'user-profile')
+      ).next(done)
     );
 
     // Recovery of an EFS home: the recovery state machine, waited for.
@@ -336,7 +342,7 @@ export class RequestProcessing extends Construct {
     );
     copy
       .next(describeSpace)
-      .next(onError(tag('TagSpace', '$.space.SpaceArn')))
+      .next(onError(tag('TagSpace', '$.space.SpaceArn', 'space')))
       .next(readCounts);
     const findSnapshots = onError(
       new tasks.CallAwsService(this, 'FindSnapshots', {

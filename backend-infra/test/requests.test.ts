@@ -281,7 +281,7 @@ describe('restore requests', () => {
     expect(await request('r2')).toMatchObject({
       state: 'failed',
       message: expect.stringMatching(
-        /^The recovery failed \([A-Za-z.]+\): your Studio admin can see why in the restore requests\.$/
+        /^The request failed \([A-Za-z.]+\): your Studio admin sees why with studio-backup-admin requests show\.$/
       ),
       error_cause: expect.any(String)
     });
