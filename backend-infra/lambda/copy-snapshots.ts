@@ -25,6 +25,7 @@ import {
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import pLimit from 'p-limit';
+import { REFERENCE_TIMESTAMP } from './plan-copy';
 
 /** CopyObject takes up to 5 GiB; larger objects (the reference's plain copies) go in parts. */
 const COPY_LIMIT = 5 * 1024 ** 3;
@@ -40,6 +41,8 @@ export interface ICopyBatch {
     target_prefix: string;
     /** true when source_prefix is the whole profile: the space folder is dropped from each key. */
     all_spaces: boolean;
+    /** The one reference copy of each space that is copied (plan-copy.ts); older ones are left. */
+    keep_reference?: Record<string, string>;
   };
 }
 
@@ -66,11 +69,21 @@ export function relativeKey(
     );
   }
   let rel = key.slice(input.source_prefix.length);
+  let space = '';
   if (input.all_spaces) {
     const slash = rel.indexOf('/');
+    space = slash < 0 ? '' : rel.slice(0, slash);
     rel = slash < 0 ? '' : rel.slice(slash + 1);
   }
   if (!rel || rel.endsWith('/') || rel.startsWith('locks/')) {
+    return undefined;
+  }
+  const top = rel.split('/')[0];
+  if (
+    input.keep_reference &&
+    REFERENCE_TIMESTAMP.test(top) &&
+    input.keep_reference[space] !== top
+  ) {
     return undefined;
   }
   if (rel.split('/').some(part => part === '..' || part === '.')) {

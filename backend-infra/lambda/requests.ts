@@ -18,9 +18,11 @@ import {
   DescribeDomainCommand,
   SageMakerClient
 } from '@aws-sdk/client-sagemaker';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { planCopy } from './plan-copy';
 import type { IRecoveryInput } from './recovery-trigger';
 
 export interface IRequest {
@@ -47,6 +49,8 @@ export interface IRequestDeps {
   requestsTable: string;
   userTable: string;
   processingArn: string;
+  s3: S3Client;
+  bucket: string;
   prefix: string;
   now?: () => number;
 }
@@ -75,6 +79,7 @@ export interface IProcessInput {
     source_prefix: string;
     target_prefix: string;
     all_spaces: boolean;
+    keep_reference: Record<string, string>;
   };
 }
 
@@ -195,18 +200,23 @@ async function recovery(
     ? checkName('the former space', request.from_space)
     : undefined;
   const root = deps.prefix.replace(/\/+$/, '');
+  const source = {
+    from_profile: fromProfile,
+    source_prefix: `${root}/${fromProfile}/${fromSpace ? `${fromSpace}/` : ''}`,
+    all_spaces: !fromSpace
+  };
+  const plan = await planCopy(deps.s3, deps.bucket, source);
   return {
-    tag_value: `latest@${fromProfile}${request.target === 'original' ? ':in-place' : ''}`,
+    tag_value: `${plan.restore}${request.target === 'original' ? ':in-place' : ''}`,
     s3: {
       request: {
         user_profile_name: request.user_profile_name,
         request_id: request.request_id
       },
-      from_profile: fromProfile,
+      ...source,
       space_name: space,
-      source_prefix: `${root}/${fromProfile}/${fromSpace ? `${fromSpace}/` : ''}`,
       target_prefix: `${root}/${request.user_profile_name}/${space}/`,
-      all_spaces: !fromSpace
+      keep_reference: plan.keep_reference
     }
   };
 }
@@ -311,6 +321,8 @@ export async function handler(event: DynamoDBStreamEvent): Promise<void> {
     requestsTable: process.env.REQUESTS_TABLE!,
     userTable: process.env.USER_TABLE!,
     processingArn: process.env.PROCESSING_ARN!,
+    s3: new S3Client({}),
+    bucket: process.env.BACKUP_BUCKET!,
     prefix: process.env.BACKUP_PREFIX!
   };
   for (const record of event.Records) {

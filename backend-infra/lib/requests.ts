@@ -74,12 +74,21 @@ export class RestoreRequestsConstruct extends Construct {
         REQUESTS_TABLE: this.table.tableName,
         USER_TABLE: props.userTable.tableName,
         PROCESSING_ARN: this.processing.stateMachine.stateMachineArn,
+        BACKUP_BUCKET: props.bucket.bucketName,
         BACKUP_PREFIX: props.prefix
       }
     });
     this.table.grantReadWriteData(processor);
     props.userTable.grantReadData(processor);
     this.processing.stateMachine.grantStartExecution(processor);
+    // Planning a copy lists the former profile's folders (never reads an object).
+    processor.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [props.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${props.prefix}/*`] } }
+      })
+    );
     // Requests carry the domain id; studioUser rows are keyed by the domain's name.
     processor.addToRolePolicy(
       new iam.PolicyStatement({

@@ -13,7 +13,7 @@ import {
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup } from '../../lcc/src/backup/backup';
 import { check } from '../../lcc/src/maintenance/check';
@@ -36,6 +36,7 @@ import {
   ICopyBatch,
   relativeKey
 } from '../lambda/copy-snapshots';
+import { planCopy } from '../lambda/plan-copy';
 import { createTable, REQUEST_KEYS } from './moto';
 
 jest.setTimeout(120_000);
@@ -83,7 +84,8 @@ const input: ICopyBatch['BatchInput'] = {
   bucket: BUCKET,
   source_prefix: 'studio-backups/bob/',
   target_prefix: 'studio-backups/alice/alice-space/',
-  all_spaces: true
+  all_spaces: true,
+  keep_reference: { 'bob-space': '2026-01-02-03-04-05' }
 };
 
 /** Runs the copy in batches of three, as the map would, and adds up the results. */
@@ -124,6 +126,10 @@ beforeAll(async () => {
     'studio-backups/bob/bob-space/2026-01-02-03-04-05/notes.txt',
     'ref copy\n'
   );
+  await put(
+    'studio-backups/bob/bob-space/2025-12-31-00-00-00/notes.txt',
+    'an older full copy\n'
+  );
   await put('studio-backups/bob/bob-space/locks/shared-0badc0de', '{}');
   const aliceHome = tempDir('alice');
   writeFileSync(join(aliceHome, 'alice.txt'), 'alice owns this\n');
@@ -153,6 +159,10 @@ describe("copying a former profile's snapshots into the requester's repository",
     expect(copiedKeys).toContain(
       'studio-backups/alice/alice-space/2026-01-02-03-04-05/notes.txt'
     );
+    // Only the newest of the reference script's full copies comes along.
+    expect(copiedKeys.some(k => k.includes('/2025-12-31-00-00-00/'))).toBe(
+      false
+    );
 
     const repo = await Repository.open(
       openBackend(url('alice', 'alice-space'))
@@ -178,6 +188,62 @@ describe("copying a former profile's snapshots into the requester's repository",
     );
     expect(checked.problems).toEqual([]);
     expect(checked.snapshots).toBe(3);
+  });
+
+  it('plans the copy: every object of ours, the newest reference copy of each space, and what to restore', async () => {
+    expect(
+      await planCopy(s3, BUCKET, {
+        source_prefix: 'studio-backups/bob/',
+        all_spaces: true,
+        from_profile: 'bob'
+      })
+    ).toEqual({
+      keep_reference: { 'bob-space': '2026-01-02-03-04-05' },
+      restore: 'latest@bob'
+    });
+    expect(
+      await planCopy(s3, BUCKET, {
+        source_prefix: 'studio-backups/nobody/',
+        all_spaces: true,
+        from_profile: 'nobody'
+      })
+    ).toEqual({ keep_reference: {}, restore: 'latest@nobody' });
+  });
+
+  it("recovers a profile that only ever had the reference script's copies: its newest one is restored", async () => {
+    await put('studio-backups/rita/s1/2025-05-05-00-00-00/old.txt', 'old\n');
+    await put('studio-backups/rita/s1/2025-06-01-00-00-00/notes/a.txt', 'A\n');
+    await put(
+      'studio-backups/rita/s1/2025-06-01-00-00-00/2025-06-01-00-00-00_BACKUP_COMPLETE',
+      ''
+    );
+    const source = {
+      source_prefix: 'studio-backups/rita/',
+      all_spaces: true,
+      from_profile: 'rita'
+    };
+    const plan = await planCopy(s3, BUCKET, source);
+    expect(plan).toEqual({
+      keep_reference: { s1: '2025-06-01-00-00-00' },
+      restore: '2025-06-01-00-00-00'
+    });
+    await copyAll({
+      ...source,
+      bucket: BUCKET,
+      target_prefix: 'studio-backups/alice/alice-space/',
+      keep_reference: plan.keep_reference
+    });
+    const repo = await Repository.open(
+      openBackend(url('alice', 'alice-space'))
+    );
+    const target = tempDir('rita');
+    await restore(await openView(repo, plan.restore), {
+      paths: [],
+      target,
+      conflict: 'skip'
+    });
+    expect(readFileSync(join(target, 'notes/a.txt'), 'utf8')).toBe('A\n');
+    expect(existsSync(join(target, 'old.txt'))).toBe(false);
   });
 
   it('copies nothing twice: a retried batch or a second request skips what is there', async () => {

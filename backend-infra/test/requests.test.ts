@@ -52,6 +52,7 @@ jest.setTimeout(120_000);
 let env: IEmulators;
 let deps: IRequestDeps;
 let sfn: SFNClient;
+let s3: S3Client;
 let iterator: string | undefined;
 const { template } = synthStack();
 
@@ -160,12 +161,8 @@ beforeAll(async () => {
     body: JSON.stringify({ stepfunctions: { execute_state_machine: true } })
   });
   sfn = new SFNClient({ endpoint: env.moto.endpoint });
-  const s3 = new S3Client({
-    endpoint: env.moto.endpoint,
-    forcePathStyle: true
-  });
+  s3 = new S3Client({ endpoint: env.moto.endpoint, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: 'backups' }));
-  s3.destroy();
   await createTable(env.dynamodb, 'requests', REQUEST_KEYS, true);
   await createTable(env.dynamodb, 'studioUser', USER_KEYS);
   for (const [profile, uid] of [
@@ -222,6 +219,8 @@ beforeAll(async () => {
     requestsTable: 'requests',
     userTable: 'studioUser',
     processingArn: processing.stateMachineArn!,
+    s3,
+    bucket: 'backups',
     prefix: 'studio-backups',
     now: () => 7
   };
@@ -229,6 +228,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   sfn?.destroy();
+  s3?.destroy();
   await env?.stop();
 });
 
@@ -321,7 +321,8 @@ describe('restore requests', () => {
       space_name: 'alice-space',
       source_prefix: 'studio-backups/alice/',
       target_prefix: 'studio-backups/alice/alice-space/',
-      all_spaces: true
+      all_spaces: true,
+      keep_reference: {}
     });
     expect(input.tag_value).toBe('latest@alice');
     expect(await request('r3')).toMatchObject({
