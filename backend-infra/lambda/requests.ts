@@ -86,7 +86,15 @@ export interface IProcessInput {
 /** SageMaker's own rule for profile and space names: no "/" or "..", so no way out of a prefix. */
 const STUDIO_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
+/** A snapshot as the agent resolves it: an id or its prefix, a reference timestamp, latest[@profile]. */
+const SNAPSHOT_REF =
+  /^(latest(@[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?|[0-9a-f]{4,64}|\d{4}(-\d\d){5})$/;
+
 export class RequestError extends Error {}
+
+/** The value of the restore tag: the snapshot, and whether it goes back in place. */
+const tagValue = (snapshot: string, request: IRequest) =>
+  `${snapshot}${request.target === 'original' ? ':in-place' : ''}`;
 
 /** The approval policy, from the request as it is now and as it was. */
 export function decide(request: IRequest, before?: IRequest): Decision {
@@ -207,7 +215,7 @@ async function recovery(
   };
   const plan = await planCopy(deps.s3, deps.bucket, source);
   return {
-    tag_value: `${plan.restore}${request.target === 'original' ? ':in-place' : ''}`,
+    tag_value: tagValue(plan.restore, request),
     s3: {
       request: {
         user_profile_name: request.user_profile_name,
@@ -243,7 +251,13 @@ export async function processInput(
     checkName('the former profile', request.from_profile);
   }
   if (decision.action === 'tag-profile') {
-    input.tag_value = `${request.snapshot ?? 'latest'}${request.target === 'original' ? ':in-place' : ''}`;
+    const snapshot = request.snapshot ?? 'latest';
+    if (!SNAPSHOT_REF.test(snapshot)) {
+      throw new RequestError(
+        `The request names the snapshot "${snapshot}", which is not a snapshot id, a timestamp or "latest": pick one in the Backups panel.`
+      );
+    }
+    input.tag_value = tagValue(snapshot, request);
   } else if (decision.action === 'recover') {
     const domainName =
       request.domain_name ??

@@ -332,6 +332,22 @@ describe('restore requests', () => {
     });
   });
 
+  it('refuses a snapshot that is not one the agent could resolve, in one line', async () => {
+    await file({
+      request_id: 'r7',
+      kind: 'full-restore',
+      snapshot: 'abc; rm -rf ~'
+    });
+    const before = (await executions()).length;
+    await runPolicy();
+    expect(await request('r7')).toMatchObject({
+      state: 'failed',
+      message:
+        'The request names the snapshot "abc; rm -rf ~", which is not a snapshot id, a timestamp or "latest": pick one in the Backups panel.'
+    });
+    expect((await executions()).length).toBe(before);
+  });
+
   it('refuses a former profile that is not a Studio name, before anything runs', async () => {
     await file({
       request_id: 'r5',
