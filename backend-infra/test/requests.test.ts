@@ -332,37 +332,34 @@ describe('restore requests', () => {
     });
   });
 
-  it('refuses a snapshot that is not one the agent could resolve, in one line', async () => {
-    await file({
-      request_id: 'r7',
-      kind: 'full-restore',
-      snapshot: 'abc; rm -rf ~'
-    });
-    const before = (await executions()).length;
-    await runPolicy();
-    expect(await request('r7')).toMatchObject({
-      state: 'failed',
-      message:
-        'The request names the snapshot "abc; rm -rf ~", which is not a snapshot id, a timestamp or "latest": pick one in the Backups panel.'
-    });
-    expect((await executions()).length).toBe(before);
-  });
-
-  it('refuses a former profile that is not a Studio name, before anything runs', async () => {
-    await file({
-      request_id: 'r5',
-      kind: 'recover-profile',
-      from_profile: 'bob/../carol'
-    });
-    const before = (await executions()).length;
-    await runPolicy();
-    expect(await request('r5')).toMatchObject({
-      state: 'failed',
-      message:
-        'The request names the former profile "bob/../carol", which is not a Studio name: file it again from the Backups panel.'
-    });
-    expect((await executions()).length).toBe(before);
-  });
+  it.each([
+    [
+      'a snapshot the agent could not resolve',
+      { request_id: 'r7', kind: 'full-restore', snapshot: 'abc; rm -rf ~' },
+      'The request names the snapshot "abc; rm -rf ~", which is not a snapshot id, a timestamp or "latest": pick one in the Backups panel.'
+    ],
+    [
+      'a former profile that is not a Studio name',
+      {
+        request_id: 'r5',
+        kind: 'recover-profile',
+        from_profile: 'bob/../carol'
+      },
+      'The request names the former profile "bob/../carol", which is not a Studio name: file it again from the Backups panel.'
+    ]
+  ])(
+    'refuses %s in one line, before anything runs',
+    async (_, item, message) => {
+      await file(item);
+      const before = (await executions()).length;
+      await runPolicy();
+      expect(await request(item.request_id)).toMatchObject({
+        state: 'failed',
+        message
+      });
+      expect((await executions()).length).toBe(before);
+    }
+  );
 
   it('starts one execution for a stream record delivered twice, and a redelivery fails nothing', async () => {
     await file({ request_id: 'r6', kind: 'full-restore' });
