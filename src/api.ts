@@ -63,7 +63,7 @@ export type Recoveries = z.infer<typeof RecoveriesResponse>;
 export type NewRestoreRequest = Pick<
   FullRestoreRecord,
   'kind' | 'snapshot' | 'target'
-> & { fromProfile?: string };
+> & { fromProfile?: string; fromSpace?: string };
 
 export class AgentClient {
   /** Changes when the agentPort setting does; every later call goes to the new port. */

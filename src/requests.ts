@@ -9,6 +9,27 @@ export interface IRequestsSource {
   recoveries(): Promise<Recoveries>;
 }
 
+/** "profile" or "profile/space", as typed in the recovery dialog. */
+export function parseFormerHome(
+  text: string
+): { fromProfile: string; fromSpace?: string } | null {
+  const [profile, space, ...rest] = text.trim().split('/');
+  if (!profile || rest.length > 0 || space === '') {
+    return null;
+  }
+  return space === undefined
+    ? { fromProfile: profile }
+    : { fromProfile: profile, fromSpace: space };
+}
+
+/** How a recovery request names its source in the list. */
+export const formerHome = (
+  r: Pick<FullRestoreRecord, 'fromProfile' | 'fromSpace'>
+) =>
+  r.fromSpace
+    ? `${r.fromProfile ?? '?'}/${r.fromSpace}`
+    : (r.fromProfile ?? '?');
+
 export class RequestsModel {
   constructor(private readonly _source: IRequestsSource) {}
 

@@ -145,6 +145,34 @@ it("files a recovery from a former profile in the backend, under the agent's own
   });
 });
 
+it('names one space of the former profile, and refuses a name that is not a Studio name', async () => {
+  const bad = await call('POST', '/restore-requests', {
+    kind: 'recover-profile',
+    fromProfile: 'old-alice/../bob'
+  });
+  expect(bad.status).toBe(400);
+  expect(bad.json.error).toBe(
+    'Invalid request: fromProfile: must be a Studio name: letters, digits and hyphens.'
+  );
+  const created = await call('POST', '/restore-requests', {
+    kind: 'recover-profile',
+    fromProfile: 'old-alice',
+    fromSpace: 'old-space'
+  });
+  expect(created.status).toBe(201);
+  const item = (await dynamodb.send(new ScanCommand({ TableName: 'requests' })))
+    .Items!.map(i => unmarshall(i))
+    .find(i => i.request_id === created.json.request.id);
+  expect(item).toMatchObject({
+    from_profile: 'old-alice',
+    from_space: 'old-space'
+  });
+  const listed = await call('GET', '/restore-requests');
+  expect(
+    listed.json.requests.find((r: any) => r.id === created.json.request.id)
+  ).toMatchObject({ fromProfile: 'old-alice', fromSpace: 'old-space' });
+});
+
 it('reads the recovery history of its own profile', async () => {
   await dynamodb.send(
     new PutItemCommand({

@@ -1,5 +1,10 @@
 import type { FullRestoreRecord } from '@studio-backup/lcc/contract';
-import { IRequestsSource, RequestsModel } from '../requests';
+import {
+  formerHome,
+  IRequestsSource,
+  parseFormerHome,
+  RequestsModel
+} from '../requests';
 
 function source(): IRequestsSource & { saved: FullRestoreRecord[] } {
   const saved: FullRestoreRecord[] = [];
@@ -63,5 +68,25 @@ describe('RequestsModel', () => {
     expect(created).toBeNull();
     expect(model.error).toMatch(/^Recovery from another profile needs/);
     expect(model.requests).toHaveLength(1);
+  });
+});
+
+describe('the former home typed in the recovery dialog', () => {
+  it('reads a profile, or a profile and one of its spaces', () => {
+    expect(parseFormerHome(' bob ')).toEqual({ fromProfile: 'bob' });
+    expect(parseFormerHome('bob/bob-space')).toEqual({
+      fromProfile: 'bob',
+      fromSpace: 'bob-space'
+    });
+    expect(formerHome({ fromProfile: 'bob', fromSpace: 'bob-space' })).toBe(
+      'bob/bob-space'
+    );
+    expect(formerHome({ fromProfile: 'bob' })).toBe('bob');
+  });
+
+  it('refuses what names no profile or more than a space', () => {
+    for (const text of ['', '/', 'bob/', '/space', 'a/b/c']) {
+      expect(parseFormerHome(text)).toBeNull();
+    }
   });
 });

@@ -1,7 +1,12 @@
-import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  InputDialog,
+  Notification,
+  showDialog
+} from '@jupyterlab/apputils';
 import * as React from 'react';
 import type { IBackupsContext } from '../context';
-import type { RequestsModel } from '../requests';
+import { formerHome, parseFormerHome, type RequestsModel } from '../requests';
 import { formatSize, formatTime } from './format';
 
 async function requestFullRestore(
@@ -35,17 +40,28 @@ async function requestRecovery(
   const trans = ctx.trans;
   const result = await InputDialog.getText({
     title: trans.__('Recover the home of a former user profile'),
-    label: trans.__('Former user profile name'),
+    label: trans.__(
+      'Former user profile, or profile/space for one of its spaces'
+    ),
     okLabel: trans.__('Request')
   });
-  if (result.button.accept && result.value) {
-    await model.create({
-      kind: 'recover-profile',
-      snapshot: 'latest',
-      target: 'side',
-      fromProfile: result.value.trim()
-    });
+  if (!result.button.accept || !result.value) {
+    return;
   }
+  const former = parseFormerHome(result.value);
+  if (!former) {
+    Notification.error(
+      trans.__('Type a user profile name, or profile/space.'),
+      { autoClose: 5000 }
+    );
+    return;
+  }
+  await model.create({
+    kind: 'recover-profile',
+    snapshot: 'latest',
+    target: 'side',
+    ...former
+  });
 }
 
 function str(value: unknown): string {
@@ -103,7 +119,7 @@ export function RequestsSection(props: {
               formatTime(r.created),
               r.kind === 'full-restore'
                 ? trans.__('whole home from %1', r.snapshot)
-                : trans.__('recovery from %1', r.fromProfile ?? '?'),
+                : trans.__('recovery from %1', formerHome(r)),
               r.target === 'original'
                 ? trans.__('in place')
                 : trans.__('side folder'),

@@ -64,6 +64,7 @@ export class Backend {
             snapshot: record.snapshot,
             target: record.target,
             from_profile: record.fromProfile,
+            from_space: record.fromSpace,
             domain_id: this.options.domainId,
             space_name: this.options.space,
             created: record.created
@@ -91,6 +92,7 @@ export class Backend {
         snapshot: r.snapshot ?? 'latest',
         target: r.target ?? 'side',
         fromProfile: r.from_profile,
+        fromSpace: r.from_space,
         created: r.created,
         // A request has no state until the backend's policy has seen it (users cannot write one).
         state: STATES[r.state] ?? 'pending',

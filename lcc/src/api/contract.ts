@@ -160,13 +160,26 @@ export const RestorePlanResponse = z.object({
 });
 export type RestorePlanResponse = z.infer<typeof RestorePlanResponse>;
 
-export const FullRestoreRequest = z.object({
+/** SageMaker's pattern for user profile and space names. */
+export const STUDIO_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+const studioName = z
+  .string()
+  .regex(STUDIO_NAME, 'must be a Studio name: letters, digits and hyphens');
+
+const FullRestoreFields = z.object({
   kind: z.enum(['full-restore', 'recover-profile']),
   snapshot: z.string().default('latest'),
   target: z.enum(['original', 'side']).default('side'),
-  fromProfile: z.string().optional()
+  /** recover-profile: the former user profile, and one of its spaces (all of them when absent). */
+  fromProfile: z.string().optional(),
+  fromSpace: z.string().optional()
 });
-export const FullRestoreRecord = FullRestoreRequest.extend({
+/** What the panel may ask for: the former profile and space are checked here. */
+export const FullRestoreRequest = FullRestoreFields.extend({
+  fromProfile: studioName.optional(),
+  fromSpace: studioName.optional()
+});
+export const FullRestoreRecord = FullRestoreFields.extend({
   id: z.string(),
   created: z.string(),
   state: z.enum(['pending', 'done', 'failed', 'forwarded']),
