@@ -3,10 +3,12 @@
  * seeding Lambda). Used at deploy by a custom resource and by `studio-backup-admin seed`.
  */
 import {
-  ListDomainsCommand,
-  ListSpacesCommand,
-  ListUserProfilesCommand
+  paginateListDomains,
+  paginateListSpaces,
+  paginateListUserProfiles,
+  SageMakerClient
 } from '@aws-sdk/client-sagemaker';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
   describeCreated,
@@ -14,17 +16,26 @@ import {
   IStudioUserRow,
   recordCreated
 } from './studio-events';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+
+/** Every item of every page (the List calls return 10 at a time by default). */
+async function all<T>(pages: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) {
+    out.push(page);
+  }
+  return out;
+}
 
 /** Every profile and space (of one domain, or all), described as the CreateX events would be. */
 export async function existingHomes(
   deps: Pick<IDeps, 'sagemaker'>,
   onlyDomain?: string
 ): Promise<IStudioUserRow[]> {
+  const client = { client: deps.sagemaker };
+  const domains = (await all(paginateListDomains(client, {}))).flatMap(
+    p => p.Domains ?? []
+  );
   const rows: IStudioUserRow[] = [];
-  const domains =
-    (await deps.sagemaker.send(new ListDomainsCommand({}))).Domains ?? [];
   for (const domain of domains) {
     const domainId = domain.DomainId!;
     if (
@@ -34,34 +45,24 @@ export async function existingHomes(
     ) {
       continue;
     }
-    const profiles =
-      (
-        await deps.sagemaker.send(
-          new ListUserProfilesCommand({ DomainIdEquals: domainId })
-        )
-      ).UserProfiles ?? [];
-    for (const p of profiles) {
-      const row = await describeCreated(deps.sagemaker, {
-        detail: {
+    // A fresh input each: the SDK's paginators write their NextToken into it.
+    const query = () => ({ DomainIdEquals: domainId });
+    const created = [
+      ...(await all(paginateListUserProfiles(client, query()))).flatMap(p =>
+        (p.UserProfiles ?? []).map(u => ({
           eventName: 'CreateUserProfile',
-          requestParameters: { domainId, userProfileName: p.UserProfileName }
-        }
-      });
-      if (row) rows.push(row);
-    }
-    const spaces =
-      (
-        await deps.sagemaker.send(
-          new ListSpacesCommand({ DomainIdEquals: domainId })
-        )
-      ).Spaces ?? [];
-    for (const s of spaces) {
-      const row = await describeCreated(deps.sagemaker, {
-        detail: {
+          requestParameters: { domainId, userProfileName: u.UserProfileName }
+        }))
+      ),
+      ...(await all(paginateListSpaces(client, query()))).flatMap(p =>
+        (p.Spaces ?? []).map(sp => ({
           eventName: 'CreateSpace',
-          requestParameters: { domainId, spaceName: s.SpaceName }
-        }
-      });
+          requestParameters: { domainId, spaceName: sp.SpaceName }
+        }))
+      )
+    ];
+    for (const detail of created) {
+      const row = await describeCreated(deps.sagemaker, { detail });
       if (row) rows.push(row);
     }
   }

@@ -97,6 +97,45 @@ describe('studio-backup-admin', () => {
     ).toEqual(['alice', 'bob']);
   });
 
+  it('seeds every profile and space of a domain, however many pages SageMaker lists them in', async () => {
+    const s = env.sagemakerState;
+    s.domains['d-big'] = {
+      name: 'big',
+      efsId: 'fs-9',
+      defaultUserSettings: {}
+    };
+    const names = Array.from({ length: 23 }, (_, i) => `user-${i}`);
+    for (const [i, name] of names.entries()) {
+      s.profiles[name] = {
+        domainId: 'd-big',
+        arn: `arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-big/${name}`,
+        efsUid: String(300000 + i)
+      };
+    }
+    for (const i of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) {
+      s.spaces[`space-${i}`] = {
+        domainId: 'd-big',
+        owner: names[i],
+        arn: `arn:aws:sagemaker:us-east-1:123456789012:space/d-big/space-${i}`,
+        efsUid: String(400000 + i)
+      };
+    }
+    try {
+      const dry = JSON.parse(
+        (await admin('--json', 'seed', '--domain', 'big', '--dry-run')).out
+      );
+      // 23 profiles (3 pages of 10) and 12 spaces (2 pages).
+      expect(dry).toHaveLength(35);
+      expect(new Set(dry.map((r: any) => r.profile))).toEqual(
+        new Set([...names, ...Object.keys(s.spaces)])
+      );
+    } finally {
+      delete s.domains['d-big'];
+      for (const name of names) delete s.profiles[name];
+      for (const name of Object.keys(s.spaces)) delete s.spaces[name];
+    }
+  });
+
   it('status shows a table or JSON, filtered by profile', async () => {
     const t = await admin('status', '--profile', 'alice');
     expect(t.out.split('\n')[0]).toMatch(

@@ -47,6 +47,20 @@ export function newState(): ISageMakerState {
   };
 }
 
+/** One page of a List call, as SageMaker pages them: MaxResults (10 by default) and a NextToken. */
+function page(
+  key: string,
+  items: unknown[],
+  input: { MaxResults?: number; NextToken?: string }
+): Record<string, unknown> {
+  const start = Number(input.NextToken ?? 0);
+  const end = start + (input.MaxResults ?? 10);
+  return {
+    [key]: items.slice(start, end),
+    ...(end < items.length ? { NextToken: String(end) } : {})
+  };
+}
+
 export async function startSageMaker(
   state: ISageMakerState
 ): Promise<{ endpoint: string; stop(): Promise<void> }> {
@@ -154,30 +168,42 @@ export async function startSageMaker(
       delete state.lifecycleConfigs[StudioLifecycleConfigName];
       return { body: {} };
     },
-    ListDomains: () => ({
-      body: {
-        Domains: Object.entries(state.domains).map(([DomainId, d]) => ({
+    ListDomains: input => ({
+      body: page(
+        'Domains',
+        Object.entries(state.domains).map(([DomainId, d]) => ({
           DomainId,
           DomainName: d.name
-        }))
-      }
+        })),
+        input
+      )
     }),
-    ListUserProfiles: ({ DomainIdEquals }) => ({
-      body: {
-        UserProfiles: Object.entries(state.profiles)
-          .filter(([, p]) => !DomainIdEquals || p.domainId === DomainIdEquals)
+    ListUserProfiles: input => ({
+      body: page(
+        'UserProfiles',
+        Object.entries(state.profiles)
+          .filter(
+            ([, p]) =>
+              !input.DomainIdEquals || p.domainId === input.DomainIdEquals
+          )
           .map(([UserProfileName, p]) => ({
             DomainId: p.domainId,
             UserProfileName
-          }))
-      }
+          })),
+        input
+      )
     }),
-    ListSpaces: ({ DomainIdEquals }) => ({
-      body: {
-        Spaces: Object.entries(state.spaces)
-          .filter(([, sp]) => !DomainIdEquals || sp.domainId === DomainIdEquals)
-          .map(([SpaceName, sp]) => ({ DomainId: sp.domainId, SpaceName }))
-      }
+    ListSpaces: input => ({
+      body: page(
+        'Spaces',
+        Object.entries(state.spaces)
+          .filter(
+            ([, sp]) =>
+              !input.DomainIdEquals || sp.domainId === input.DomainIdEquals
+          )
+          .map(([SpaceName, sp]) => ({ DomainId: sp.domainId, SpaceName })),
+        input
+      )
     }),
     DescribeDomain: ({ DomainId }) => {
       const domain = state.domains[DomainId];
