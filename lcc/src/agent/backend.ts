@@ -5,8 +5,8 @@
  */
 import {
   DynamoDBClient,
-  PutItemCommand,
-  QueryCommand
+  paginateQuery,
+  PutItemCommand
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { FullRestoreRecord } from '../api/contract';
@@ -77,15 +77,11 @@ export class Backend {
   }
 
   async requests(): Promise<FullRestoreRecord[]> {
-    const page = await this.client.send(
-      new QueryCommand({
-        TableName: this.options.requestsTable,
-        KeyConditionExpression: 'user_profile_name = :p',
-        ExpressionAttributeValues: marshall({ ':p': this.options.profile })
-      })
+    const items = await this.ownRows(
+      this.options.requestsTable,
+      'user_profile_name'
     );
-    return (page.Items ?? []).map(item => {
-      const r = unmarshall(item);
+    return items.map(r => {
       return {
         id: r.request_id,
         kind: r.kind,
@@ -108,17 +104,35 @@ export class Backend {
   }
 
   async recoveries(): Promise<Array<Record<string, unknown>>> {
-    const page = await this.client.send(
-      new QueryCommand({
-        TableName: this.options.historyTable,
-        KeyConditionExpression: 'profile_name = :p',
-        ExpressionAttributeValues: marshall({ ':p': this.options.profile }),
-        ScanIndexForward: false
-      })
+    const rows = await this.ownRows(
+      this.options.historyTable,
+      'profile_name',
+      false
     );
-    return (page.Items ?? [])
-      .map(item => unmarshall(item))
+    return rows
       .filter(r => r.event === 'recovery')
       .map(r => ({ ...r, time: new Date(Number(r.epoctime)).toISOString() }));
+  }
+
+  /** Every row keyed by the own profile (IAM allows no other), all pages of the query. */
+  private async ownRows(
+    table: string,
+    key: string,
+    oldestFirst = true
+  ): Promise<Array<Record<string, any>>> {
+    const rows: Array<Record<string, any>> = [];
+    for await (const page of paginateQuery(
+      { client: this.client },
+      {
+        TableName: table,
+        KeyConditionExpression: '#k = :p',
+        ExpressionAttributeNames: { '#k': key },
+        ExpressionAttributeValues: marshall({ ':p': this.options.profile }),
+        ScanIndexForward: oldestFirst
+      }
+    )) {
+      rows.push(...(page.Items ?? []).map(item => unmarshall(item)));
+    }
+    return rows;
   }
 }
