@@ -125,9 +125,16 @@ export class AgentClient {
     );
   }
 
-  /** Paths added, removed and changed from one snapshot to another, or to the current home. */
-  diff(from: string, to?: string): Promise<DiffResponse> {
-    const query = new URLSearchParams({ from, ...(to ? { to } : {}) });
+  /**
+   * Paths added, removed and changed from one snapshot to another, or to the current home; with
+   * `path`, only below that folder (the agent walks nothing else).
+   */
+  diff(from: string, to?: string, path?: string): Promise<DiffResponse> {
+    const query = new URLSearchParams({
+      from,
+      ...(to ? { to } : {}),
+      ...(path ? { path } : {})
+    });
     return this._request(`diff?${query}`, DiffResponse);
   }
 

@@ -239,6 +239,34 @@ describe('agent API', () => {
       added: ['brand-new.txt'],
       changed: []
     });
+    // One folder only: what lies outside it is neither walked nor reported.
+    write(home, 'data/extra.csv', 'a,b\n');
+    write(home, 'fresh/one.txt', '1');
+    const only = (path: string) =>
+      call(
+        'GET',
+        `/diff?from=${second.data.result.snapshot}&path=${encodeURIComponent(path)}`
+      );
+    expect((await only('data')).json).toMatchObject({
+      added: ['data/extra.csv'],
+      removed: [],
+      changed: []
+    });
+    // A folder the snapshot does not have yet: all of it is new.
+    expect((await only('fresh')).json.added).toEqual([
+      'fresh',
+      'fresh/one.txt'
+    ]);
+    const between = await call(
+      'GET',
+      `/diff?from=${snapshot}&to=${second.data.result.snapshot}&path=data`
+    );
+    expect(between.json).toMatchObject({ added: [], removed: [], changed: [] });
+    const outside = await only('../..');
+    expect(outside.status).toBe(400);
+    expect(outside.json.error).toBe(
+      'The path "../.." leaves the home: ".." is not allowed.'
+    );
   });
 
   it('plans, then restores to the side folder and in place without overwriting by default', async () => {

@@ -44,7 +44,9 @@ export function VersionsView(props: {
         path
           ? ctx.client.versions(path)
           : Promise.resolve({ path, versions: [] }),
-        isDir && latest ? ctx.client.diff(latest.id) : Promise.resolve(null)
+        isDir && latest
+          ? ctx.client.diff(latest.id, undefined, path)
+          : Promise.resolve(null)
       ]);
       setState({
         versions: versions.versions,

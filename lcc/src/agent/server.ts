@@ -320,16 +320,24 @@ export function createAgentServer(options: IAgentOptions): Server {
       if (!from) {
         throw new HttpError(
           400,
-          'Give the snapshot to compare: ?from=<snapshot>[&to=<snapshot>].'
+          'Give the snapshot to compare: ?from=<snapshot>[&to=<snapshot>][&path=<folder>].'
         );
       }
+      // With ?path=, only that folder is walked on both sides (a folder's "Previous versions…").
+      const path = queryPath(url);
       const r = await repo();
       if (to) {
-        return { body: { from, to, ...(await diffSnapshots(r, from, to)) } };
+        return {
+          body: { from, to, ...(await diffSnapshots(r, from, to, path)) }
+        };
       }
       const excludes = await Excludes.load(home, settings);
-      const result = await diffWithFolder(r, from, home, (rel, isDir) =>
-        excludes.excludedWithParents(rel, isDir)
+      const result = await diffWithFolder(
+        r,
+        from,
+        home,
+        (rel, isDir) => excludes.excludedWithParents(rel, isDir),
+        path
       );
       return { body: { from, to: 'home', ...result } };
     })

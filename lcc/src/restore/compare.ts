@@ -1,6 +1,7 @@
 /** What differs between two snapshots, or between a snapshot and a folder on disk; and every version of a path. */
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NotFoundError } from '../repository/backend';
 import { Repository } from '../repository/repository';
 import { ISnapshotView, IViewEntry, openView, viewFor, walk } from './view';
 
@@ -12,46 +13,55 @@ export interface IDiffResult {
 
 type Listing = Map<string, IViewEntry>;
 
+/** Every entry of a snapshot below `path` ('' for all); none when the snapshot has no such path. */
 async function listView(view: ISnapshotView, path = ''): Promise<Listing> {
   const out: Listing = new Map();
-  for await (const { rel, entry } of walk(view, path)) {
-    out.set(rel, entry);
+  try {
+    for await (const { rel, entry } of walk(view, path)) {
+      out.set(rel, entry);
+    }
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) {
+      throw err;
+    }
   }
   return out;
 }
 
-/** The current state of a folder, described like a snapshot (content compared by size and mtime). */
-export async function listFolder(root: string): Promise<Listing> {
+/**
+ * The current state of a folder, described like a snapshot (content compared by size and mtime);
+ * with `under`, only that sub-folder (paths stay relative to `root`).
+ */
+export async function listFolder(root: string, under = ''): Promise<Listing> {
   const out: Listing = new Map();
-  const visit = async (rel: string) => {
-    const names = await readdir(join(root, rel)).catch(() => [] as string[]);
-    for (const name of names) {
-      const child = rel ? `${rel}/${name}` : name;
-      const stat = await lstat(join(root, child)).catch(() => undefined);
-      if (!stat) {
-        continue;
-      }
-      const type = stat.isDirectory()
-        ? 'dir'
-        : stat.isSymbolicLink()
-          ? 'symlink'
-          : 'file';
-      const target =
-        type === 'symlink' ? await readlink(join(root, child)) : undefined;
-      out.set(child, {
-        name,
-        type,
-        size: type === 'file' ? stat.size : 0,
-        mtime: stat.mtimeMs,
-        target,
-        contentId: ''
-      });
-      if (type === 'dir') {
-        await visit(child);
+  const add = async (rel: string): Promise<void> => {
+    const stat = await lstat(join(root, rel)).catch(() => undefined);
+    if (!stat) {
+      return;
+    }
+    const type = stat.isDirectory()
+      ? 'dir'
+      : stat.isSymbolicLink()
+        ? 'symlink'
+        : 'file';
+    out.set(rel, {
+      name: rel.split('/').pop()!,
+      type,
+      size: type === 'file' ? stat.size : 0,
+      mtime: stat.mtimeMs,
+      target: type === 'symlink' ? await readlink(join(root, rel)) : undefined,
+      contentId: ''
+    });
+    if (type === 'dir') {
+      const names = await readdir(join(root, rel)).catch(() => [] as string[]);
+      for (const name of names) {
+        await add(rel ? `${rel}/${name}` : name);
       }
     }
   };
-  await visit('');
+  await add(under);
+  // The root itself is no entry of a listing; a sub-folder is, as in a snapshot's walk.
+  out.delete('');
   return out;
 }
 
@@ -106,27 +116,30 @@ export function diffListings(
   return result;
 }
 
+/** Two snapshots; with `path`, only what lies below it (a folder's "what changed"). */
 export async function diffSnapshots(
   repo: Repository,
   from: string,
-  to: string
+  to: string,
+  path = ''
 ): Promise<IDiffResult> {
   return diffListings(
-    await listView(await openView(repo, from)),
-    await listView(await openView(repo, to))
+    await listView(await openView(repo, from), path),
+    await listView(await openView(repo, to), path)
   );
 }
 
-/** Snapshot vs folder; paths the backup would leave out are not reported as added. */
+/** Snapshot vs folder, optionally below `path`; paths the backup would leave out are not reported as added. */
 export async function diffWithFolder(
   repo: Repository,
   from: string,
   folder: string,
-  excluded: (rel: string, isDir: boolean) => boolean
+  excluded: (rel: string, isDir: boolean) => boolean,
+  path = ''
 ): Promise<IDiffResult> {
   return diffListings(
-    await listView(await openView(repo, from)),
-    await listFolder(folder),
+    await listView(await openView(repo, from), path),
+    await listFolder(folder, path),
     excluded
   );
 }
