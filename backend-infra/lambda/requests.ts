@@ -174,9 +174,10 @@ function checkName(what: string, name: string | undefined): string {
 async function recovery(
   deps: IRequestDeps,
   request: IRequest,
-  domainName: string
+  fromProfile: string,
+  domainName: string,
+  requestedAt: number
 ): Promise<Pick<IProcessInput, 'efs' | 's3' | 'tag_value'>> {
-  const fromProfile = checkName('the former profile', request.from_profile);
   const [from, to] = await Promise.all([
     homeOf(deps, fromProfile, domainName),
     homeOf(deps, request.user_profile_name, domainName)
@@ -187,7 +188,7 @@ async function recovery(
         profile_name: request.user_profile_name,
         domain_name: domainName,
         kind: 'user',
-        requested_at: (deps.now ?? Date.now)(),
+        requested_at: requestedAt,
         source: {
           efs_sys_id: from.efs_sys_id,
           efs_uid: String(from.efs_uid),
@@ -246,10 +247,11 @@ export async function processInput(
     domain_id: request.domain_id ?? '',
     requested_at: (deps.now ?? Date.now)()
   };
-  if (request.kind === 'recover-profile') {
-    // Checked before an admin is even asked: a name with "/" or ".." would leave the prefix.
-    checkName('the former profile', request.from_profile);
-  }
+  // Checked before an admin is even asked: a name with "/" or ".." would leave the prefix.
+  const fromProfile =
+    request.kind === 'recover-profile'
+      ? checkName('the former profile', request.from_profile)
+      : '';
   if (decision.action === 'tag-profile') {
     const snapshot = request.snapshot ?? 'latest';
     if (!SNAPSHOT_REF.test(snapshot)) {
@@ -267,7 +269,10 @@ export async function processInput(
         )
       ).DomainName ??
       '';
-    Object.assign(input, await recovery(deps, request, domainName));
+    Object.assign(
+      input,
+      await recovery(deps, request, fromProfile, domainName, input.requested_at)
+    );
   }
   return input;
 }
