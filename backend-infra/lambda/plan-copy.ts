@@ -5,7 +5,7 @@
  * the space is tagged with afterwards: `latest@<profile>` when there are snapshots of ours, else the
  * newest reference timestamp, which the agent restores just as well.
  */
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 
 export const REFERENCE_TIMESTAMP = /^\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d$/;
 
@@ -16,27 +16,21 @@ export interface ICopyPlan {
   restore: string;
 }
 
+/** The folder names directly under a prefix, every page of the listing. */
 async function folders(
   s3: S3Client,
   bucket: string,
   prefix: string
 ): Promise<string[]> {
   const names: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        Delimiter: '/',
-        ContinuationToken: token
-      })
-    );
+  for await (const page of paginateListObjectsV2(
+    { client: s3 },
+    { Bucket: bucket, Prefix: prefix, Delimiter: '/' }
+  )) {
     for (const p of page.CommonPrefixes ?? []) {
       names.push(p.Prefix!.slice(prefix.length, -1));
     }
-    token = page.NextContinuationToken;
-  } while (token);
+  }
   return names;
 }
 

@@ -5,7 +5,7 @@
  * them with "latest@bob" and restores bob's home byte for byte, and her own snapshots still work.
  */
 import {
-  ListObjectsV2Command,
+  paginateListObjectsV2,
   PutObjectCommand,
   GetObjectCommand,
   S3Client
@@ -63,20 +63,14 @@ async function snapshotOf(profile: string, space: string, home: string) {
 /** The items of the source prefix, as the map's ItemReader (ListObjectsV2) gives them. */
 async function items(prefix: string): Promise<ICopyBatch['Items']> {
   const out: ICopyBatch['Items'] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: BUCKET,
-        Prefix: prefix,
-        ContinuationToken: token
-      })
-    );
+  for await (const page of paginateListObjectsV2(
+    { client: s3 },
+    { Bucket: BUCKET, Prefix: prefix }
+  )) {
     for (const o of page.Contents ?? []) {
       out.push({ Key: o.Key!, Size: o.Size! });
     }
-    token = page.NextContinuationToken;
-  } while (token);
+  }
   return out;
 }
 
