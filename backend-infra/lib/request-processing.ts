@@ -107,15 +107,24 @@ export class RequestProcessing extends Construct {
         sfn.JsonPath.stringAt('$.request.request_id')
       )
     };
-    const setState = (id: string, state: string, message: string) =>
+    /** Writes the request's state and message (and, for a failure, its cause). */
+    const setState = (
+      id: string,
+      state: string,
+      message: string,
+      cause?: string
+    ) =>
       new tasks.DynamoUpdateItem(this, id, {
         table: props.requestsTable,
         key: requestKey,
-        updateExpression: 'SET #s = :s, message = :m',
+        updateExpression: `SET #s = :s, message = :m${cause ? ', error_cause = :c' : ''}`,
         expressionAttributeNames: { '#s': 'state' },
         expressionAttributeValues: {
           ':s': tasks.DynamoAttributeValue.fromString(state),
-          ':m': tasks.DynamoAttributeValue.fromString(message)
+          ':m': tasks.DynamoAttributeValue.fromString(message),
+          ...(cause
+            ? { ':c': tasks.DynamoAttributeValue.fromString(cause) }
+            : {})
         },
         resultPath: sfn.JsonPath.DISCARD
       });
@@ -161,25 +170,15 @@ export class RequestProcessing extends Construct {
       );
 
     const failed = sfn.Chain.start(
-      new tasks.DynamoUpdateItem(this, 'RecordFailure', {
-        table: props.requestsTable,
-        key: requestKey,
-        updateExpression: 'SET #s = :s, message = :m, error_cause = :c',
-        expressionAttributeNames: { '#s': 'state' },
-        expressionAttributeValues: {
-          ':s': tasks.DynamoAttributeValue.fromString('failed'),
-          ':m': tasks.DynamoAttributeValue.fromString(
-            sfn.JsonPath.format(
-              'The request failed ({}): your Studio admin sees why with studio-backup-admin requests show.',
-              sfn.JsonPath.stringAt('$.error.Error')
-            )
-          ),
-          ':c': tasks.DynamoAttributeValue.fromString(
-            sfn.JsonPath.stringAt('$.error.Cause')
-          )
-        },
-        resultPath: sfn.JsonPath.DISCARD
-      })
+      setState(
+        'RecordFailure',
+        'failed',
+        sfn.JsonPath.format(
+          'The request failed ({}): your Studio admin sees why with studio-backup-admin requests show.',
+          sfn.JsonPath.stringAt('$.error.Error')
+        ),
+        sfn.JsonPath.stringAt('$.error.Cause')
+      )
     ).next(
       new sfn.Fail(this, 'RequestFailed', {
         error: 'RequestFailed',
