@@ -28,7 +28,7 @@ import {
   findVersions
 } from '../restore/compare';
 import { normaliseRelative, UnsafePathError } from '../restore/paths';
-import { restore } from '../restore/restore';
+import { NotInSnapshotError, restore } from '../restore/restore';
 import { openView } from '../restore/view';
 import { HttpError, Router, sendJson } from './http';
 import { BusyError, JobManager } from './jobs';
@@ -95,6 +95,7 @@ export function mapError(err: unknown): HttpError {
   }
   if (
     err instanceof NotFoundError ||
+    err instanceof NotInSnapshotError ||
     (err instanceof FormatError &&
       /^No snapshot|has no snapshots/.test(message))
   ) {
@@ -222,7 +223,8 @@ export function createAgentServer(options: IAgentOptions): Server {
         kind: s.kind,
         complete: s.complete,
         tags: s.manifest?.tags ?? [],
-        ...(s.manifest ? { totals: s.manifest.totals } : {})
+        ...(s.manifest ? { totals: s.manifest.totals } : {}),
+        ...(s.damaged ? { damaged: s.damaged } : {})
       }));
       return { body: { snapshots } };
     })

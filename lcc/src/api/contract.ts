@@ -38,7 +38,9 @@ export const SnapshotSummary = z.object({
   kind: z.enum(['studio-backup', 'reference']),
   complete: z.boolean(),
   tags: z.array(z.string()),
-  totals: Totals.optional()
+  totals: Totals.optional(),
+  /** The manifest cannot be read: why, and how to remove it. */
+  damaged: z.string().optional()
 });
 export type SnapshotSummary = z.infer<typeof SnapshotSummary>;
 

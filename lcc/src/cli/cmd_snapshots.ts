@@ -31,7 +31,9 @@ export function snapshotsCommand(): Command {
           s.time.replace('T', ' ').slice(0, 19),
           s.kind === 'reference'
             ? `reference${s.complete ? '' : ' (incomplete)'}`
-            : 'studio-backup',
+            : s.damaged
+              ? 'damaged'
+              : 'studio-backup',
           t ? String(t.files) : '-',
           t ? humanBytes(t.bytes) : '-',
           t ? humanBytes(t.bytesAdded) : '-',
@@ -39,5 +41,8 @@ export function snapshotsCommand(): Command {
         ]);
       }
       console.log(table(rows));
+      for (const s of snapshots.filter(s => s.damaged)) {
+        console.error(`warning: snapshot ${s.shortId}: ${s.damaged}`);
+      }
     });
 }

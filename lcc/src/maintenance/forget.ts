@@ -9,7 +9,7 @@ export async function forget(
   options: { dryRun?: boolean } = {}
 ) {
   const ours = (await repo.listSnapshots()).filter(
-    s => s.kind === 'studio-backup'
+    s => s.kind === 'studio-backup' && !s.damaged
   );
   const decision = applyPolicy(ours, policy);
   if (!options.dryRun && decision.remove.length > 0) {

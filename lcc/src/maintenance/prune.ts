@@ -1,6 +1,10 @@
 /**
  * Garbage collection under the exclusive lock: keeps every blob that a snapshot references,
  * repacks mostly-unused packs, and deletes only packs older than the grace period.
+ *
+ * Prune never guesses. Before it deletes anything it must have read every index file, every
+ * snapshot manifest and every tree of every snapshot, and found every blob in use in an index and
+ * in a pack that exists. Any failure stops it with nothing deleted.
  */
 import { IndexFile, IPackedBlob, toIndexRows } from '../repository/blobs';
 import { decodeBlob, packJson, packKey, sha256 } from '../repository/format';
@@ -9,12 +13,20 @@ import { Repository } from '../repository/repository';
 import { walkSnapshots } from './walk';
 
 export interface IPruneOptions {
-  /** Packs younger than this are never deleted (a crashed backup's uploads may be about to be indexed). */
+  /** Packs younger than this are never deleted (a running backup's uploads may be about to be indexed). */
   graceMs?: number;
   /** Repack a pack when at least this fraction of its bytes is unused. */
   repackThreshold?: number;
   dryRun?: boolean;
   log?: (line: string) => void;
+}
+
+export interface IPrunePack {
+  id: string;
+  size: number;
+  action: 'delete' | 'repack';
+  /** Bytes of the pack still in use (written to a new pack when repacked). */
+  usedBytes: number;
 }
 
 export interface IPruneResult {
@@ -23,9 +35,36 @@ export interface IPruneResult {
   bytesFreed: number;
   blobsKept: number;
   blobsRemoved: number;
+  /** What is (or, with dryRun, would be) deleted or repacked. */
+  packs: IPrunePack[];
 }
 
 export const DEFAULT_GRACE_MS = 60 * 60 * 1000;
+
+export class PruneStoppedError extends Error {
+  constructor(reason: string) {
+    super(`Prune stopped before deleting anything: ${reason}`);
+  }
+}
+
+/** What one pack holds according to the index files, and which of it is still needed. */
+interface IPackUse {
+  blobs: IPackedBlob[];
+  keep: IPackedBlob[];
+  usedBytes: number;
+  totalBytes: number;
+}
+
+async function stopOnError<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof PruneStoppedError) {
+      throw err;
+    }
+    throw new PruneStoppedError(`${what}: ${(err as Error).message}`);
+  }
+}
 
 export async function prune(
   repo: Repository,
@@ -35,107 +74,75 @@ export async function prune(
   const grace = options.graceMs ?? DEFAULT_GRACE_MS;
   const lock = await Lock.exclusive(repo.backend, 'prune', log);
   try {
-    const indexKeys: string[] = [];
-    for await (const item of repo.backend.list('index/')) {
-      indexKeys.push(item.key);
-      repo.index.add(await repo.readIndexFile(item.key));
-    }
-    const snapshots = [];
-    for (const id of await repo.snapshotIds()) {
-      snapshots.push({ id, tree: (await repo.loadSnapshot(id)).tree });
-    }
-    const used = new Set<string>();
-    await walkSnapshots(repo, snapshots, blob => used.add(blob));
+    const { indexKeys, uses, used, stored } = await stopOnError(
+      'the repository could not be read whole',
+      () => findUsedBlobs(repo)
+    );
+    const old = (pack: string) =>
+      Date.now() - stored.get(pack)!.lastModified.getTime() >= grace;
+    const threshold = options.repackThreshold ?? 0.3;
 
-    const packs = new Map<string, { size: number; lastModified: Date }>();
-    for await (const item of repo.backend.list('data/')) {
-      packs.set(item.key.slice(item.key.lastIndexOf('/') + 1), {
-        size: item.size,
-        lastModified: item.lastModified
-      });
-    }
-    const old = (pack: string) => {
-      const info = packs.get(pack);
-      return (
-        info !== undefined && Date.now() - info.lastModified.getTime() >= grace
-      );
-    };
-
-    // Per pack: which indexed blobs are still used.
-    const content = new Map<
-      string,
-      { keep: IPackedBlob[]; dropBytes: number; totalBytes: number }
-    >();
-    for (const [id, loc] of repo.index.entries()) {
-      const entry = content.get(loc.pack) ?? {
-        keep: [],
-        dropBytes: 0,
-        totalBytes: 0
-      };
-      entry.totalBytes += loc.length;
-      if (used.has(id)) {
-        entry.keep.push({ id, ...loc });
-      } else {
-        entry.dropBytes += loc.length;
-      }
-      content.set(loc.pack, entry);
-    }
-
-    const toDelete = new Set<string>();
-    const toRepack: string[] = [];
+    const plan: IPrunePack[] = [];
     const keptPacks: IndexFile['packs'] = [];
-    for (const [pack, c] of content) {
-      if (!packs.has(pack)) {
-        continue;
+    for (const [pack, use] of uses) {
+      if (!stored.has(pack)) {
+        continue; // indexed but gone, and nothing in use there (checked above): drop it from the index
       }
-      if (c.keep.length === 0 && old(pack)) {
-        toDelete.add(pack);
+      const size = stored.get(pack)!.size;
+      if (use.keep.length === 0 && old(pack)) {
+        plan.push({ id: pack, size, action: 'delete', usedBytes: 0 });
       } else if (
-        c.keep.length > 0 &&
-        c.dropBytes >= (options.repackThreshold ?? 0.3) * c.totalBytes &&
+        use.keep.length > 0 &&
+        use.totalBytes - use.usedBytes >= threshold * use.totalBytes &&
         old(pack)
       ) {
-        toRepack.push(pack);
-      } else {
-        keptPacks.push({
+        plan.push({
           id: pack,
-          blobs: toIndexRows(c.keep.length > 0 ? c.keep : [])
+          size,
+          action: 'repack',
+          usedBytes: use.usedBytes
+        });
+      } else {
+        // Every blob stays listed, used or not, so that a later prune still sees what it can free.
+        keptPacks.push({ id: pack, blobs: toIndexRows(use.blobs) });
+      }
+    }
+    // Packs in no index: the uploads of a backup that died, deleted once past the grace period.
+    for (const [pack, info] of stored) {
+      if (!uses.has(pack) && old(pack)) {
+        plan.push({
+          id: pack,
+          size: info.size,
+          action: 'delete',
+          usedBytes: 0
         });
       }
     }
-    // Packs in no index: a crashed backup's uploads, deleted once past the grace period.
-    for (const pack of packs.keys()) {
-      if (!content.has(pack) && old(pack)) {
-        toDelete.add(pack);
-      }
-    }
     const result: IPruneResult = {
-      packsDeleted: toDelete.size + toRepack.length,
-      packsRepacked: toRepack.length,
-      bytesFreed: [...toDelete, ...toRepack].reduce(
-        (n, p) => n + (packs.get(p)?.size ?? 0),
-        0
-      ),
+      packsDeleted: plan.length,
+      packsRepacked: plan.filter(p => p.action === 'repack').length,
+      bytesFreed: plan.reduce((n, p) => n + p.size - p.usedBytes, 0),
       blobsKept: used.size,
       blobsRemoved: [...repo.index.entries()].filter(([id]) => !used.has(id))
-        .length
+        .length,
+      packs: plan
     };
-    if (options.dryRun) {
+    if (options.dryRun || plan.length === 0) {
       return result;
     }
 
-    // 1. Rewrite the used blobs of the repacked packs into new packs.
+    // 1. Rewrite the used blobs of the repacked packs into new packs (indexed by their own file).
     const fresh = await Repository.open(repo.backend);
-    for (const pack of toRepack) {
-      const bytes = await repo.backend.get(packKey(pack));
-      for (const blob of content.get(pack)!.keep) {
+    for (const pack of plan.filter(p => p.action === 'repack')) {
+      const bytes = await repo.backend.get(packKey(pack.id));
+      for (const blob of uses.get(pack.id)!.keep) {
         const data = decodeBlob(
           bytes.subarray(blob.offset, blob.offset + blob.length),
           blob.encoding
         );
         if (sha256(data) !== blob.id) {
-          throw new Error(
-            `Blob ${blob.id.slice(0, 12)} in pack ${pack.slice(0, 12)} is corrupted: run "studio-backup check --read-data" before pruning.`
+          throw new PruneStoppedError(
+            `blob ${blob.id.slice(0, 12)} in pack ${pack.id.slice(0, 12)} is corrupted: run "studio-backup check --read-data".`
           );
         }
         await fresh.saveBlob(blob.type, data, true, blob.id);
@@ -152,8 +159,8 @@ export async function prune(
         await repo.backend.delete(key);
       }
     }
-    for (const pack of [...toDelete, ...toRepack]) {
-      await repo.backend.delete(packKey(pack));
+    for (const pack of plan) {
+      await repo.backend.delete(packKey(pack.id));
     }
     log(
       `prune: ${result.packsDeleted} packs deleted (${result.packsRepacked} repacked), ${result.blobsRemoved} unused blobs dropped`
@@ -162,4 +169,96 @@ export async function prune(
   } finally {
     await lock.release().catch(() => undefined);
   }
+}
+
+/**
+ * Reads everything prune's decision rests on; throws on any gap. A blob in several packs is kept in
+ * the first one that exists; its other copies count as unused.
+ */
+async function findUsedBlobs(repo: Repository) {
+  const indexKeys: string[] = [];
+  const uses = new Map<string, IPackUse>();
+  for await (const item of repo.backend.list('index/')) {
+    indexKeys.push(item.key);
+    const file = await repo.readIndexFile(item.key);
+    repo.index.add(file);
+    for (const pack of file.packs) {
+      const use = uses.get(pack.id) ?? {
+        blobs: [],
+        keep: [],
+        usedBytes: 0,
+        totalBytes: 0
+      };
+      const known = new Set(use.blobs.map(b => b.id));
+      for (const [
+        id,
+        type,
+        offset,
+        length,
+        rawLength,
+        encoding
+      ] of pack.blobs) {
+        if (!known.has(id)) {
+          use.blobs.push({ id, type, offset, length, rawLength, encoding });
+          use.totalBytes += length;
+        }
+      }
+      uses.set(pack.id, use);
+    }
+  }
+  const stored = new Map<string, { size: number; lastModified: Date }>();
+  for await (const item of repo.backend.list('data/')) {
+    stored.set(item.key.slice(item.key.lastIndexOf('/') + 1), {
+      size: item.size,
+      lastModified: item.lastModified
+    });
+  }
+  const snapshots: Array<{ id: string; tree: string }> = [];
+  for (const id of await repo.snapshotIds()) {
+    const manifest = await stopOnError(
+      `snapshot ${id.slice(0, 8)} cannot be read (run "studio-backup repair snapshots" to remove a damaged one)`,
+      () => repo.loadSnapshot(id)
+    );
+    snapshots.push({ id, tree: manifest.tree });
+  }
+  const used = new Set<string>();
+  const repairHint = (count: number, first: string) =>
+    new PruneStoppedError(
+      `${count} blobs in use are in no index (first: ${first.slice(0, 12)}): run "studio-backup repair index", then prune again.`
+    );
+  await stopOnError('a folder of a snapshot cannot be read', async () => {
+    try {
+      await walkSnapshots(repo, snapshots, blob => used.add(blob));
+    } catch (err) {
+      const unindexed = [...used].filter(id => !repo.index.has(id));
+      throw unindexed.length > 0
+        ? repairHint(unindexed.length, unindexed[0])
+        : err;
+    }
+  });
+
+  const home = new Map<string, string>();
+  for (const [pack, use] of uses) {
+    if (!stored.has(pack)) {
+      continue;
+    }
+    for (const blob of use.blobs) {
+      if (used.has(blob.id) && !home.has(blob.id)) {
+        home.set(blob.id, pack);
+        use.keep.push(blob);
+        use.usedBytes += blob.length;
+      }
+    }
+  }
+  const unindexed = [...used].filter(id => !repo.index.has(id));
+  if (unindexed.length > 0) {
+    throw repairHint(unindexed.length, unindexed[0]);
+  }
+  const lost = [...used].filter(id => !home.has(id));
+  if (lost.length > 0) {
+    throw new PruneStoppedError(
+      `${lost.length} blobs in use are in packs that are missing (first: ${lost[0].slice(0, 12)}): run "studio-backup check" to see which snapshots they break.`
+    );
+  }
+  return { indexKeys, uses, used, stored };
 }

@@ -8,6 +8,10 @@ export type BlobVisitor = (
   path: string
 ) => void;
 
+/**
+ * Without `onError`, a tree that cannot be read stops the walk with its error: a caller that decides
+ * what is unused (prune) must never take "unreadable" for "empty".
+ */
 export async function walkSnapshots(
   repo: Repository,
   snapshots: Array<{ id: string; tree: string }>,
@@ -29,7 +33,10 @@ export async function walkSnapshots(
       try {
         tree = await repo.loadTree(treeId);
       } catch (err) {
-        options.onError?.(snapshot.id, path, err as Error);
+        if (!options.onError) {
+          throw err;
+        }
+        options.onError(snapshot.id, path, err as Error);
         return;
       }
       for (const entry of tree.entries) {

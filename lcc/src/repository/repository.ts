@@ -280,28 +280,51 @@ export class Repository {
     return ids;
   }
 
-  /** Every snapshot, ours and the reference LCC's, newest first. */
+  /**
+   * Every snapshot, ours and the reference LCC's, newest first. A manifest that cannot be decoded is
+   * listed as damaged (with its file's time) instead of hiding every other snapshot.
+   */
   async listSnapshots(): Promise<ISnapshotInfo[]> {
-    const ids = await this.snapshotIds();
+    const items: Array<{ id: string; lastModified: Date }> = [];
+    for await (const item of this.backend.list('snapshots/')) {
+      items.push({
+        id: item.key.slice('snapshots/'.length),
+        lastModified: item.lastModified
+      });
+    }
     const limit = pLimit(8);
     const ours = await Promise.all(
-      ids.map(id =>
-        limit(async (): Promise<ISnapshotInfo> => {
-          const manifest = await this.loadSnapshot(id);
-          return {
+      items.map(({ id, lastModified }) =>
+        limit(async (): Promise<ISnapshotInfo | undefined> => {
+          const base = {
             id,
             shortId: id.slice(0, 8),
-            time: manifest.time,
-            kind: 'studio-backup',
-            complete: true,
-            manifest
+            kind: 'studio-backup' as const
           };
+          try {
+            const manifest = await this.loadSnapshot(id);
+            return { ...base, time: manifest.time, complete: true, manifest };
+          } catch (err) {
+            if (err instanceof NotFoundError) {
+              return undefined; // removed by a forget while we listed
+            }
+            if (!(err instanceof FormatError)) {
+              throw err;
+            }
+            return {
+              ...base,
+              time: lastModified.toISOString(),
+              complete: false,
+              damaged: `${err.message} Remove it with "studio-backup repair snapshots".`
+            };
+          }
         })
       )
     );
     const reference = await listReferenceSnapshots(this.backend);
-    return [...ours, ...reference].sort((a, b) =>
-      a.time < b.time ? 1 : a.time > b.time ? -1 : 0
-    );
+    return [
+      ...ours.filter((s): s is ISnapshotInfo => s !== undefined),
+      ...reference
+    ].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
   }
 }

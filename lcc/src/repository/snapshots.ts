@@ -37,4 +37,6 @@ export interface ISnapshotInfo {
   kind: 'studio-backup' | 'reference';
   complete: boolean;
   manifest?: SnapshotManifest;
+  /** Why the manifest cannot be read, and what to do (ours only). */
+  damaged?: string;
 }

@@ -1,16 +1,19 @@
 /**
  * Writes the files of one restore from pack spans: the blobs they need are grouped by pack and
  * fetched in few large ranged reads (one request for many small files), then written at their
- * offsets into temporary files, each renamed into place once complete.
+ * offsets into temporary files, each renamed into place once complete and its size checked.
+ *
+ * A blob that is missing or corrupted damages only the files that use it: they are left out (the
+ * file in place is untouched) and named, and the rest is restored. A full disk stops everything.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, open, rename, rm, utimes } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { chmod, FileHandle, open, rename, rm, utimes } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import pLimit from 'p-limit';
 import { IBlobLocation } from '../repository/blobs';
 import { decodeBlob, packKey, sha256 } from '../repository/format';
 import { Repository } from '../repository/repository';
 import { StorageError } from '../repository/backend';
+import { tempPathIn } from './temp-files';
 
 /** Blobs closer than this are fetched in one read; a read is at most MAX_SPAN bytes. */
 const MAX_GAP = 256 * 1024;
@@ -20,6 +23,7 @@ export interface IPackedFile {
   rel: string;
   path: string;
   blobs: string[];
+  size: number;
   mode: number;
   mtime?: number;
 }
@@ -32,7 +36,10 @@ interface IPiece {
 interface IFileState {
   spec: IPackedFile;
   tmp: string;
+  /** Opened at its first piece, so a kill leaves temp files only for files being written. */
+  handle?: Promise<FileHandle>;
   remaining: number;
+  failed?: string;
 }
 
 interface ISpanBlob {
@@ -41,46 +48,98 @@ interface ISpanBlob {
   pieces: IPiece[];
 }
 
-function tempName(path: string): string {
-  return join(
-    dirname(path),
-    `.${basename(path)}.studio-backup-${randomBytes(4).toString('hex')}`
-  );
+/** write() may write less than asked (a nearly full disk): loop, and call 0 bytes a full disk. */
+async function writeFully(
+  handle: FileHandle,
+  data: Buffer,
+  position: number
+): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await handle.write(
+      data,
+      done,
+      data.length - done,
+      position + done
+    );
+    if (bytesWritten === 0) {
+      throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+    }
+    done += bytesWritten;
+  }
 }
 
+function handleOf(state: IFileState): Promise<FileHandle> {
+  if (state.failed !== undefined) {
+    return Promise.reject(new Error(state.failed));
+  }
+  state.handle ??= open(state.tmp, 'wx', 0o600);
+  return state.handle;
+}
+
+async function closeAndRemove(state: IFileState): Promise<void> {
+  const handle = await state.handle?.catch(() => undefined);
+  state.handle = undefined;
+  await handle?.close().catch(() => undefined);
+  await rm(state.tmp, { force: true });
+}
+
+/** Flushes, checks every byte is there, then renames into place. */
 async function finish(state: IFileState): Promise<void> {
-  await chmod(state.tmp, state.spec.mode & 0o7777);
+  const handle = await handleOf(state);
+  await handle.sync();
+  const { size } = await handle.stat();
+  await handle.close();
+  state.handle = undefined;
+  if (size !== state.spec.size) {
+    throw Object.assign(
+      new Error(
+        `${state.spec.rel}: ${size} of ${state.spec.size} bytes written`
+      ),
+      { code: 'ENOSPC' }
+    );
+  }
+  await chmod(state.tmp, state.spec.mode);
   if (state.spec.mtime !== undefined) {
     await utimes(state.tmp, state.spec.mtime / 1000, state.spec.mtime / 1000);
   }
   await rename(state.tmp, state.spec.path);
 }
 
+/** Returns the files that could not be restored, with why. */
 export async function writePackedFiles(
   repo: Repository,
   files: IPackedFile[],
   onBytes: (n: number) => void,
   concurrency = 4
-): Promise<void> {
+): Promise<Map<string, string>> {
   const states: IFileState[] = [];
+  const damaged = new Map<string, string>();
+  const fail = async (state: IFileState, why: string) => {
+    if (state.failed === undefined) {
+      state.failed = why;
+      damaged.set(state.spec.rel, why);
+      await closeAndRemove(state);
+    }
+  };
   const byPack = new Map<string, Map<string, ISpanBlob>>();
   try {
     for (const spec of files) {
       const state: IFileState = {
         spec,
-        tmp: tempName(spec.path),
+        tmp: tempPathIn(dirname(spec.path)),
         remaining: spec.blobs.length
       };
       states.push(state);
-      await (await open(state.tmp, 'wx', 0o600)).close();
       let offset = 0;
       for (const id of spec.blobs) {
         const loc = repo.index.get(id);
         if (!loc) {
-          throw new StorageError(
-            `Blob ${id.slice(0, 12)} of ${spec.rel} is missing from the repository: run "studio-backup check".`,
-            'corrupt'
+          await fail(
+            state,
+            `blob ${id.slice(0, 12)} is missing from the repository`
           );
+          break;
         }
         const blobs = byPack.get(loc.pack) ?? new Map<string, ISpanBlob>();
         byPack.set(loc.pack, blobs);
@@ -94,61 +153,69 @@ export async function writePackedFiles(
       await finish(state);
     }
 
-    const spans: ISpanBlob[][] = [];
-    for (const blobs of byPack.values()) {
-      const sorted = [...blobs.values()].sort(
-        (a, b) => a.loc.offset - b.loc.offset
-      );
-      let span: ISpanBlob[] = [];
-      for (const blob of sorted) {
-        const start = span[0]?.loc.offset ?? blob.loc.offset;
-        const last = span[span.length - 1];
-        if (
-          last &&
-          (blob.loc.offset - (last.loc.offset + last.loc.length) > MAX_GAP ||
-            blob.loc.offset + blob.loc.length - start > MAX_SPAN)
-        ) {
-          spans.push(span);
-          span = [];
-        }
-        span.push(blob);
-      }
-      if (span.length > 0) {
-        spans.push(span);
-      }
-    }
-
     const limit = pLimit(concurrency);
     await Promise.all(
-      spans.map(span =>
+      spansOf(byPack).map(span =>
         limit(async () => {
-          const start = span[0].loc.offset;
-          const end = Math.max(...span.map(b => b.loc.offset + b.loc.length));
-          const bytes = await repo.backend.getRange(
-            packKey(span[0].loc.pack),
-            start,
-            end - start
-          );
-          for (const blob of span) {
-            const data = decodeBlob(
-              bytes.subarray(
-                blob.loc.offset - start,
-                blob.loc.offset - start + blob.loc.length
-              ),
-              blob.loc.encoding
+          const live = span.filter(b => b.pieces.some(p => !p.file.failed));
+          if (live.length === 0) {
+            return;
+          }
+          const start = live[0].loc.offset;
+          const end = Math.max(...live.map(b => b.loc.offset + b.loc.length));
+          let bytes: Buffer;
+          try {
+            bytes = await repo.backend.getRange(
+              packKey(live[0].loc.pack),
+              start,
+              end - start
             );
-            if (sha256(data) !== blob.id) {
-              throw new StorageError(
-                `Blob ${blob.id.slice(0, 12)} is corrupted (hash mismatch): run "studio-backup check --read-data".`,
-                'corrupt'
+          } catch (err) {
+            for (const blob of live) {
+              for (const piece of blob.pieces) {
+                await fail(piece.file, (err as Error).message);
+              }
+            }
+            return;
+          }
+          for (const blob of live) {
+            let data: Buffer | undefined;
+            try {
+              data = decodeBlob(
+                bytes.subarray(
+                  blob.loc.offset - start,
+                  blob.loc.offset - start + blob.loc.length
+                ),
+                blob.loc.encoding
               );
+            } catch {
+              data = undefined;
+            }
+            if (!data || sha256(data) !== blob.id) {
+              for (const piece of blob.pieces) {
+                await fail(
+                  piece.file,
+                  `blob ${blob.id.slice(0, 12)} is corrupted (run "studio-backup check --read-data")`
+                );
+              }
+              continue;
             }
             for (const piece of blob.pieces) {
-              const handle = await open(piece.file.tmp, 'r+');
+              if (piece.file.failed) {
+                continue;
+              }
               try {
-                await handle.write(data, 0, data.length, piece.offset);
-              } finally {
-                await handle.close();
+                await writeFully(
+                  await handleOf(piece.file),
+                  data,
+                  piece.offset
+                );
+              } catch (err) {
+                // Another span found this file damaged and closed it meanwhile: nothing to do.
+                if (piece.file.failed) {
+                  continue;
+                }
+                throw err;
               }
               onBytes(data.length);
               if (--piece.file.remaining === 0) {
@@ -160,7 +227,7 @@ export async function writePackedFiles(
       )
     );
   } catch (err) {
-    await Promise.all(states.map(s => rm(s.tmp, { force: true })));
+    await Promise.all(states.map(closeAndRemove));
     if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
       throw new StorageError(
         'No space left on the device while restoring: free some space and retry; no file was left half-written.',
@@ -169,4 +236,33 @@ export async function writePackedFiles(
     }
     throw err;
   }
+  return damaged;
+}
+
+/** Groups each pack's blobs into ranged reads of neighbouring blobs. */
+function spansOf(byPack: Map<string, Map<string, ISpanBlob>>): ISpanBlob[][] {
+  const spans: ISpanBlob[][] = [];
+  for (const blobs of byPack.values()) {
+    const sorted = [...blobs.values()].sort(
+      (a, b) => a.loc.offset - b.loc.offset
+    );
+    let span: ISpanBlob[] = [];
+    for (const blob of sorted) {
+      const start = span[0]?.loc.offset ?? blob.loc.offset;
+      const last = span[span.length - 1];
+      if (
+        last &&
+        (blob.loc.offset - (last.loc.offset + last.loc.length) > MAX_GAP ||
+          blob.loc.offset + blob.loc.length - start > MAX_SPAN)
+      ) {
+        spans.push(span);
+        span = [];
+      }
+      span.push(blob);
+    }
+    if (span.length > 0) {
+      spans.push(span);
+    }
+  }
+  return spans;
 }

@@ -1,16 +1,17 @@
 /** A restore as one pipeline: read the snapshot's entries -> verify paths -> plan -> write (temp file + rename). */
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import {
   chmod,
   lstat,
   mkdir,
+  readlink,
   rename,
   rm,
+  stat,
   symlink,
   utimes
 } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { NotFoundError, StorageError } from '../repository/backend';
@@ -23,18 +24,27 @@ import {
 import { ISnapshotView, IViewEntry, walk } from './view';
 import { writePackedFiles } from './pack-writer';
 import {
+  checkNoSymlinkBetween,
   isInside,
-  linkStaysInside,
   normaliseRelative,
+  resolvesInside,
   UnsafePathError
 } from './paths';
+import { removeStaleTemps, tempPathIn } from './temp-files';
 
 export type ConflictMode = 'skip' | 'overwrite' | 'rename';
 
 export interface IRestoreOptions {
   paths: string[];
   target: string;
+  /**
+   * The folder the target lies in that the restore may trust (the home, for a restore into
+   * restored-files/): no folder from here down to what is written may be a symlink. Default: target.
+   */
+  root?: string;
   conflict: ConflictMode;
+  /** Restore setuid/setgid bits as stored (off: they are dropped). */
+  keepSetid?: boolean;
   dryRun?: boolean;
   /** Recreate symlinks whose target lies outside the restore target (off: they are skipped and reported). */
   allowExternalSymlinks?: boolean;
@@ -58,7 +68,11 @@ export interface IRestoreResult {
   counts: Record<RestoreAction, number>;
   bytes: number;
   warnings: string[];
+  /** Files left out because their content is damaged or could not be read (the file in place is untouched). */
+  damaged: string[];
 }
+
+export class NotInSnapshotError extends Error {}
 
 function renamed(rel: string, when: Date): string {
   const stamp = when
@@ -73,27 +87,6 @@ function renamed(rel: string, when: Date): string {
 
 async function existing(path: string) {
   return lstat(path).catch(() => undefined);
-}
-
-/** Fails when a folder on the way to `rel` is a symlink: we never write through one. */
-async function checkNoSymlinkOnTheWay(
-  target: string,
-  rel: string
-): Promise<void> {
-  const parts = rel.split('/').slice(0, -1);
-  let path = target;
-  for (const part of parts) {
-    path = join(path, part);
-    const stat = await existing(path);
-    if (stat?.isSymbolicLink()) {
-      throw new UnsafePathError(
-        `Refusing to restore ${rel}: ${path} is a symbolic link, and restore never writes through one.`
-      );
-    }
-    if (!stat) {
-      return;
-    }
-  }
 }
 
 export async function planRestore(
@@ -119,16 +112,6 @@ export async function planRestore(
           throw new UnsafePathError(
             `Refusing to restore ${rel}: it would land outside ${target}; nothing was written.`
           );
-        }
-        if (
-          entry.type === 'symlink' &&
-          !options.allowExternalSymlinks &&
-          !linkStaysInside(target, dest, entry.target ?? '')
-        ) {
-          warnings.push(
-            `${rel} is a symbolic link to ${entry.target}, outside the restore target: skipped`
-          );
-          continue;
         }
         const current = await existing(dest);
         let action: RestoreAction = 'restore';
@@ -160,12 +143,15 @@ export async function planRestore(
       }
     } catch (err) {
       if (err instanceof NotFoundError) {
-        throw new Error(
+        throw new NotInSnapshotError(
           `${path || '/'} is not in snapshot ${view.info.shortId}: check the path with "studio-backup ls".`
         );
       }
       throw err;
     }
+  }
+  if (!options.allowExternalSymlinks) {
+    await dropExternalLinks(target, items, warnings);
   }
   const counts: Record<RestoreAction, number> = {
     restore: 0,
@@ -183,19 +169,55 @@ export async function planRestore(
       }
     }
   }
-  return { items, counts, bytes, warnings };
+  return { items, counts, bytes, warnings, damaged: [] };
+}
+
+/** Leaves out the links that really lead outside the target, following the links the restore makes. */
+async function dropExternalLinks(
+  target: string,
+  items: IPlannedItem[],
+  warnings: string[]
+): Promise<void> {
+  const planned = new Map(
+    items
+      .filter(i => i.entry.type === 'symlink')
+      .map(i => [join(target, ...i.rel.split('/')), i.entry.target ?? ''])
+  );
+  const linkAt = async (path: string) => {
+    if (planned.has(path)) {
+      return planned.get(path);
+    }
+    const found = await lstat(path).catch(() => undefined);
+    return found?.isSymbolicLink() ? readlink(path) : undefined;
+  };
+  const external = new Set<IPlannedItem>();
+  for (const item of items.filter(i => i.entry.type === 'symlink')) {
+    const link = join(target, ...item.rel.split('/'));
+    if (
+      !(await resolvesInside(target, link, item.entry.target ?? '', linkAt))
+    ) {
+      external.add(item);
+      warnings.push(
+        `${item.rel} is a symbolic link to ${item.entry.target}, outside the restore target: skipped`
+      );
+    }
+  }
+  const kept = items.filter(i => !external.has(i));
+  items.splice(0, items.length, ...kept);
+}
+
+function modeOf(entry: IViewEntry, fallback: number, keepSetid?: boolean) {
+  return (entry.mode ?? fallback) & (keepSetid ? 0o7777 : 0o1777);
 }
 
 async function writeFile(
   view: ISnapshotView,
   item: IPlannedItem,
   path: string,
+  mode: number,
   onBytes: (n: number) => void
 ): Promise<void> {
-  const tmp = join(
-    dirname(path),
-    `.${basename(path)}.studio-backup-${randomBytes(4).toString('hex')}`
-  );
+  const tmp = tempPathIn(dirname(path));
   try {
     const source = await view.read(item.rel, item.entry);
     source.on('data', (chunk: Buffer) => onBytes(chunk.length));
@@ -203,7 +225,16 @@ async function writeFile(
       source,
       createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
     );
-    await chmod(tmp, (item.entry.mode ?? 0o644) & 0o7777);
+    const written = (await stat(tmp)).size;
+    if (written !== item.entry.size) {
+      throw Object.assign(
+        new Error(
+          `${item.rel}: ${written} of ${item.entry.size} bytes written`
+        ),
+        { code: 'ENOSPC' }
+      );
+    }
+    await chmod(tmp, mode);
     if (item.entry.mtime !== undefined) {
       // Seconds as a number keep the sub-millisecond part that a Date would drop.
       await utimes(tmp, item.entry.mtime / 1000, item.entry.mtime / 1000);
@@ -231,6 +262,12 @@ export async function restore(
     return plan;
   }
   const target = resolve(options.target);
+  const root = resolve(options.root ?? options.target);
+  if (!isInside(root, target)) {
+    throw new UnsafePathError(
+      `The restore target ${target} is not inside ${root}.`
+    );
+  }
   const started = Date.now();
   const report = throttled(options.onProgress);
   const toWrite = plan.items.filter(
@@ -246,10 +283,16 @@ export async function restore(
     bytesUploaded: 0
   };
   report(progress);
-  await mkdir(target, { recursive: true });
+  // Judged before anything is created: mkdir would follow a planted link.
+  await checkNoSymlinkBetween(root, target, 'into it');
   for (const item of toWrite) {
-    await checkNoSymlinkOnTheWay(target, item.dest);
+    await checkNoSymlinkBetween(
+      target,
+      dirname(join(target, ...item.dest.split('/'))),
+      item.rel
+    );
   }
+  await mkdir(target, { recursive: true });
   // Folders first (in walk order, parents before children), then files in parallel.
   for (const item of plan.items.filter(
     i => i.entry.type === 'dir' && i.action !== 'skip'
@@ -284,29 +327,28 @@ export async function restore(
   for (const parent of parents) {
     await mkdir(parent, { recursive: true });
   }
-  for (const item of files.filter(i => i.entry.type === 'symlink')) {
-    await symlink(
-      item.entry.target ?? '',
-      join(target, ...item.dest.split('/'))
-    );
-    progress.filesDone++;
-  }
+  await removeStaleTemps(parents);
   if (view.repository) {
     // Our snapshots: blobs fetched pack by pack, in few large reads.
-    await writePackedFiles(
+    const damaged = await writePackedFiles(
       view.repository,
       regular.map(item => ({
         rel: item.rel,
         path: join(target, ...item.dest.split('/')),
         blobs:
           item.entry.contentId === '' ? [] : item.entry.contentId.split(','),
-        mode: item.entry.mode ?? 0o644,
+        size: item.entry.size,
+        mode: modeOf(item.entry, 0o644, options.keepSetid),
         mtime: item.entry.mtime
       })),
       onBytes,
       options.concurrency ?? 4
     );
-    progress.filesDone += regular.length;
+    for (const [rel, why] of damaged) {
+      plan.damaged.push(rel);
+      plan.warnings.push(`${rel} was not restored: ${why}`);
+    }
+    progress.filesDone += regular.length - damaged.size;
   } else {
     const limit = pLimit(options.concurrency ?? 8);
     await Promise.all(
@@ -316,6 +358,7 @@ export async function restore(
             view,
             item,
             join(target, ...item.dest.split('/')),
+            modeOf(item.entry, 0o644, options.keepSetid),
             onBytes
           );
           progress.filesDone++;
@@ -323,6 +366,14 @@ export async function restore(
         })
       )
     );
+  }
+  // Links last: no file of this restore is ever written through a link it made.
+  for (const item of files.filter(i => i.entry.type === 'symlink')) {
+    await symlink(
+      item.entry.target ?? '',
+      join(target, ...item.dest.split('/'))
+    );
+    progress.filesDone++;
   }
   // Folder times last, deepest first, since writing into a folder changes its mtime.
   const dirs = plan.items.filter(
@@ -334,7 +385,7 @@ export async function restore(
   for (const item of dirs.reverse()) {
     const path = join(target, ...item.dest.split('/'));
     const t = new Date(item.entry.mtime!);
-    await chmod(path, (item.entry.mode ?? 0o755) & 0o7777).catch(
+    await chmod(path, modeOf(item.entry, 0o755, options.keepSetid)).catch(
       () => undefined
     );
     await utimes(path, t, t).catch(() => undefined);

@@ -9,7 +9,7 @@ import { referenceMarker, REFERENCE_TIMESTAMP } from '../repository/reference';
 import { Repository } from '../repository/repository';
 import { ISnapshotInfo } from '../repository/snapshots';
 import { TreeEntry } from '../repository/trees';
-import { checkName, normaliseRelative } from './paths';
+import { checkName, normaliseRelative, UnsafePathError } from './paths';
 
 export interface IViewEntry {
   name: string;
@@ -72,8 +72,15 @@ class OurView implements ISnapshotView {
       where = where ? `${where}/${part}` : part;
       tree = await this.repo.loadTree(entry.subtree);
     }
+    const names = new Set<string>();
     for (const entry of tree.entries) {
       checkName(entry.name, where);
+      if (names.has(entry.name)) {
+        throw new UnsafePathError(
+          `Refusing to restore: the snapshot names ${JSON.stringify(entry.name)} twice in ${where || '/'}; nothing was written.`
+        );
+      }
+      names.add(entry.name);
     }
     return tree.entries;
   }
@@ -182,7 +189,13 @@ export async function resolveSnapshot(
   repo: Repository,
   ref: string
 ): Promise<ISnapshotInfo> {
-  const all = await repo.listSnapshots();
+  const listed = await repo.listSnapshots();
+  const all = listed.filter(s => !s.damaged);
+  if (all.length === 0 && listed.length > 0) {
+    throw new FormatError(
+      `Every snapshot in ${repo.backend.url} is damaged: run "studio-backup repair snapshots".`
+    );
+  }
   if (all.length === 0) {
     throw new FormatError(
       `The repository at ${repo.backend.url} has no snapshots yet: run "studio-backup backup" first.`
@@ -200,6 +213,10 @@ export async function resolveSnapshot(
       );
     }
     return found;
+  }
+  const damaged = listed.find(s => s.damaged && s.id.startsWith(ref));
+  if (damaged && ref.length >= 8) {
+    throw new FormatError(damaged.damaged!);
   }
   const matches = all.filter(
     s =>

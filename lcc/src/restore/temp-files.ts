@@ -1,0 +1,30 @@
+/**
+ * Restore writes each file under a short temporary name in the same folder, then renames it into
+ * place. The name is short whatever the file's (a 255-byte name still fits), recognisable so that a
+ * later restore removes what a killed one left, and never backed up.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Ours, and the older `.name.studio-backup-xxxxxxxx` form. */
+const TEMP_NAME =
+  /^\.(studio-backup-[0-9a-f]{8}\.tmp|.+\.studio-backup-[0-9a-f]{8})$/s;
+
+export function tempPathIn(dir: string): string {
+  return join(dir, `.studio-backup-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+export function isRestoreTemp(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
+
+/** Removes the temp files a killed restore left in these folders (missing folders are fine). */
+export async function removeStaleTemps(dirs: Iterable<string>): Promise<void> {
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter(isRestoreTemp)) {
+      await rm(join(dir, name), { force: true });
+    }
+  }
+}
