@@ -1,6 +1,7 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectCommandOutput,
   HeadObjectCommand,
   paginateListObjectsV2,
   PutObjectCommand,
@@ -79,6 +80,72 @@ async function bodyToBuffer(body: unknown): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+interface IRange {
+  offset: number;
+  length: number;
+}
+
+/** A GET whose body breaks off or comes back short is made this many times in all. */
+const BODY_ATTEMPTS = 5;
+const BODY_BACKOFF_MS = 200;
+/**
+ * A GET that still fails transiently once the SDK's own attempts (maxAttempts) are spent, as in a
+ * burst of 503s, is sent again this many times in all, after a pause.
+ */
+const REQUEST_ROUNDS = 2;
+const REQUEST_BACKOFF_MS = 2000;
+
+/** Exponential backoff with jitter: about base × 2^(n-1), at most 10 s. */
+function pause(baseMs: number, n: number): Promise<void> {
+  const ms =
+    Math.min(10_000, baseMs * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
+  return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+/** Throttling, a server error or a broken connection: worth another try after a pause. */
+function transient(err: unknown): boolean {
+  const e = err as S3ServiceException & { code?: string };
+  const status = e.$metadata?.httpStatusCode ?? 0;
+  return (
+    status >= 500 ||
+    status === 429 ||
+    [
+      'SlowDown',
+      'Throttling',
+      'ThrottlingException',
+      'RequestTimeout',
+      'TimeoutError'
+    ].includes(e.name ?? '') ||
+    ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(e.code ?? '')
+  );
+}
+
+function oneLine(err: unknown): string {
+  return ((err as Error)?.message ?? String(err)).replace(/\s+/g, ' ').trim();
+}
+
+function destroyBody(body: unknown): void {
+  (body as { destroy?: () => void } | undefined)?.destroy?.();
+}
+
+function shorterThanExpected(key: string): StorageError {
+  return new StorageError(
+    `Object ${key} is shorter than expected: run "studio-backup check".`,
+    'corrupt'
+  );
+}
+
+function bodyFailed(
+  bucket: string,
+  key: string,
+  failure: string
+): StorageError {
+  return new StorageError(
+    `S3 failed while reading ${key} from s3://${bucket}: ${failure}, ${BODY_ATTEMPTS} times; check the network and retry.`,
+    's3'
+  );
+}
+
 /** Objects above this size are uploaded in parts of PART_SIZE (@aws-sdk/lib-storage). */
 const MULTIPART_THRESHOLD = 8 * 1024 * 1024;
 const PART_SIZE = 8 * 1024 * 1024;
@@ -113,46 +180,137 @@ export class S3Backend implements IBackend {
   }
 
   async get(key: string): Promise<Buffer> {
-    try {
-      const out = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.k(key) })
-      );
-      return await bodyToBuffer(out.Body);
-    } catch (err) {
-      throw this.mapped(err, key, `reading ${key}`);
-    }
+    return this.read(key);
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Buffer> {
-    try {
-      const out = await this.client.send(
-        new GetObjectCommand({
-          Bucket: this.bucket,
-          Key: this.k(key),
-          Range: `bytes=${offset}-${offset + length - 1}`
-        })
-      );
-      const data = await bodyToBuffer(out.Body);
-      if (data.length !== length) {
-        throw new StorageError(
-          `Object ${key} is shorter than expected: run "studio-backup check".`,
-          'corrupt'
-        );
+    return this.read(key, { offset, length });
+  }
+
+  /**
+   * The object as a stream whose length is checked against its Content-Length: when the body breaks
+   * off, the rest is fetched again from where it stopped (a ranged GET of the same ETag).
+   */
+  async getStream(key: string): Promise<Readable> {
+    const first = await this.send(key, undefined);
+    return Readable.from(this.resumed(key, first), { objectMode: false });
+  }
+
+  /**
+   * One GET, with the SDK's retries around the request and this method's around the body: a body
+   * that breaks off or comes back shorter than its Content-Length is fetched again, and a range
+   * that the object does not hold is a corrupt repository.
+   */
+  private async read(key: string, range?: IRange): Promise<Buffer> {
+    let failure = '';
+    for (let attempt = 1; attempt <= BODY_ATTEMPTS; attempt++) {
+      if (attempt > 1) {
+        await pause(BODY_BACKOFF_MS, attempt - 1);
+      }
+      const out = await this.send(key, range);
+      const expected = out.ContentLength;
+      if (range && expected !== undefined && expected < range.length) {
+        destroyBody(out.Body);
+        throw shorterThanExpected(key);
+      }
+      let data: Buffer;
+      try {
+        data = await bodyToBuffer(out.Body);
+      } catch (err) {
+        destroyBody(out.Body);
+        failure = `the transfer broke off (${oneLine(err)})`;
+        continue;
+      }
+      if (expected !== undefined && data.length !== expected) {
+        failure = `${data.length} of ${expected} bytes arrived`;
+        continue;
+      }
+      if (range && data.length !== range.length) {
+        throw shorterThanExpected(key);
       }
       return data;
-    } catch (err) {
-      throw this.mapped(err, key, `reading ${key}`);
+    }
+    throw bodyFailed(this.bucket, key, failure);
+  }
+
+  /** The GetObject request, tried again after a pause if S3 still fails transiently once the SDK gave up. */
+  private async send(
+    key: string,
+    range: IRange | undefined,
+    from?: { offset: number; etag?: string }
+  ): Promise<GetObjectCommandOutput> {
+    const start = from?.offset ?? range?.offset;
+    const header =
+      range !== undefined
+        ? `bytes=${start}-${range.offset + range.length - 1}`
+        : start !== undefined
+          ? `bytes=${start}-`
+          : undefined;
+    for (let round = 1; ; round++) {
+      try {
+        return await this.client.send(
+          new GetObjectCommand({
+            Bucket: this.bucket,
+            Key: this.k(key),
+            Range: header,
+            IfMatch: from?.etag
+          })
+        );
+      } catch (err) {
+        const status = (err as S3ServiceException).$metadata?.httpStatusCode;
+        if (header !== undefined && status === 416) {
+          throw shorterThanExpected(key);
+        }
+        if (from?.etag !== undefined && status === 412) {
+          throw new StorageError(
+            `Object ${key} changed while it was being read: retry.`,
+            's3'
+          );
+        }
+        if (round >= REQUEST_ROUNDS || !transient(err)) {
+          throw this.mapped(err, key, `reading ${key}`);
+        }
+        await pause(REQUEST_BACKOFF_MS, round);
+      }
     }
   }
 
-  async getStream(key: string): Promise<Readable> {
-    try {
-      const out = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.k(key) })
-      );
-      return out.Body as Readable;
-    } catch (err) {
-      throw this.mapped(err, key, `reading ${key}`);
+  /** The body of `first`, then of ranged GETs for the rest whenever it breaks off before its end. */
+  private async *resumed(
+    key: string,
+    first: GetObjectCommandOutput
+  ): AsyncGenerator<Buffer> {
+    const total = first.ContentLength;
+    const etag = first.ETag;
+    let out = first;
+    let received = 0;
+    let failure = '';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
+          received += chunk.length;
+          yield Buffer.from(chunk);
+        }
+        if (total === undefined || received === total) {
+          return;
+        }
+        failure = `${received} of ${total} bytes arrived`;
+      } catch (err) {
+        failure = `the transfer broke off (${oneLine(err)})`;
+      } finally {
+        destroyBody(out.Body);
+      }
+      if (total !== undefined && received > total) {
+        throw new StorageError(
+          `Object ${key} is longer than S3 said (${received} of ${total} bytes): run "studio-backup check".`,
+          'corrupt'
+        );
+      }
+      if (attempt >= BODY_ATTEMPTS) {
+        throw bodyFailed(this.bucket, key, failure);
+      }
+      await pause(BODY_BACKOFF_MS, attempt);
+      out = await this.send(key, undefined, { offset: received, etag });
     }
   }
 
