@@ -40,6 +40,10 @@ export function s3Env(endpoint: string): Record<string, string> {
   };
 }
 
+/** Servers not stopped yet: a worker that exits without its afterAll (a timed-out beforeAll) ends them. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach(child => child.kill('SIGKILL')));
+
 export async function startS3(): Promise<IS3Server> {
   const port = await freePort();
   const child: ChildProcess = spawn(
@@ -47,12 +51,24 @@ export async function startS3(): Promise<IS3Server> {
     ['-H', '127.0.0.1', '-p', String(port)],
     { stdio: 'ignore' }
   );
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const endpoint = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
+  // Until it answers (a busy machine may take many seconds to start it), it exits, or 2 minutes pass.
+  for (const deadline = Date.now() + 120_000; ;) {
     try {
       await fetch(`${endpoint}/moto-api/`);
       break;
     } catch {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(
+          `moto_server exited (${child.exitCode}) before answering`
+        );
+      }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`moto_server did not answer on ${endpoint}`);
+      }
       await new Promise(resolve => setTimeout(resolve, 100));
     }
   }
@@ -68,6 +84,10 @@ export async function startS3(): Promise<IS3Server> {
     stop: () =>
       new Promise(resolve => {
         client.destroy();
+        if (!running.has(child)) {
+          resolve();
+          return;
+        }
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       })
