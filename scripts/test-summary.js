@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Totals the results that scripts/test.sh collected and prints "N passed, N failed" last.
 // A runner whose result file is missing counts as one failure, so a run that executed nothing shows.
+// The check that no process of the run is left counts as one test (scripts/processes.js).
 'use strict';
 const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -20,7 +21,7 @@ function fromPlaywright(file) {
   return { passed: stats.expected + stats.flaky, failed: stats.unexpected };
 }
 
-function fromShell(file) {
+function fromCounts(file) {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
@@ -28,8 +29,9 @@ const runners = [
   ['jest (extension)', 'jest-extension.json', fromJest],
   ['jest (lcc)', 'jest-lcc.json', fromJest],
   ['jest (backend-infra)', 'jest-backend-infra.json', fromJest],
-  ['shell tests', 'shell.json', fromShell],
-  ['playwright (ui-tests)', 'playwright.json', fromPlaywright]
+  ['shell tests', 'shell.json', fromCounts],
+  ['playwright (ui-tests)', 'playwright.json', fromPlaywright],
+  ['no processes left', 'leftovers.json', fromCounts]
 ];
 
 let passed = 0;

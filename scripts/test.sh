@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Runs every check and every test: lint, type checks, shellcheck, jest in each workspace,
 # the shell tests, and the Playwright UI tests in Debian's Chromium against a real JupyterLab.
-# Ends with one line "N passed, N failed" over all test runners.
+# Ends with one line "N passed, N failed" over all test runners, and one check that no process
+# the run started is still running.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 root=$PWD
+# Everything this run starts inherits these, even what leaves the process tree or starts a session
+# of its own: the last check finds it by them (scripts/processes.js).
+STUDIO_BACKUP_TEST_RUN="$$-$(date +%s%N)"
+export STUDIO_BACKUP_TEST_RUN STUDIO_BACKUP_TEST_ROOT=$$
 bash scripts/setup.sh --browser || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 export PATH="$root/.venv/bin:$PATH"
 
@@ -46,6 +51,7 @@ stage "jest (backend-infra)" in_dir backend-infra npx jest --ci --json --outputF
 stage "shell tests" bash tests/shell/run.sh "$results/shell.json"
 stage "playwright (ui-tests)" in_dir ui-tests \
   env CI=1 STUDIO_BACKUP_PLAYWRIGHT_JSON="$results/playwright.json" npx playwright test
+stage "no processes left" node scripts/processes.js leftovers "$results/leftovers.json"
 
 echo
 node scripts/test-summary.js "$results" "${failed_stages[@]}"

@@ -2,6 +2,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { HealthResponse } from '../src/api/contract';
+import { cleanupTempDirs, tempDir } from './helpers/fixtures';
 
 const BIN = join(__dirname, '..', 'bin', 'studio-backup.js');
 
@@ -26,6 +27,8 @@ function startAgent(
   });
 }
 
+afterEach(cleanupTempDirs);
+
 describe('studio-backup CLI', () => {
   it('prints help that lists the agent command', () => {
     const result = spawnSync(process.execPath, [BIN, '--help'], {
@@ -37,17 +40,26 @@ describe('studio-backup CLI', () => {
   });
 
   it('runs an agent that serves health and stops cleanly on SIGTERM', async () => {
+    const repo = tempDir('cli-repo');
     const { child, port } = await startAgent([
       '--port',
       '0',
       '--repo',
-      '/tmp/studio-backup-cli-test'
+      repo,
+      '--home',
+      tempDir('cli-home'),
+      '--cache-dir',
+      tempDir('cli-cache')
     ]);
-    const response = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
-    const health = HealthResponse.parse(await response.json());
-    expect(health.repository).toBe('file:///tmp/studio-backup-cli-test');
     const exited = new Promise(resolve => child.once('exit', resolve));
-    child.kill('SIGTERM');
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
+      const health = HealthResponse.parse(await response.json());
+      expect(health.repository).toBe(`file://${repo}`);
+    } finally {
+      // Stopped even when an expectation fails, so no agent outlives the test.
+      child.kill('SIGTERM');
+    }
     expect(await exited).toBe(0);
   });
 

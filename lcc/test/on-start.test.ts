@@ -4,10 +4,16 @@
  * in the bucket's artifacts/ prefix, as install-lcc would leave it.
  */
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupTempDirs, tempDir, write } from './helpers/fixtures';
+import {
+  endGroups,
+  groupMembers,
+  runInGroup,
+  startedProcesses
+} from './helpers/processes';
 import { freePort, IS3Server, s3Env, startS3, VENV_BIN } from './helpers/s3';
 import {
   ISageMakerState,
@@ -51,15 +57,22 @@ async function until<T>(
   );
 }
 
-/** Install folders of extra runs, whose supervisors and agents are stopped at the end. */
-const installDirs: string[] = [];
-const spawned = (dir: string) => {
-  installDirs.push(dir);
-  return dir;
-};
+/**
+ * Runs on-start.sh in a process group of its own: the supervisor and the agent it leaves in the
+ * background stay in that group, which afterAll ends (their install folder is only in their
+ * environment, so nothing could find them by name).
+ */
+const runScript = (extraEnv: NodeJS.ProcessEnv = {}) =>
+  runInGroup('bash', [SCRIPT], { env: { ...env, ...extraEnv } });
 
-const runScript = () =>
-  spawnSync('bash', [SCRIPT], { env, encoding: 'utf8', timeout: 30_000 });
+/** The agents started by the runs of this file (in every install folder). */
+const agents = (installDir: string) =>
+  startedProcesses().filter(p =>
+    p.args.includes(`${installDir}/studio-backup.js studio-start`)
+  );
+
+const supervisorPid = (installDir: string) =>
+  Number(readFileSync(join(installDir, 'supervisor.pid'), 'utf8'));
 
 beforeAll(async () => {
   s3 = await startS3();
@@ -130,9 +143,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const dir of [install, ...installDirs]) {
-    spawnSync('pkill', ['-f', dir]);
-  }
+  await endGroups();
   await sm?.stop();
   await s3?.stop();
   cleanupTempDirs();
@@ -145,10 +156,12 @@ describe('on-start.sh in a simulated Studio space', () => {
   });
 
   it('returns at once, then the agent starts, restores the reference-tagged snapshot and backs up', async () => {
-    const started = Date.now();
-    const result = runScript();
+    const result = await runScript();
     expect(result.status).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // It returned with the supervisor still running in the background: the app start is not held up.
+    expect(groupMembers(result.pgid).map(p => p.pid)).toContain(
+      supervisorPid(install)
+    );
 
     const health = await until('the agent', async () => {
       try {
@@ -200,26 +213,19 @@ describe('on-start.sh in a simulated Studio space', () => {
   });
 
   it('starts no second agent when run again, and a restart of the app does not restore again', async () => {
-    const again = runScript();
+    const again = await runScript();
     expect(again.status).toBe(0);
     expect(readFileSync(logFile, 'utf8')).toMatch(
       /the agent is already running \(supervisor \d+\): nothing to do/
     );
-    const agents = spawnSync(
-      'pgrep',
-      ['-f', `${install}/studio-backup.js studio-start`],
-      { encoding: 'utf8' }
-    );
-    expect(agents.stdout.trim().split('\n')).toHaveLength(1);
+    expect(groupMembers(again.pgid)).toEqual([]);
+    expect(agents(install)).toHaveLength(1);
   });
 
   it('backs up once more when the app stops, and the supervisor brings the agent back', async () => {
-    const pid = Number(
-      spawnSync('pgrep', ['-f', `${install}/studio-backup.js studio-start`], {
-        encoding: 'utf8'
-      }).stdout.trim()
-    );
-    process.kill(pid, 'SIGTERM');
+    const [agent] = agents(install);
+    expect(agent.ppid).toBe(supervisorPid(install));
+    process.kill(agent.pid, 'SIGTERM');
     await until('the backup before stop', () =>
       /backup before stop: succeeded/.test(readFileSync(logFile, 'utf8'))
     );
@@ -269,15 +275,11 @@ describe('on-start.sh in a simulated Studio space', () => {
         AppType: 'JupyterLab'
       })
     );
-    const result = spawnSync('bash', [SCRIPT], {
-      env: {
-        ...env,
-        STUDIO_BACKUP_INSTALL_DIR: spawned(tempDir('jl-install')),
-        STUDIO_BACKUP_METADATA: jupyterMeta,
-        STUDIO_BACKUP_PIP: join(conda, 'bin', 'pip'),
-        STUDIO_BACKUP_PORT: String(await freePort())
-      },
-      encoding: 'utf8'
+    const result = await runScript({
+      STUDIO_BACKUP_INSTALL_DIR: tempDir('jl-install'),
+      STUDIO_BACKUP_METADATA: jupyterMeta,
+      STUDIO_BACKUP_PIP: join(conda, 'bin', 'pip'),
+      STUDIO_BACKUP_PORT: String(await freePort())
     });
     expect(result.status).toBe(0);
     const installed = join(
@@ -299,16 +301,13 @@ describe('on-start.sh in a simulated Studio space', () => {
     );
   });
 
-  it('exits cleanly without a bucket, not breaking the app start', () => {
-    const result = spawnSync('bash', [SCRIPT], {
-      env: {
-        ...env,
-        STUDIO_BACKUP_BUCKET: '',
-        STUDIO_BACKUP_INSTALL_DIR: spawned(tempDir('other-install'))
-      },
-      encoding: 'utf8'
+  it('exits cleanly without a bucket, not breaking the app start', async () => {
+    const result = await runScript({
+      STUDIO_BACKUP_BUCKET: '',
+      STUDIO_BACKUP_INSTALL_DIR: tempDir('other-install')
     });
     expect(result.status).toBe(0);
+    expect(groupMembers(result.pgid)).toEqual([]);
     expect(readFileSync(logFile, 'utf8')).toContain(
       'no backup bucket configured'
     );
