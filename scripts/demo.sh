@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The local demo: JupyterLab with the Backups panel, a real agent, a sample home and a
 # local file:// repository, all under .demo/ (gitignored). No AWS account needed.
+# STUDIO_BACKUP_PORT, JUPYTER_PORT and STUDIO_BACKUP_DEMO_DIR change the ports and the folder
+# (tests/shell/test_demo.sh runs it on free ports in a temporary folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -9,7 +11,7 @@ export PATH="$root/.venv/bin:$PATH"
 
 port=${STUDIO_BACKUP_PORT:-8765}
 lab_port=${JUPYTER_PORT:-8888}
-demo="$root/.demo"
+demo="${STUDIO_BACKUP_DEMO_DIR:-$root/.demo}"
 home="$demo/home"
 repo="$demo/repository"
 mkdir -p "$repo" "$demo/logs"

@@ -1,27 +1,36 @@
 #!/usr/bin/env bash
 # `make demo` for real: prints a URL, JupyterLab answers it with the token, and the agent
-# answers through the Jupyter server's proxy (auth applied: no token, no answer).
+# answers through the Jupyter server's proxy (auth applied: no token, no answer). On free ports
+# and in a temporary folder, so a user's own JupyterLab is not in the way and their .demo/ is
+# neither used nor left behind for a later `make demo`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 log=$(mktemp)
-export STUDIO_BACKUP_PORT=18765 JUPYTER_PORT=18888
+demo=$(mktemp -d)
+mapfile -t ports < <(node scripts/free-port.js 2)
+[ "${#ports[@]}" -eq 2 ] || { echo "no free ports"; exit 1; }
+export STUDIO_BACKUP_PORT=${ports[0]} JUPYTER_PORT=${ports[1]} STUDIO_BACKUP_DEMO_DIR=$demo
+# A session of its own (setsid does not fork here: a background job of this shell is no group
+# leader), so the demo's pid is its process group: the agent and JupyterLab end with it.
 setsid bash scripts/demo.sh >"$log" 2>&1 &
 pgid=$!
-trap 'kill -- -"$pgid" 2>/dev/null || true; rm -f "$log"' EXIT
+trap 'node scripts/processes.js end-group "$pgid"; rm -rf "$log" "$demo"' EXIT
 
+lab="http://127.0.0.1:$JUPYTER_PORT"
 url=""
 for _ in $(seq 1 240); do
-  url=$(grep -o 'http://127.0.0.1:18888/lab?token=[0-9a-f]*' "$log" || true)
+  url=$(grep -o "$lab/lab?token=[0-9a-f]*" "$log" || true)
   if [ -n "$url" ] && curl -sf -o /dev/null "$url"; then break; fi
+  kill -0 "$pgid" 2>/dev/null || break
   sleep 0.5
 done
 [ -n "$url" ] || { echo "demo printed no URL:"; cat "$log"; exit 1; }
 token=${url##*token=}
 
-health=$(curl -sf -H "Authorization: token $token" "http://127.0.0.1:18888/proxy/18765/api/v1/health")
+health=$(curl -sf -H "Authorization: token $token" "$lab/proxy/$STUDIO_BACKUP_PORT/api/v1/health")
 echo "$health" | grep -q '"status":"ok"' || { echo "unexpected health: $health"; exit 1; }
-echo "$health" | grep -q '"repository":"file://.*\.demo/repository"' || { echo "wrong repository: $health"; exit 1; }
+echo "$health" | grep -qF "\"repository\":\"file://$demo/repository\"" || { echo "wrong repository: $health"; exit 1; }
 
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:18888/proxy/18765/api/v1/health")
+code=$(curl -s -o /dev/null -w '%{http_code}' "$lab/proxy/$STUDIO_BACKUP_PORT/api/v1/health")
 [ "$code" = 403 ] || [ "$code" = 302 ] || { echo "the proxy answered $code without a token"; exit 1; }
-[ -f .demo/home/analysis.ipynb ] || { echo "no sample home"; exit 1; }
+[ -f "$demo/home/analysis.ipynb" ] || { echo "no sample home"; exit 1; }

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAgent } from '../tests/agent';
+import { AGENT_PORT, startAgent } from '../tests/agent';
 
 // A plain-JS helper shared with bench/run.js.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -86,7 +86,7 @@ test('renders 1,000 snapshots and a 10,000-entry folder', async ({ page }) => {
     process.env.STUDIO_BACKUP_UI_HOME!,
     repoDir
   ]);
-  const agent = await startAgent(8765, { repoDir, seed: false });
+  const agent = await startAgent(AGENT_PORT, { repoDir, seed: false });
   try {
     await page.addInitScript(installRenderTimer);
     const rows = page.locator(`${PANEL} .jp-StudioBackup-snapshot`);

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 
 const BIN = join(__dirname, '..', '..', 'lcc', 'bin', 'studio-backup.js');
 
+/** The free port playwright.config.js chose, which the panel's mocked agentPort setting names. */
+export const AGENT_PORT = Number(process.env.STUDIO_BACKUP_UI_AGENT_PORT);
+
 export interface IRunningAgent {
   process: ChildProcess;
   home: string;

@@ -7,9 +7,8 @@ import {
   writeFileSync
 } from 'node:fs';
 import { join } from 'node:path';
-import { IRunningAgent, startAgent } from './agent';
+import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
 
-const AGENT_PORT = 8765;
 const PANEL = '#studio-backup-panel';
 
 test.describe.serial('Backups panel', () => {
