@@ -5,6 +5,7 @@
  */
 import { backup } from '../../src/backup/backup';
 import { check } from '../../src/maintenance/check';
+import { IBackend } from '../../src/repository/backend';
 import { openBackend } from '../../src/repository/open';
 import { Repository } from '../../src/repository/repository';
 import { restore } from '../../src/restore/restore';
@@ -145,5 +146,63 @@ describe('S3 faults (moto behind a fault-injecting proxy)', () => {
     await expectRestoresExactly(url, home);
     expect(proxy.injected.slowdown).toBe(8);
     await expectIntact(url, home);
+  });
+
+  describe('reads of one object', () => {
+    const bytes = randomish(5 * 1024 * 1024 + 3, 7);
+    let backend: IBackend;
+    beforeAll(async () => {
+      backend = openBackend(newRepo().url);
+      await backend.put('object', bytes);
+    });
+    const cut = (burst?: number) =>
+      proxy.setRules([
+        { kind: 'truncate', method: 'GET', path: /\/object$/, burst }
+      ]);
+    const streamed = async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await backend.getStream('object')) {
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks);
+    };
+
+    it('come back whole through bodies cut off mid-transfer (a stream resumes where it broke off)', async () => {
+      cut(3);
+      expect((await streamed()).equals(bytes)).toBe(true);
+      cut(3);
+      expect((await backend.get('object')).equals(bytes)).toBe(true);
+      cut(3);
+      const range = await backend.getRange('object', 1000, 2_000_000);
+      expect(range.equals(bytes.subarray(1000, 2_001_000))).toBe(true);
+      expect(proxy.injected.truncate).toBe(9);
+    });
+
+    it('fail in one line when every body is cut off, and call a range the object does not hold corrupt', async () => {
+      cut();
+      const broken = {
+        code: 's3',
+        message: expect.stringMatching(
+          /^S3 failed while reading object from s3:\/\/faults: the transfer broke off \(.*\), 5 times; check the network and retry\.$/
+        )
+      };
+      await expect(backend.get('object')).rejects.toMatchObject(broken);
+      await expect(
+        backend.getRange('object', 0, 100_000)
+      ).rejects.toMatchObject(broken);
+      await expect(streamed()).rejects.toMatchObject(broken);
+      proxy.clearRules();
+      const short = {
+        code: 'corrupt',
+        message:
+          'Object object is shorter than expected: run "studio-backup check".'
+      };
+      await expect(
+        backend.getRange('object', bytes.length - 10, 100)
+      ).rejects.toMatchObject(short);
+      await expect(
+        backend.getRange('object', bytes.length + 10, 100)
+      ).rejects.toMatchObject(short);
+    });
   });
 });
