@@ -418,6 +418,7 @@ export function createAgentServer(options: IAgentOptions): Server {
       const args = {
         paths: body.paths,
         target,
+        root: home,
         conflict: body.conflict
       } as const;
       if (body.dryRun) {
@@ -429,7 +430,12 @@ export function createAgentServer(options: IAgentOptions): Server {
       const { job } = jobs.start('restore', async (signal, onProgress) => {
         const result = await restore(view, { ...args, onProgress });
         return {
-          result: { target, counts: result.counts, bytes: result.bytes },
+          result: {
+            target,
+            counts: result.counts,
+            bytes: result.bytes,
+            damaged: result.damaged
+          },
           warnings: result.warnings
         };
       });

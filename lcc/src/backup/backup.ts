@@ -73,7 +73,8 @@ async function saveFile(
   repo: Repository,
   chunker: Chunker,
   path: string,
-  onBytes: (n: number, added: number) => void
+  onBytes: (n: number, added: number) => void,
+  signal?: AbortSignal
 ): Promise<FileResult> {
   const compressible = isCompressible(path);
   let last: FileResult | undefined;
@@ -106,6 +107,10 @@ async function saveFile(
             : chunker.cut(buffer, eof);
         if (cut === 0) {
           continue;
+        }
+        // Per chunk, so that a cancel stops a large file too, not only between files.
+        if (signal?.aborted) {
+          throw new CancelledError();
         }
         const piece = buffer.subarray(0, cut);
         const id = sha256(piece);
@@ -235,7 +240,8 @@ export async function backup(
             progress.bytesNew += added;
             totals.bytesAdded += added;
             tick();
-          }
+          },
+          options.signal
         );
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;

@@ -8,6 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const RESTORE_FOLDER = 'restored-files';
+/** The temporary files of a restore (ours, and the older `.name.studio-backup-xxxxxxxx`): never backed up. */
+export const RESTORE_TEMP =
+  /^\.(studio-backup-[0-9a-f]{8}\.tmp|.+\.studio-backup-[0-9a-f]{8})$/s;
 export const IGNORE_FILE = '.backupignore';
 
 export interface IExcludeOptions {
@@ -47,6 +50,9 @@ export class Excludes {
 
   /** `path` is relative to the source, with "/" separators. */
   excluded(path: string, isDir: boolean): boolean {
+    if (!isDir && RESTORE_TEMP.test(path.slice(path.lastIndexOf('/') + 1))) {
+      return true;
+    }
     if (
       isDir &&
       !path.includes('/') &&

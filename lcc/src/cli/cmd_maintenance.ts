@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { check } from '../maintenance/check';
 import { forget } from '../maintenance/forget';
 import { DEFAULT_GRACE_MS, prune } from '../maintenance/prune';
+import { repairIndex, repairSnapshots } from '../maintenance/repair';
 import {
   EXIT_ERROR,
   humanBytes,
@@ -95,11 +96,11 @@ export function pruneCommand(): Command {
     )
     .option(
       '--grace <duration>',
-      'never delete packs younger than this',
+      'never delete packs younger than this (default: 1h)',
       duration,
       DEFAULT_GRACE_MS
     )
-    .option('--dry-run', 'show what would be deleted')
+    .option('--dry-run', 'list the packs that would be deleted or repacked')
     .action(async options => {
       const repo = await openRepository(options);
       const result = await prune(repo, {
@@ -110,6 +111,13 @@ export function pruneCommand(): Command {
       if (options.json) {
         printJson({ dryRun: Boolean(options.dryRun), ...result });
         return;
+      }
+      if (options.dryRun) {
+        for (const pack of result.packs) {
+          console.log(
+            `would ${pack.action.padEnd(6)}  ${pack.id.slice(0, 16)}  ${humanBytes(pack.size)}${pack.action === 'repack' ? ` (${humanBytes(pack.usedBytes)} in use)` : ''}`
+          );
+        }
       }
       console.log(
         `${options.dryRun ? 'would delete' : 'deleted'} ${result.packsDeleted} packs (${result.packsRepacked} repacked), freeing ${humanBytes(result.bytesFreed)}; ${result.blobsKept} blobs in use`
@@ -184,4 +192,56 @@ export function statsCommand(): Command {
         ])
       );
     });
+}
+
+export function repairCommand(): Command {
+  const repair = new Command('repair').description(
+    'mend a damaged repository: rebuild the index from the packs, or drop unreadable snapshots'
+  );
+  repair.addCommand(
+    withRepo(new Command('index'))
+      .description("rebuild the index from the packs' own trailers")
+      .option('--dry-run', 'read the packs, write and delete nothing')
+      .action(async options => {
+        const result = await repairIndex(await openRepository(options), {
+          dryRun: options.dryRun
+        });
+        if (options.json) {
+          printJson({ dryRun: Boolean(options.dryRun), ...result });
+        } else {
+          for (const bad of result.unreadable) {
+            console.error(`error: pack ${bad.pack.slice(0, 12)}: ${bad.error}`);
+          }
+          console.log(
+            `${options.dryRun ? 'would index' : 'indexed'} ${result.blobs} blobs in ${result.packsRead} packs${options.dryRun ? '' : `, replacing ${result.indexFilesReplaced} index files`}; ${result.unreadable.length} packs unreadable`
+          );
+        }
+        if (result.unreadable.length > 0) {
+          setExitCode(EXIT_ERROR);
+        }
+      })
+  );
+  repair.addCommand(
+    withRepo(new Command('snapshots'))
+      .description('remove snapshot manifests that cannot be read')
+      .option('--dry-run', 'list them, remove nothing')
+      .action(async options => {
+        const result = await repairSnapshots(await openRepository(options), {
+          dryRun: options.dryRun
+        });
+        if (options.json) {
+          printJson({ dryRun: Boolean(options.dryRun), ...result });
+          return;
+        }
+        for (const id of result.removed) {
+          console.log(
+            `${options.dryRun ? 'would remove' : 'removed'}  ${id.slice(0, 8)}  ${result.reasons[id]}`
+          );
+        }
+        console.log(
+          `${result.checked} snapshots checked, ${result.removed.length} ${options.dryRun ? 'would be removed' : 'removed'}; run "studio-backup prune" to free their data`
+        );
+      })
+  );
+  return repair;
 }

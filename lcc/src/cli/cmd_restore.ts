@@ -34,6 +34,11 @@ export function restoreCommand(): Command {
       '--allow-external-symlinks',
       'recreate symlinks that point outside the target'
     )
+    .option('--keep-setid', 'restore setuid/setgid bits as stored')
+    .option(
+      '--verify',
+      'read back every restored file and compare it with the snapshot'
+    )
     .action(async (snapshot: string, paths: string[], options) => {
       const view = await openView(await openRepository(options), snapshot);
       const target = options.target ?? view.info.manifest?.source;
@@ -48,6 +53,8 @@ export function restoreCommand(): Command {
         conflict: options.conflict,
         dryRun: options.dryRun,
         allowExternalSymlinks: options.allowExternalSymlinks,
+        keepSetid: options.keepSetid,
+        verify: options.verify,
         onProgress: options.dryRun ? undefined : progressPrinter(options.json)
       });
       const c = result.counts;
@@ -65,7 +72,9 @@ export function restoreCommand(): Command {
             type: i.entry.type,
             action: i.action
           })),
-          warnings: result.warnings
+          warnings: result.warnings,
+          damaged: result.damaged,
+          ...(result.verified ? { verified: result.verified } : {})
         });
       } else {
         if (options.dryRun) {
@@ -80,6 +89,16 @@ export function restoreCommand(): Command {
         console.log(
           `${verb} ${c.restore} new, ${c.overwrite} overwritten, ${c.rename} kept both, ${c.skip} skipped, ${c.unchanged} unchanged (${humanBytes(result.bytes)}) into ${target}`
         );
+        if (result.damaged.length > 0) {
+          console.error(
+            `${result.damaged.length} files are damaged in the backup and were not restored (the files in place are untouched): run "studio-backup check --read-data".`
+          );
+        }
+        if (result.verified) {
+          console.log(
+            `verified ${result.verified.files} files: ${result.verified.mismatches.length === 0 ? 'all match the snapshot' : `${result.verified.mismatches.length} differ`}`
+          );
+        }
       }
       setExitCode(result.warnings.length > 0 ? EXIT_PARTIAL : EXIT_OK);
     });

@@ -10,6 +10,7 @@ import {
   checkCommand,
   forgetCommand,
   pruneCommand,
+  repairCommand,
   statsCommand
 } from './cmd_maintenance';
 import { studioStartCommand } from './cmd_studio';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     .addCommand(forgetCommand())
     .addCommand(pruneCommand())
     .addCommand(checkCommand())
+    .addCommand(repairCommand())
     .addCommand(statsCommand())
     .addCommand(agentCommand())
     .addCommand(studioStartCommand())

@@ -26,6 +26,11 @@ import { listReferenceSnapshots } from './reference';
 
 const UPLOAD_CONCURRENCY = 4;
 const MAX_BLOBS_PER_PACK = 10_000;
+/**
+ * A backup indexes what it uploaded every few packs (a checkpoint), so that after a kill the next
+ * backup finds those blobs and uploads only what is missing. Prune keeps them for its grace period.
+ */
+const CHECKPOINT_PACKS = 4;
 
 export class Repository {
   readonly index = new BlobIndex();
@@ -166,6 +171,9 @@ export class Repository {
       await this.backend.put(packKey(id), bytes);
       this.bytesUploaded += bytes.length;
       this.written.push({ id, blobs: toIndexRows(pack.blobs) });
+      if (this.written.length >= CHECKPOINT_PACKS) {
+        await this.writeIndex();
+      }
     }).then(
       () => void this.inflight.delete(upload),
       err => {
@@ -191,15 +199,25 @@ export class Repository {
     await this.sealPack();
     await Promise.all(this.inflight);
     this.throwUploadError();
-    if (this.written.length === 0) {
+    await this.writeIndex();
+    this.pending.clear();
+  }
+
+  /** One index file for the packs uploaded since the last one. */
+  private async writeIndex(): Promise<void> {
+    const packs = this.written.splice(0);
+    if (packs.length === 0) {
       return;
     }
-    const file: IndexFile = { version: 1, packs: this.written };
+    const file: IndexFile = { version: 1, packs };
     const bytes = packJson(file);
-    await this.backend.put(`index/${sha256(bytes)}`, bytes);
+    try {
+      await this.backend.put(`index/${sha256(bytes)}`, bytes);
+    } catch (err) {
+      this.written.unshift(...packs);
+      throw err;
+    }
     this.index.add(file);
-    this.written = [];
-    this.pending.clear();
   }
 
   async readBlob(id: string): Promise<Buffer> {

@@ -6,17 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** Ours, and the older `.name.studio-backup-xxxxxxxx` form. */
-const TEMP_NAME =
-  /^\.(studio-backup-[0-9a-f]{8}\.tmp|.+\.studio-backup-[0-9a-f]{8})$/s;
+import { RESTORE_TEMP } from '../backup/excludes';
 
 export function tempPathIn(dir: string): string {
   return join(dir, `.studio-backup-${randomBytes(4).toString('hex')}.tmp`);
 }
 
 export function isRestoreTemp(name: string): boolean {
-  return TEMP_NAME.test(name);
+  return RESTORE_TEMP.test(name);
 }
 
 /** Removes the temp files a killed restore left in these folders (missing folders are fine). */

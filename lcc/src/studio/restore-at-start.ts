@@ -81,15 +81,21 @@ async function apply(
     const result = await restore(view, {
       paths: [],
       target,
+      root: home,
       conflict: inPlace ? 'rename' : 'skip'
     });
     const c = result.counts;
+    const restored = c.restore + c.overwrite + c.rename - result.damaged.length;
     return {
       source,
       snapshot: view.info.id,
       target,
-      ok: true,
-      message: `${c.restore + c.overwrite + c.rename} files restored into ${target}`
+      ok: result.damaged.length === 0,
+      message:
+        `${restored} files restored into ${target}` +
+        (result.damaged.length > 0
+          ? `; ${result.damaged.length} damaged in the backup and left out (first: ${result.damaged[0]}): run "studio-backup check --read-data"`
+          : '')
     };
   } catch (err) {
     return {

@@ -1,4 +1,6 @@
 /** How every fault case ends: the repository passes check --read-data and restores byte for byte. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FileBackend } from '../../src/repository/file-backend';
 import { IBackend } from '../../src/repository/backend';
 import { Repository } from '../../src/repository/repository';
@@ -9,6 +11,18 @@ import { describeTree, tempDir } from '../helpers/fixtures';
 
 export function fileRepo(dir: string): Promise<Repository> {
   return Repository.open(new FileBackend(dir));
+}
+
+/** A new file:// repository with small packs, so that a few MiB make many packs and checkpoints. */
+export async function smallPackRepo(
+  dir: string,
+  packSize = 1024 * 1024
+): Promise<void> {
+  const repo = await Repository.open(new FileBackend(dir), { create: true });
+  writeFileSync(
+    join(dir, 'config'),
+    JSON.stringify({ ...repo.config, packSize }, null, 2)
+  );
 }
 
 /** check --read-data finds nothing, and `snapshot` restores exactly to `expected` (a describeTree). */

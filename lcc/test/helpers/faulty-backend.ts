@@ -22,12 +22,15 @@ export class FaultyBackend implements IBackend {
   readonly url: string;
   readonly rules: IFaultRule[] = [];
   injected = 0;
+  /** Called before every read, write, delete and list (e.g. to cancel a backup at its first pack). */
+  onCall?: (op: IFaultRule['op'], key: string) => void;
 
   constructor(readonly inner: IBackend) {
     this.url = inner.url;
   }
 
   private fault(op: IFaultRule['op'], key: string): void {
+    this.onCall?.(op, key);
     const rule = this.rules.find(
       r => r.op === op && r.key.test(key) && (r.times ?? 1) > 0
     );
