@@ -53,9 +53,32 @@ export async function check(
   }
 
   const bad = new Map<string, string>();
+  // A pack must hold every byte its index rows name, and its 4-byte trailer length after them.
+  const needed = new Map<string, number>();
+  for (const [, loc] of repo.index.entries()) {
+    needed.set(
+      loc.pack,
+      Math.max(needed.get(loc.pack) ?? 0, loc.offset + loc.length + 4)
+    );
+  }
+  for (const [pack, size] of needed) {
+    const actual = stored.get(pack);
+    if (actual !== undefined && actual < size) {
+      problems.push({
+        kind: 'corrupt-pack',
+        message: `pack ${pack.slice(0, 12)} is truncated (${actual} bytes, its index needs at least ${size})`
+      });
+    }
+  }
   for (const [id, loc] of repo.index.entries()) {
-    if (!stored.has(loc.pack)) {
+    const actual = stored.get(loc.pack);
+    if (actual === undefined) {
       bad.set(id, `pack ${loc.pack.slice(0, 12)} is missing`);
+    } else if (actual < loc.offset + loc.length) {
+      bad.set(
+        id,
+        `blob ${id.slice(0, 12)} lies past the end of truncated pack ${loc.pack.slice(0, 12)}`
+      );
     }
   }
   let bytesRead = 0;
@@ -137,7 +160,9 @@ export async function check(
   );
   for (const [why, where] of broken) {
     const kind =
-      why.includes('missing') || why.includes('not in any index')
+      why.includes('missing') ||
+      why.includes('not in any index') ||
+      why.includes('truncated')
         ? 'missing-blob'
         : 'corrupt-blob';
     const list = [...where];

@@ -14,6 +14,7 @@ import { decodeBlob, packKey, sha256 } from '../repository/format';
 import { Repository } from '../repository/repository';
 import { StorageError } from '../repository/backend';
 import { tempPathIn } from './temp-files';
+import { fsTime } from './file-times';
 
 /** Blobs closer than this are fetched in one read; a read is at most MAX_SPAN bytes. */
 const MAX_GAP = 256 * 1024;
@@ -101,7 +102,8 @@ async function finish(state: IFileState): Promise<void> {
   }
   await chmod(state.tmp, state.spec.mode);
   if (state.spec.mtime !== undefined) {
-    await utimes(state.tmp, state.spec.mtime / 1000, state.spec.mtime / 1000);
+    const t = fsTime(state.spec.mtime);
+    await utimes(state.tmp, t, t);
   }
   await rename(state.tmp, state.spec.path);
 }

@@ -4,6 +4,7 @@ import { createWriteStream } from 'node:fs';
 import {
   chmod,
   lstat,
+  lutimes,
   mkdir,
   open,
   readlink,
@@ -34,6 +35,7 @@ import {
   UnsafePathError
 } from './paths';
 import { removeStaleTemps, tempPathIn } from './temp-files';
+import { fsTime } from './file-times';
 
 export type ConflictMode = 'skip' | 'overwrite' | 'rename';
 
@@ -244,7 +246,7 @@ async function writeFile(
     await chmod(tmp, mode);
     if (item.entry.mtime !== undefined) {
       // Seconds as a number keep the sub-millisecond part that a Date would drop.
-      await utimes(tmp, item.entry.mtime / 1000, item.entry.mtime / 1000);
+      await utimes(tmp, fsTime(item.entry.mtime), fsTime(item.entry.mtime));
     }
     await rename(tmp, path);
   } catch (err) {
@@ -376,10 +378,12 @@ export async function restore(
   }
   // Links last: no file of this restore is ever written through a link it made.
   for (const item of files.filter(i => i.entry.type === 'symlink')) {
-    await symlink(
-      item.entry.target ?? '',
-      join(target, ...item.dest.split('/'))
-    );
+    const path = join(target, ...item.dest.split('/'));
+    await symlink(item.entry.target ?? '', path);
+    if (item.entry.mtime !== undefined) {
+      const t = fsTime(item.entry.mtime);
+      await lutimes(path, t, t).catch(() => undefined);
+    }
     progress.filesDone++;
   }
   // Folder times last, deepest first, since writing into a folder changes its mtime.
@@ -391,7 +395,7 @@ export async function restore(
   );
   for (const item of dirs.reverse()) {
     const path = join(target, ...item.dest.split('/'));
-    const t = new Date(item.entry.mtime!);
+    const t = fsTime(item.entry.mtime!);
     await chmod(path, modeOf(item.entry, 0o755, options.keepSetid)).catch(
       () => undefined
     );

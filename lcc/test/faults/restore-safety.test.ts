@@ -13,6 +13,9 @@ import {
   readlinkSync,
   rmSync,
   symlinkSync,
+  truncateSync,
+  lutimesSync,
+  utimesSync,
   writeFileSync
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +24,7 @@ import { backup } from '../../src/backup/backup';
 import { FileBackend } from '../../src/repository/file-backend';
 import { Repository } from '../../src/repository/repository';
 import { restore } from '../../src/restore/restore';
+import { check } from '../../src/maintenance/check';
 import { openView } from '../../src/restore/view';
 import { packKey } from '../../src/repository/format';
 import {
@@ -274,5 +278,53 @@ describe('a crafted tree', () => {
       })
     ).rejects.toThrow(/twice/);
     expect(readdirSync(target)).toEqual([]);
+  });
+});
+
+describe('times', () => {
+  it('restores a time before 1970 and the time of a symlink itself', async () => {
+    const home = tempDir('home');
+    const old = write(home, 'old.txt', 'from the sixties\n');
+    utimesSync(
+      old,
+      new Date('1965-03-01T12:00:00Z'),
+      new Date('1965-03-01T12:00:00Z')
+    );
+    symlinkSync('old.txt', join(home, 'link'));
+    lutimesSync(
+      join(home, 'link'),
+      new Date('2001-02-03T04:05:06Z'),
+      new Date('2001-02-03T04:05:06Z')
+    );
+    const { repoDir, snapshot } = await backedUp(home);
+    const target = tempDir('target');
+    await restore(await openView(await fileRepo(repoDir), snapshot), {
+      paths: [],
+      target,
+      conflict: 'skip'
+    });
+    expect(lstatSync(join(target, 'old.txt')).mtime.toISOString()).toBe(
+      '1965-03-01T12:00:00.000Z'
+    );
+    expect(lstatSync(join(target, 'link')).mtime.toISOString()).toBe(
+      '2001-02-03T04:05:06.000Z'
+    );
+  });
+});
+
+describe('check', () => {
+  it('finds a truncated pack without reading data', async () => {
+    const home = tempDir('home');
+    write(home, 'big.bin', randomish(3 * 1024 * 1024, 12));
+    const { repoDir } = await backedUp(home);
+    const repo = await fileRepo(repoDir);
+    await repo.loadIndex();
+    const pack = [...repo.index.packs.keys()][0];
+    const path = join(repoDir, ...packKey(pack).split('/'));
+    truncateSync(path, 1024 * 1024);
+    const result = await check(await fileRepo(repoDir));
+    const messages = result.problems.map(p => p.message).join('\n');
+    expect(messages).toMatch(/pack .* is truncated \(1048576 bytes/);
+    expect(messages).toMatch(/lies past the end of truncated pack .*: breaks /);
   });
 });
