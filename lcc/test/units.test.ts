@@ -1,5 +1,10 @@
 /** Unit tests of the engine's pure parts: chunking, retention, path safety, encoding, excludes. */
 import { Chunker } from '../src/backup/chunker';
+import {
+  bytesOfName,
+  fsPath,
+  nameFromBytes
+} from '../src/repository/byte-names';
 import { applyPolicy } from '../src/maintenance/retention';
 import {
   checkName,
@@ -211,5 +216,23 @@ describe('excludes', () => {
     expect(ex.excluded('x/y.tmp', false)).toBe(true);
     expect(ex.excluded('keep.tmp', false)).toBe(false);
     expect(ex.excludedWithParents('.cache/pip/x', false)).toBe(true);
+  });
+});
+
+describe('names as bytes', () => {
+  it('round-trips any byte string through the engine string, and leaves UTF-8 as it is', () => {
+    const random = (seed: number) => {
+      let x = seed;
+      return () => (x = (x * 1103515245 + 12345) % 2 ** 31) % 256;
+    };
+    const next = random(11);
+    for (let n = 0; n < 2000; n++) {
+      const bytes = Buffer.from(Array.from({ length: 1 + (n % 12) }, next));
+      expect(bytesOfName(nameFromBytes(bytes)).equals(bytes)).toBe(true);
+    }
+    expect(nameFromBytes(Buffer.from('café ✓ 日本'))).toBe('café ✓ 日本');
+    expect(nameFromBytes(Buffer.from([0x63, 0xe9]))).toBe('c\udce9');
+    expect(fsPath('plain/path')).toBe('plain/path');
+    expect(fsPath('c\udce9')).toEqual(Buffer.from([0x63, 0xe9]));
   });
 });

@@ -1,5 +1,5 @@
 /** A backup as one pipeline: scan -> read, chunk and deduplicate -> upload packs -> commit manifest. */
-import { open, stat as statPath } from 'node:fs/promises';
+import { open, stat as statPath } from '../repository/local-fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { constants } from 'node:fs';

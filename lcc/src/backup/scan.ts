@@ -1,6 +1,6 @@
 /** Walks the source folder once (lstat only), applying the excludes: the plan of a backup. */
 import { Stats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from '../repository/local-fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { Excludes } from './excludes';

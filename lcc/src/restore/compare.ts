@@ -1,5 +1,5 @@
 /** What differs between two snapshots, or between a snapshot and a folder on disk; and every version of a path. */
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from '../repository/local-fs';
 import { join } from 'node:path';
 import { NotFoundError } from '../repository/backend';
 import { Repository } from '../repository/repository';

@@ -6,7 +6,8 @@
  * A blob that is missing or corrupted damages only the files that use it: they are left out (the
  * file in place is untouched) and named, and the rest is restored. A full disk stops everything.
  */
-import { chmod, FileHandle, open, rename, rm, utimes } from 'node:fs/promises';
+import { FileHandle } from 'node:fs/promises';
+import { chmod, open, rename, rm, utimes } from '../repository/local-fs';
 import { dirname } from 'node:path';
 import pLimit from 'p-limit';
 import { IBlobLocation } from '../repository/blobs';

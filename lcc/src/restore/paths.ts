@@ -1,5 +1,5 @@
 /** Path safety: nothing from a manifest or a request may point outside where it belongs. */
-import { lstat } from 'node:fs/promises';
+import { lstat } from '../repository/local-fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 export class UnsafePathError extends Error {}

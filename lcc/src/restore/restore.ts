@@ -13,12 +13,13 @@ import {
   stat,
   symlink,
   utimes
-} from 'node:fs/promises';
+} from '../repository/local-fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { NotFoundError, StorageError } from '../repository/backend';
 import { sha256 } from '../repository/format';
+import { fsPath } from '../repository/byte-names';
 import {
   eta,
   IProgress,
@@ -232,7 +233,7 @@ async function writeFile(
     source.on('data', (chunk: Buffer) => onBytes(chunk.length));
     await pipeline(
       source,
-      createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
+      createWriteStream(fsPath(tmp), { flags: 'wx', mode: 0o600 })
     );
     const written = (await stat(tmp)).size;
     if (written !== item.entry.size) {

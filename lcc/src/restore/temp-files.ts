@@ -4,7 +4,7 @@
  * later restore removes what a killed one left, and never backed up.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from '../repository/local-fs';
 import { join } from 'node:path';
 import { RESTORE_TEMP } from '../backup/excludes';
 

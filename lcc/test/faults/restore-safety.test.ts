@@ -328,3 +328,57 @@ describe('check', () => {
     expect(messages).toMatch(/lies past the end of truncated pack .*: breaks /);
   });
 });
+
+describe('names that are not UTF-8', () => {
+  const bytes = (...parts: Array<string | number[]>) =>
+    Buffer.concat(
+      parts.map(p => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))
+    );
+
+  it('back up and come back as the same bytes, link targets too', async () => {
+    const home = tempDir('home');
+    const names = [
+      bytes('bad', [0xff, 0xfe], '.txt'),
+      bytes('caf', [0xe9], '.txt'), // Latin-1
+      bytes('ok-', [0xc3, 0xa9], '.txt') // valid UTF-8 "é"
+    ];
+    for (const [i, name] of names.entries()) {
+      writeFileSync(bytes(`${home}/`, [...name]), `content ${i}\n`);
+    }
+    mkdirSync(bytes(`${home}/dir-`, [0x80]));
+    writeFileSync(bytes(`${home}/dir-`, [0x80], '/inner.txt'), 'inner\n');
+    symlinkSync(bytes('caf', [0xe9], '.txt'), bytes(`${home}/link-`, [0xfe]));
+    const { repoDir, snapshot } = await backedUp(home);
+    const target = tempDir('target');
+    const result = await restore(
+      await openView(await fileRepo(repoDir), snapshot),
+      {
+        paths: [],
+        target,
+        conflict: 'skip'
+      }
+    );
+    expect(result.warnings).toEqual([]);
+    const listed = (dir: string) =>
+      readdirSync(dir, { encoding: 'buffer' })
+        .map(b => b.toString('hex'))
+        .sort();
+    expect(listed(target)).toEqual(listed(home));
+    for (const [i, name] of names.entries()) {
+      expect(readFileSync(bytes(`${target}/`, [...name]), 'utf8')).toBe(
+        `content ${i}\n`
+      );
+    }
+    expect(
+      readFileSync(bytes(`${target}/dir-`, [0x80], '/inner.txt'), 'utf8')
+    ).toBe('inner\n');
+    expect(
+      readlinkSync(bytes(`${target}/link-`, [0xfe]), {
+        encoding: 'buffer'
+      }).equals(bytes('caf', [0xe9], '.txt'))
+    ).toBe(true);
+    expect(
+      (await check(await fileRepo(repoDir), { readData: true })).problems
+    ).toEqual([]);
+  });
+});
