@@ -66,6 +66,10 @@ export class JobManager {
     this.trim();
     const update = () => this.events.emit('update', { ...job });
     const done = run(controller.signal, progress => {
+      // Work still winding down after a cancel or a failure reports nothing more: the job has ended.
+      if (job.state !== 'running') {
+        return;
+      }
       job.progress = progress;
       update();
     })
