@@ -94,6 +94,10 @@ const BODY_BACKOFF_MS = 200;
  */
 const REQUEST_ROUNDS = 2;
 const REQUEST_BACKOFF_MS = 2000;
+/** The SDK's attempts at each request (its standard retry strategy, with backoff). */
+const SDK_MAX_ATTEMPTS = 8;
+/** The most times one GET is sent while S3 keeps failing it transiently: a longer outage fails the read. */
+export const GET_ATTEMPTS = SDK_MAX_ATTEMPTS * REQUEST_ROUNDS;
 
 /** Exponential backoff with jitter: about base × 2^(n-1), at most 10 s. */
 function pause(baseMs: number, n: number): Promise<void> {
@@ -170,7 +174,7 @@ export class S3Backend implements IBackend {
       forcePathStyle: Boolean(
         process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL
       ),
-      maxAttempts: 8
+      maxAttempts: SDK_MAX_ATTEMPTS
     });
     return new S3Backend(client, bucket, prefix);
   }

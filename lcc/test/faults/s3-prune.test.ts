@@ -1,6 +1,6 @@
 /**
- * Prune on moto behind the fault-injecting proxy, through an S3 outage on data/ that outlasts every
- * retry: it must stop (throw) without deleting what the remaining snapshot needs.
+ * Prune on moto behind the fault-injecting proxy, through a short S3 outage on data/ that outlasts
+ * the retries of one read: it must stop (throw) without deleting what the remaining snapshot needs.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { check } from '../../src/maintenance/check';
 import { forget } from '../../src/maintenance/forget';
 import { prune } from '../../src/maintenance/prune';
 import { openBackend } from '../../src/repository/open';
+import { GET_ATTEMPTS } from '../../src/repository/s3-backend';
 import { Repository } from '../../src/repository/repository';
 import { restore } from '../../src/restore/restore';
 import { openView } from '../../src/restore/view';
@@ -62,22 +63,24 @@ describe('prune on S3 during an outage of data/', () => {
     expect(forgotten.remove).toHaveLength(1);
     const expected = describeTree(home);
 
-    // Every GET under data/ answered 503 SlowDown while prune runs: more than any retry covers.
+    // An outage of data/ that lasts exactly as long as one GET's every attempt: the first tree read
+    // fails, and every read after it (a repack's) would succeed, as in the short outage of issue 12.
     proxy.setRules([
       {
         kind: 'slowdown',
         method: 'GET',
-        path: /^\/prune\/studio\/outage\/data\//
+        path: /^\/prune\/studio\/outage\/data\//,
+        burst: GET_ATTEMPTS
       }
     ]);
     try {
       await expect(
         open(url).then(repo => prune(repo, { graceMs: 0 }))
-      ).rejects.toThrow();
+      ).rejects.toThrow(/Please reduce your request rate/);
     } finally {
       proxy.clearRules();
     }
-    expect(proxy.injected.slowdown).toBeGreaterThan(8);
+    expect(proxy.injected.slowdown).toBe(GET_ATTEMPTS);
 
     const target = tempDir('target');
     const result = await restore(
