@@ -354,6 +354,14 @@ describe('agent API', () => {
     expect(
       (await call('POST', '/restore', { snapshot: 'ffffffff' })).status
     ).toBe(404);
+    const missing = await call('POST', '/restore', {
+      snapshot,
+      paths: ['no/such/file.txt']
+    });
+    expect(missing.status).toBe(404);
+    expect(missing.json.error).toMatch(
+      /^no\/such\/file\.txt is not in snapshot /
+    );
     expect((await call('DELETE', '/jobs/unknown')).status).toBe(404);
     expect((await call('PUT', '/backup')).status).toBe(405);
   });
