@@ -12,24 +12,29 @@ export interface ICliRun {
   err: string;
 }
 
-function env(cacheDir: string): NodeJS.ProcessEnv {
+function env(
+  cacheDir: string,
+  extra: NodeJS.ProcessEnv = {}
+): NodeJS.ProcessEnv {
   return {
     ...process.env,
     STUDIO_BACKUP_REPO: '',
-    STUDIO_BACKUP_CACHE_DIR: cacheDir
+    STUDIO_BACKUP_CACHE_DIR: cacheDir,
+    ...extra
   };
 }
 
 /** Starts the CLI (not waiting for it), for tests that kill it midway. */
 export function startCli(
   args: string[],
-  cacheDir: string
+  cacheDir: string,
+  extraEnv: NodeJS.ProcessEnv = {}
 ): { child: ChildProcess; done: Promise<ICliRun> } {
   if (!existsSync(join(__dirname, '..', '..', 'lib', 'cli', 'main.js'))) {
     throw new Error('lcc/lib is missing: run "npm run build" in lcc first.');
   }
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: env(cacheDir),
+    env: env(cacheDir, extraEnv),
     stdio: ['ignore', 'pipe', 'pipe']
   });
   let out = '';
