@@ -154,13 +154,20 @@ export async function prune(
     const bytes = packJson(merged);
     const newIndex = `index/${sha256(bytes)}`;
     await repo.backend.put(newIndex, bytes);
+    // An index file named by its content can be one this run just wrote again (same packs, same
+    // bytes, same key): that one stays.
     for (const key of indexKeys) {
-      if (key !== newIndex) {
+      if (key !== newIndex && !fresh.indexesWritten.has(key)) {
         await repo.backend.delete(key);
       }
     }
+    await repo.backend.removeStaleTemporaries?.(grace);
     for (const pack of plan) {
-      await repo.backend.delete(packKey(pack.id));
+      // A repack can write a pack byte for byte equal to one it planned to delete (a prune that
+      // stopped after its repack, run again): that pack is now the home of live blobs.
+      if (!fresh.packsWritten.has(pack.id)) {
+        await repo.backend.delete(packKey(pack.id));
+      }
     }
     log(
       `prune: ${result.packsDeleted} packs deleted (${result.packsRepacked} repacked), ${result.blobsRemoved} unused blobs dropped`

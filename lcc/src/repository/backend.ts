@@ -31,6 +31,8 @@ export interface IBackend {
   /** Lists the "folders" directly under a prefix (keys up to the next "/"). */
   listFolders(prefix: string): Promise<string[]>;
   delete(key: string): Promise<void>;
+  /** Removes the half-written temporaries of writers that died, older than `ageMs` (file:// only). */
+  removeStaleTemporaries?(ageMs: number): Promise<void>;
 }
 
 /** A failure a person can act on; the message is one line saying what failed and what to do. */

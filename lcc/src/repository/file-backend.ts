@@ -219,4 +219,26 @@ export class FileBackend implements IBackend {
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
   }
+
+  async removeStaleTemporaries(ageMs: number): Promise<void> {
+    const visit = async (dir: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(
+        () => []
+      );
+      for (const entry of entries) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          await visit(full);
+        } else if (entry.name.includes('.tmp-')) {
+          const info = await stat(full).catch(() => undefined);
+          if (info && Date.now() - info.mtimeMs >= ageMs) {
+            await rm(full, { force: true });
+          }
+        }
+      }
+    };
+    for (const folder of ['data', 'index', 'snapshots']) {
+      await visit(join(this.root, folder));
+    }
+  }
 }

@@ -48,6 +48,10 @@ export class Repository {
   private indexLoaded = false;
   /** Bytes of packs uploaded by this process. */
   bytesUploaded = 0;
+  /** Ids of the packs uploaded by this process. */
+  readonly packsWritten = new Set<string>();
+  /** Keys of the index files written by this process. */
+  readonly indexesWritten = new Set<string>();
 
   private constructor(
     readonly backend: IBackend,
@@ -170,6 +174,7 @@ export class Repository {
     const upload = this.uploads(async () => {
       await this.backend.put(packKey(id), bytes);
       this.bytesUploaded += bytes.length;
+      this.packsWritten.add(id);
       this.written.push({ id, blobs: toIndexRows(pack.blobs) });
       if (this.written.length >= CHECKPOINT_PACKS) {
         await this.writeIndex();
@@ -211,8 +216,10 @@ export class Repository {
     }
     const file: IndexFile = { version: 1, packs };
     const bytes = packJson(file);
+    const key = `index/${sha256(bytes)}`;
     try {
-      await this.backend.put(`index/${sha256(bytes)}`, bytes);
+      await this.backend.put(key, bytes);
+      this.indexesWritten.add(key);
     } catch (err) {
       this.written.unshift(...packs);
       throw err;
