@@ -41,7 +41,13 @@ import {
   tempDir,
   write
 } from '../helpers/fixtures';
-import { ICliRun, jsonLines, runCliBatch, stderrViolations } from './cli';
+import {
+  ICliRun,
+  jsonLines,
+  runCli,
+  runCliBatch,
+  stderrViolations
+} from './cli';
 import { fileRepo, smallPackRepo } from './intact';
 
 jest.setTimeout(180_000);
@@ -711,4 +717,48 @@ describe(`the corruption matrix (${OBJECTS.length} objects × ${DAMAGES.length} 
       expect(v).toEqual([]);
     }
   );
+});
+
+describe('the way the matrix runs the CLI', () => {
+  it('answers as bin/studio-backup.js does (exit codes, stderr, JSON summaries)', async () => {
+    const p = await getPristine();
+    const repoDir = tempDir('case');
+    cpSync(p.repoDir, repoDir, { recursive: true });
+    damage(
+      join(repoDir, ...p.keys['pack holding only file data'].split('/')),
+      'truncated to half'
+    );
+    const cacheDir = tempDir('cache');
+    const commands = (targets: string[]) =>
+      [
+        ['check'],
+        ['check', '--read-data'],
+        ['snapshots', '--json'],
+        ...p.snaps.map((s, i) => [
+          'restore',
+          s.id,
+          '--target',
+          targets[i],
+          '--json'
+        ]),
+        ['restore', 'no-such-snapshot', '--target', targets[0]]
+      ].map(args => [...args, '--repo', repoDir]);
+    const essence = (run: ICliRun) => ({
+      code: run.code,
+      err: run.err,
+      summary: jsonLines(run.out)
+        .filter(l => l.type !== 'progress')
+        .map(l => JSON.stringify({ ...l, target: undefined }))
+    });
+    const viaDriver = await runCliBatch(
+      commands(p.snaps.map(() => tempDir('target'))),
+      cacheDir
+    );
+    const viaBin: ICliRun[] = [];
+    for (const args of commands(p.snaps.map(() => tempDir('target')))) {
+      viaBin.push(await runCli(args, cacheDir));
+    }
+    expect(viaDriver.map(essence)).toEqual(viaBin.map(essence));
+    expect(viaBin.map(r => r.code)).toEqual([1, 1, 0, 3, 3, 3, 1]);
+  });
 });

@@ -43,7 +43,20 @@ import { ICliRun, runCli, startCli, stderrViolations } from './cli';
 import { fileRepo, smallPackRepo } from './intact';
 
 jest.setTimeout(180_000);
-afterAll(cleanupTempDirs);
+
+const results = new Map<string, boolean>();
+afterAll(() => {
+  const held = [...results.values()].filter(Boolean).length;
+  console.log(
+    [
+      `kill points: ${results.size} cases tried, ${held} held`,
+      ...[...results].map(
+        ([name, ok]) => `  ${ok ? 'held  ' : 'FAILED'}  ${name}`
+      )
+    ].join('\n')
+  );
+  cleanupTempDirs();
+});
 
 /** Counts chosen file-system calls of the CLI and stops it (SIGSTOP) before the k-th one. */
 const HOOK = `
@@ -276,77 +289,84 @@ describe('kill -9 during a restore', () => {
     POINTS.map(p => ({ mode, ...p }))
   );
 
-  it.concurrent.each(CASES)('$mode, killed $point', async ({ mode, spec }) => {
-    const s = await getSetup();
-    const target = tempDir('target');
-    const cacheDir = tempDir('cache');
-    const overwrite = mode === 'over the old version';
-    if (overwrite) {
-      await restore(await openView(await fileRepo(s.repoDir), s.oldSnapshot), {
-        paths: [],
+  it.concurrent.each(CASES)(
+    '$mode, killed $point',
+    async ({ mode, point, spec }) => {
+      const s = await getSetup();
+      const target = tempDir('target');
+      const cacheDir = tempDir('cache');
+      const overwrite = mode === 'over the old version';
+      if (overwrite) {
+        await restore(
+          await openView(await fileRepo(s.repoDir), s.oldSnapshot),
+          {
+            paths: [],
+            target,
+            conflict: 'skip'
+          }
+        );
+        expect(describeTree(target)).toEqual(s.before);
+      }
+      const inPlace = describeTree(target);
+      const args = [
+        'restore',
+        s.newSnapshot,
+        '--repo',
+        s.repoDir,
+        '--target',
         target,
-        conflict: 'skip'
-      });
-      expect(describeTree(target)).toEqual(s.before);
-    }
-    const inPlace = describeTree(target);
-    const args = [
-      'restore',
-      s.newSnapshot,
-      '--repo',
-      s.repoDir,
-      '--target',
-      target,
-      '--json',
-      ...(overwrite ? ['--conflict', 'overwrite'] : [])
-    ];
-    const { killed, run } = await runAndKill(args, spec(s, target), cacheDir);
-    const v: string[] = [];
-    if (!killed) {
-      v.push(
-        `the kill point was not reached: the restore ended with ${run.code} ${run.err.trim()}`
-      );
-    }
-    // Every file is absent, the old version, or the snapshot's.
-    const now = describeTree(target);
-    const temps = Object.keys(now).filter(isTemp);
-    const wrong = Object.entries(now)
-      .filter(([rel, d]) => !isTemp(rel) && !d.startsWith('dir'))
-      .filter(([rel, d]) => d !== inPlace[rel] && d !== s.after[rel])
-      .map(([rel, d]) => `${rel}: ${d}`);
-    if (wrong.length > 0) {
-      v.push(`after the kill, files with wrong content: ${wrong.join(', ')}`);
-    }
-    // Temp files are made lazily, for the files being written: a handful, never one per file.
-    if (temps.length > 16) {
-      v.push(`after the kill, ${temps.length} temp files in the target`);
-    }
+        '--json',
+        ...(overwrite ? ['--conflict', 'overwrite'] : [])
+      ];
+      const { killed, run } = await runAndKill(args, spec(s, target), cacheDir);
+      const v: string[] = [];
+      if (!killed) {
+        v.push(
+          `the kill point was not reached: the restore ended with ${run.code} ${run.err.trim()}`
+        );
+      }
+      // Every file is absent, the old version, or the snapshot's.
+      const now = describeTree(target);
+      const temps = Object.keys(now).filter(isTemp);
+      const wrong = Object.entries(now)
+        .filter(([rel, d]) => !isTemp(rel) && !d.startsWith('dir'))
+        .filter(([rel, d]) => d !== inPlace[rel] && d !== s.after[rel])
+        .map(([rel, d]) => `${rel}: ${d}`);
+      if (wrong.length > 0) {
+        v.push(`after the kill, files with wrong content: ${wrong.join(', ')}`);
+      }
+      // Temp files are made lazily, for the files being written: a handful, never one per file.
+      if (temps.length > 16) {
+        v.push(`after the kill, ${temps.length} temp files in the target`);
+      }
 
-    const next = await runCli(args, cacheDir);
-    v.push(...stderrViolations('the next restore', next.err));
-    if (next.code !== 0) {
-      v.push(`the next restore: exit ${next.code}: ${next.err.trim()}`);
+      const next = await runCli(args, cacheDir);
+      v.push(...stderrViolations('the next restore', next.err));
+      if (next.code !== 0) {
+        v.push(`the next restore: exit ${next.code}: ${next.err.trim()}`);
+      }
+      const final = describeTree(target);
+      const left = Object.keys(final).filter(isTemp);
+      if (left.length > 0) {
+        v.push(`the next restore leaves temp files: ${left.join(', ')}`);
+      }
+      const expected = overwrite ? { ...inPlace, ...s.after } : s.after;
+      const differ = Object.keys({ ...expected, ...final })
+        .filter(rel => !isTemp(rel) && final[rel] !== expected[rel])
+        .map(rel => `${rel}: ${final[rel]} instead of ${expected[rel]}`);
+      if (differ.length > 0) {
+        v.push(
+          `after the next restore, ${differ.length} paths differ: ${differ.slice(0, 5).join(', ')}`
+        );
+      }
+      const checked = await check(await fileRepo(s.repoDir), {
+        readData: true
+      });
+      v.push(...checked.problems.map(p => `check --read-data: ${p.message}`));
+      results.set(`restore ${mode}, killed ${point}`, v.length === 0);
+      expect(v).toEqual([]);
     }
-    const final = describeTree(target);
-    const left = Object.keys(final).filter(isTemp);
-    if (left.length > 0) {
-      v.push(`the next restore leaves temp files: ${left.join(', ')}`);
-    }
-    const expected = overwrite ? { ...inPlace, ...s.after } : s.after;
-    const differ = Object.keys({ ...expected, ...final })
-      .filter(rel => !isTemp(rel) && final[rel] !== expected[rel])
-      .map(rel => `${rel}: ${final[rel]} instead of ${expected[rel]}`);
-    if (differ.length > 0) {
-      v.push(
-        `after the next restore, ${differ.length} paths differ: ${differ.slice(0, 5).join(', ')}`
-      );
-    }
-    const checked = await check(await fileRepo(s.repoDir), {
-      readData: true
-    });
-    v.push(...checked.problems.map(p => `check --read-data: ${p.message}`));
-    expect(v).toEqual([]);
-  });
+  );
 });
 
 describe('kill -9 during a prune', () => {
@@ -479,13 +499,15 @@ describe('kill -9 during a prune', () => {
     ).rejects.toThrow(/injected/);
     await prune(await fileRepo(repoDir), { graceMs: 0 });
     const checked = await check(await fileRepo(repoDir), { readData: true });
+    results.set('prune failed after its repack, run again', false);
     expect(checked.problems).toEqual([]);
     for (const [id, expected] of s.kept) {
       expect(await restoreInProcess(repoDir, id)).toEqual(expected);
     }
+    results.set('prune failed after its repack, run again', true);
   });
 
-  it.concurrent.each(POINTS)('killed $point', async ({ k }) => {
+  it.concurrent.each(POINTS)('killed $point', async ({ point, k }) => {
     const s = await getSetup();
     const repoDir = tempDir('case');
     cpSync(s.repoDir, repoDir, { recursive: true });
@@ -556,6 +578,7 @@ describe('kill -9 during a prune', () => {
     if (leftovers.length > 0) {
       v.push(`temporary files left in the repository: ${leftovers.join(', ')}`);
     }
+    results.set(`prune killed ${point}`, v.length === 0);
     expect(v).toEqual([]);
   });
 });
