@@ -31,9 +31,14 @@ function body(purpose: string): Buffer {
   return Buffer.from(JSON.stringify(lock));
 }
 
+/**
+ * An unreadable lock is held (to stay safe) until it is as old as a stale one, judged by when its
+ * object was written, and its key is named so that a person can remove it.
+ */
 async function readLock(
   backend: IBackend,
-  key: string
+  key: string,
+  written?: Date
 ): Promise<ILockBody | undefined> {
   try {
     return JSON.parse((await backend.get(key)).toString('utf8')) as ILockBody;
@@ -41,14 +46,32 @@ async function readLock(
     if (err instanceof NotFoundError) {
       return undefined;
     }
-    // An unreadable lock is treated as held, to stay safe.
-    return {
-      host: '?',
-      pid: 0,
-      time: new Date().toISOString(),
-      purpose: 'unreadable lock'
-    };
+    if (err instanceof SyntaxError || err instanceof TypeError) {
+      return {
+        host: '?',
+        pid: 0,
+        time: (
+          written ??
+          (await writtenAt(backend, key)) ??
+          new Date()
+        ).toISOString(),
+        purpose: `an unreadable lock ${key} (delete it if nothing is running)`
+      };
+    }
+    throw err;
   }
+}
+
+async function writtenAt(
+  backend: IBackend,
+  key: string
+): Promise<Date | undefined> {
+  for await (const item of backend.list(key)) {
+    if (item.key === key) {
+      return item.lastModified;
+    }
+  }
+  return undefined;
 }
 
 function processAlive(pid: number): boolean {
@@ -155,7 +178,7 @@ export class Lock {
       await backend.put(EXCLUSIVE, body(purpose), { ifAbsent: true });
     }
     for await (const item of backend.list('locks/shared-')) {
-      const holder = await readLock(backend, item.key);
+      const holder = await readLock(backend, item.key, item.lastModified);
       if (!holder) {
         continue;
       }

@@ -50,6 +50,8 @@ export class Repository {
   bytesUploaded = 0;
   /** Ids of the packs uploaded by this process. */
   readonly packsWritten = new Set<string>();
+  /** Index files that could not be read by loadIndex (each a one-line message). */
+  readonly indexProblems: string[] = [];
   /** Keys of the index files written by this process. */
   readonly indexesWritten = new Set<string>();
 
@@ -102,10 +104,27 @@ export class Repository {
     }
     const limit = pLimit(8);
     const files = await Promise.all(
-      keys.map(key => limit(async () => this.readIndexFile(key)))
+      keys.map(key =>
+        limit(async () => {
+          try {
+            return await this.readIndexFile(key);
+          } catch (err) {
+            // A damaged index must not hide what the other index files describe.
+            if (!(err instanceof FormatError || err instanceof NotFoundError)) {
+              throw err;
+            }
+            this.indexProblems.push(
+              `${err.message.replace(/: run .*$/, '')}: run "studio-backup repair index".`
+            );
+            return undefined;
+          }
+        })
+      )
     );
     for (const file of files) {
-      this.index.add(file);
+      if (file) {
+        this.index.add(file);
+      }
     }
   }
 
@@ -231,7 +250,7 @@ export class Repository {
     const loc = this.index.get(id);
     if (!loc) {
       throw new FormatError(
-        `Blob ${id.slice(0, 12)} is not in any index: the repository is damaged, run "studio-backup check".`
+        `Blob ${id.slice(0, 12)} is not in any index: the repository is damaged, run "studio-backup check" (and "studio-backup repair index" if index files were lost).`
       );
     }
     const bytes = await this.backend.getRange(

@@ -105,6 +105,7 @@ export async function planRestore(
 ): Promise<IRestoreResult> {
   const target = resolve(options.target);
   const warnings: string[] = [];
+  const damaged: string[] = [];
   const items: IPlannedItem[] = [];
   const seen = new Set<string>();
   const when = new Date(view.info.time);
@@ -112,7 +113,13 @@ export async function planRestore(
     options.paths.length > 0 ? options.paths.map(normaliseRelative) : [''];
   for (const path of paths) {
     try {
-      for await (const { rel, entry } of walk(view, path)) {
+      const onDamaged = (rel: string, err: Error) => {
+        damaged.push(rel || '/');
+        warnings.push(
+          `${rel || '/'} was not restored: its folder listing cannot be read (${err.message})`
+        );
+      };
+      for await (const { rel, entry } of walk(view, path, onDamaged)) {
         if (seen.has(rel)) {
           continue;
         }
@@ -179,7 +186,10 @@ export async function planRestore(
       }
     }
   }
-  return { items, counts, bytes, warnings, damaged: [] };
+  for (const problem of view.repository?.indexProblems ?? []) {
+    warnings.push(problem);
+  }
+  return { items, counts, bytes, warnings, damaged };
 }
 
 /** Leaves out the links that really lead outside the target, following the links the restore makes. */

@@ -254,10 +254,15 @@ export async function viewFor(
   return new OurView(info, repo, info.manifest!.tree);
 }
 
-/** Every entry below `rel` (depth first, folders before their content), with its path. */
+/**
+ * Every entry below `rel` (depth first, folders before their content), with its path. With
+ * `onDamaged`, a folder whose listing cannot be read is reported and skipped, and the walk goes on;
+ * an unsafe name still stops it.
+ */
 export async function* walk(
   view: ISnapshotView,
-  rel: string
+  rel: string,
+  onDamaged?: (rel: string, err: Error) => void
 ): AsyncIterable<{ rel: string; entry: IViewEntry }> {
   const path = normaliseRelative(rel);
   const top = await view.stat(path);
@@ -273,7 +278,17 @@ export async function* walk(
   const visit = async function* (
     dir: string
   ): AsyncIterable<{ rel: string; entry: IViewEntry }> {
-    for (const entry of (await view.listDir(dir)) ?? []) {
+    let entries: IViewEntry[];
+    try {
+      entries = (await view.listDir(dir)) ?? [];
+    } catch (err) {
+      if (!onDamaged || err instanceof UnsafePathError) {
+        throw err;
+      }
+      onDamaged(dir, err as Error);
+      return;
+    }
+    for (const entry of entries) {
       const child = dir ? `${dir}/${entry.name}` : entry.name;
       yield { rel: child, entry };
       if (entry.type === 'dir') {
