@@ -281,9 +281,16 @@ export class Repository {
     if (cached) {
       return cached;
     }
-    const parsed = Tree.safeParse(
-      JSON.parse((await this.readBlob(id)).toString('utf8'))
-    );
+    let json: unknown;
+    try {
+      json = JSON.parse((await this.readBlob(id)).toString('utf8'));
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) {
+        throw err;
+      }
+      json = undefined;
+    }
+    const parsed = Tree.safeParse(json);
     if (!parsed.success) {
       throw new FormatError(
         `Tree ${id.slice(0, 12)} is malformed: run "studio-backup check".`

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 
 export const TreeEntry = z.object({
-  name: z.string().min(1),
+  /** Checked on restore (restore/paths.ts checkName), so that a bad name refuses the restore in one line. */
+  name: z.string(),
   type: z.enum(['file', 'dir', 'symlink']),
   mode: z.number().int(),
   mtime: z.number(),

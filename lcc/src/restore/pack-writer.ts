@@ -151,8 +151,14 @@ export async function writePackedFiles(
         blobs.set(id, entry);
         offset += loc.rawLength;
       }
+      if (!state.failed && offset !== spec.size) {
+        await fail(
+          state,
+          `its size in the snapshot (${spec.size} bytes) does not match its content (${offset} bytes)`
+        );
+      }
     }
-    for (const state of states.filter(s => s.remaining === 0)) {
+    for (const state of states.filter(s => s.remaining === 0 && !s.failed)) {
       await finish(state);
     }
 

@@ -19,7 +19,10 @@ import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { NotFoundError, StorageError } from '../repository/backend';
 import { sha256 } from '../repository/format';
-import { fsPath } from '../repository/byte-names';
+import { bytesOfName, fsPath } from '../repository/byte-names';
+
+/** The longest name (in bytes) Linux file systems take. */
+const NAME_MAX = 255;
 import {
   eta,
   IProgress,
@@ -106,6 +109,7 @@ export async function planRestore(
   const target = resolve(options.target);
   const warnings: string[] = [];
   const damaged: string[] = [];
+  const tooLong: string[] = [];
   const items: IPlannedItem[] = [];
   const seen = new Set<string>();
   const when = new Date(view.info.time);
@@ -124,6 +128,17 @@ export async function planRestore(
           continue;
         }
         seen.add(rel);
+        const name = rel.slice(rel.lastIndexOf('/') + 1);
+        if (bytesOfName(name).length > NAME_MAX) {
+          tooLong.push(rel);
+          warnings.push(
+            `${rel} was not restored: its name is longer than ${NAME_MAX} bytes, the most a Linux file system takes`
+          );
+          continue;
+        }
+        if (tooLong.some(t => rel.startsWith(`${t}/`))) {
+          continue;
+        }
         const dest = join(target, ...rel.split('/'));
         if (!isInside(target, dest)) {
           throw new UnsafePathError(
@@ -167,6 +182,9 @@ export async function planRestore(
       throw err;
     }
   }
+  // A folder whose listing cannot be read is not created: it is named, not restored empty.
+  const unreadable = new Set(damaged);
+  items.splice(0, items.length, ...items.filter(i => !unreadable.has(i.rel)));
   if (!options.allowExternalSymlinks) {
     await dropExternalLinks(target, items, warnings);
   }
