@@ -6,7 +6,12 @@
  * snapshot manifest and every tree of every snapshot, and found every blob in use in an index and
  * in a pack that exists. Any failure stops it with nothing deleted.
  */
-import { IndexFile, IPackedBlob, toIndexRows } from '../repository/blobs';
+import {
+  fromIndexRows,
+  IndexFile,
+  IPackedBlob,
+  toIndexRows
+} from '../repository/blobs';
 import { decodeBlob, packJson, packKey, sha256 } from '../repository/format';
 import { Lock } from '../repository/lock';
 import { Repository } from '../repository/repository';
@@ -197,17 +202,10 @@ async function findUsedBlobs(repo: Repository) {
         totalBytes: 0
       };
       const known = new Set(use.blobs.map(b => b.id));
-      for (const [
-        id,
-        type,
-        offset,
-        length,
-        rawLength,
-        encoding
-      ] of pack.blobs) {
-        if (!known.has(id)) {
-          use.blobs.push({ id, type, offset, length, rawLength, encoding });
-          use.totalBytes += length;
+      for (const blob of fromIndexRows(pack.blobs)) {
+        if (!known.has(blob.id)) {
+          use.blobs.push(blob);
+          use.totalBytes += blob.length;
         }
       }
       uses.set(pack.id, use);

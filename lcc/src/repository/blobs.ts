@@ -56,6 +56,19 @@ export function toIndexRows(
   ]);
 }
 
+export function fromIndexRows(
+  rows: IndexFile['packs'][number]['blobs']
+): IPackedBlob[] {
+  return rows.map(([id, type, offset, length, rawLength, encoding]) => ({
+    id,
+    type,
+    offset,
+    length,
+    rawLength,
+    encoding
+  }));
+}
+
 export class BlobIndex {
   private readonly blobs = new Map<string, IBlobLocation>();
   readonly packs = new Map<string, number>();
@@ -70,23 +83,9 @@ export class BlobIndex {
         pack.id,
         (this.packs.get(pack.id) ?? 0) + pack.blobs.length
       );
-      for (const [
-        id,
-        type,
-        offset,
-        length,
-        rawLength,
-        encoding
-      ] of pack.blobs) {
+      for (const { id, ...loc } of fromIndexRows(pack.blobs)) {
         if (!this.blobs.has(id)) {
-          this.blobs.set(id, {
-            pack: pack.id,
-            type,
-            offset,
-            length,
-            rawLength,
-            encoding
-          });
+          this.blobs.set(id, { pack: pack.id, ...loc });
         }
       }
     }
