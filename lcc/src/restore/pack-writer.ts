@@ -41,6 +41,8 @@ interface IFileState {
   /** Opened at its first piece, so a kill leaves temp files only for files being written. */
   handle?: Promise<FileHandle>;
   remaining: number;
+  /** Bytes written, or left as a hole because they are zeros. */
+  written: number;
   failed?: string;
 }
 
@@ -89,6 +91,16 @@ async function closeAndRemove(state: IFileState): Promise<void> {
 /** Flushes, checks every byte is there, then renames into place. */
 async function finish(state: IFileState): Promise<void> {
   const handle = await handleOf(state);
+  if (state.written !== state.spec.size) {
+    throw Object.assign(
+      new Error(
+        `${state.spec.rel}: ${state.written} of ${state.spec.size} bytes written`
+      ),
+      { code: 'ENOSPC' }
+    );
+  }
+  // Zero blobs were not written: the file's end makes its last hole (a sparse file stays sparse).
+  await handle.truncate(state.spec.size);
   await handle.sync();
   const { size } = await handle.stat();
   await handle.close();
@@ -107,6 +119,19 @@ async function finish(state: IFileState): Promise<void> {
     await utimes(state.tmp, t, t);
   }
   await rename(state.tmp, state.spec.path);
+}
+
+let zeros = Buffer.alloc(0);
+
+/** A blob of zeros (what a sparse file's holes back up as) is left as a hole, not written. */
+function isHole(data: Buffer): boolean {
+  if (data.length < 4096) {
+    return false;
+  }
+  if (zeros.length < data.length) {
+    zeros = Buffer.alloc(data.length);
+  }
+  return data.equals(zeros.subarray(0, data.length));
 }
 
 /** Returns the files that could not be restored, with why. */
@@ -131,7 +156,8 @@ export async function writePackedFiles(
       const state: IFileState = {
         spec,
         tmp: tempPathIn(dirname(spec.path)),
-        remaining: spec.blobs.length
+        remaining: spec.blobs.length,
+        written: 0
       };
       states.push(state);
       let offset = 0;
@@ -214,11 +240,11 @@ export async function writePackedFiles(
                 continue;
               }
               try {
-                await writeFully(
-                  await handleOf(piece.file),
-                  data,
-                  piece.offset
-                );
+                const handle = await handleOf(piece.file);
+                if (!isHole(data)) {
+                  await writeFully(handle, data, piece.offset);
+                }
+                piece.file.written += data.length;
               } catch (err) {
                 // Another span found this file damaged and closed it meanwhile: nothing to do.
                 if (piece.file.failed) {

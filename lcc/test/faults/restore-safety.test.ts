@@ -13,6 +13,10 @@ import {
   readlinkSync,
   rmSync,
   statfsSync,
+  statSync,
+  openSync,
+  writeSync,
+  closeSync,
   symlinkSync,
   truncateSync,
   lutimesSync,
@@ -386,5 +390,28 @@ describe('names that are not UTF-8', () => {
     expect(
       (await check(await fileRepo(repoDir), { readData: true })).problems
     ).toEqual([]);
+  });
+});
+
+describe('a sparse file', () => {
+  it('comes back with its holes, byte for byte', async () => {
+    const home = tempDir('home');
+    const path = write(home, 'disk.img', 'head');
+    truncateSync(path, 64 * 1024 * 1024);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.from('tail'), 0, 4, 64 * 1024 * 1024 - 4);
+    closeSync(fd);
+    const { repoDir, snapshot } = await backedUp(home);
+    const target = tempDir('target');
+    await restore(await openView(await fileRepo(repoDir), snapshot), {
+      paths: [],
+      target,
+      conflict: 'skip'
+    });
+    expect(describeTree(target)).toEqual(describeTree(home));
+    const restored = statSync(join(target, 'disk.img'));
+    expect(restored.size).toBe(64 * 1024 * 1024);
+    // Allocated: the chunks that hold the head and the tail (8 MiB each at most), not 64 MiB.
+    expect(restored.blocks * 512).toBeLessThanOrEqual(16 * 1024 * 1024);
   });
 });
