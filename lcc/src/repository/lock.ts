@@ -159,23 +159,28 @@ export class Lock {
     log: (line: string) => void = () => undefined
   ): Promise<Lock> {
     const lock = new Lock(backend, EXCLUSIVE, purpose);
+    const mine = body(purpose);
     try {
-      await backend.put(EXCLUSIVE, body(purpose), { ifAbsent: true });
+      await backend.put(EXCLUSIVE, mine, { ifAbsent: true });
     } catch (err) {
       if (!(err instanceof AlreadyExistsError)) {
         throw err;
       }
-      const holder = await readLock(backend, EXCLUSIVE);
-      if (holder && !isStale(holder)) {
-        throw new LockError(
-          `The repository is locked: ${describe(holder)}. Wait for it to finish.`
+      // A retried PUT whose first attempt was applied meets its own lock: that is a win.
+      const found = await backend.get(EXCLUSIVE).catch(() => undefined);
+      if (!found?.equals(mine)) {
+        const holder = await readLock(backend, EXCLUSIVE);
+        if (holder && !isStale(holder)) {
+          throw new LockError(
+            `The repository is locked: ${describe(holder)}. Wait for it to finish.`
+          );
+        }
+        log(
+          `Removing a stale exclusive lock (${holder ? describe(holder) : 'unknown'}).`
         );
+        await backend.delete(EXCLUSIVE);
+        await backend.put(EXCLUSIVE, mine, { ifAbsent: true });
       }
-      log(
-        `Removing a stale exclusive lock (${holder ? describe(holder) : 'unknown'}).`
-      );
-      await backend.delete(EXCLUSIVE);
-      await backend.put(EXCLUSIVE, body(purpose), { ifAbsent: true });
     }
     for await (const item of backend.list('locks/shared-')) {
       const holder = await readLock(backend, item.key, item.lastModified);

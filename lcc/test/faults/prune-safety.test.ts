@@ -160,3 +160,26 @@ describe('a damaged snapshot file', () => {
     );
   });
 });
+
+describe('the exclusive lock', () => {
+  it('is won when a retried conditional write meets the lock its first attempt made', async () => {
+    const { home, repoDir, snapshot } = await twoSnapshots();
+    // What S3 does when a connection resets after it applied the PUT: the SDK sends it again
+    // and the second attempt answers 412 Precondition Failed.
+    class RetriedPut extends FaultyBackend {
+      async put(key: string, body: Buffer, options?: { ifAbsent?: boolean }) {
+        await super.put(key, body, options);
+        if (options?.ifAbsent) {
+          await super.put(key, body, options);
+        }
+      }
+    }
+    const result = await prune(
+      await Repository.open(new RetriedPut(new FileBackend(repoDir))),
+      { graceMs: 0 }
+    );
+    expect(result.bytesFreed).toBeGreaterThan(0);
+    expect(readdirSync(join(repoDir, 'locks'))).toEqual([]);
+    await expectIntact(new FileBackend(repoDir), snapshot, describeTree(home));
+  });
+});
