@@ -158,7 +158,7 @@ export async function prune(
     const merged: IndexFile = { version: 1, packs: keptPacks };
     const bytes = packJson(merged);
     const newIndex = `index/${sha256(bytes)}`;
-    await repo.backend.put(newIndex, bytes);
+    await repo.putOnce(newIndex, bytes);
     // An index file named by its content can be one this run just wrote again (same packs, same
     // bytes, same key): that one stays.
     for (const key of indexKeys) {

@@ -52,7 +52,7 @@ export async function repairIndex(
     if (!options.dryRun) {
       const bytes = packJson(file);
       const key = `index/${sha256(bytes)}`;
-      await repo.backend.put(key, bytes);
+      await repo.putOnce(key, bytes);
       for (const old of oldIndexes.filter(k => k !== key)) {
         await repo.backend.delete(old);
       }

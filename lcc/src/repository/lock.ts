@@ -140,7 +140,14 @@ export class Lock {
       `locks/shared-${randomBytes(8).toString('hex')}`,
       purpose
     );
-    await backend.put(lock.key, body(purpose));
+    // Created once (its key is random: an "already exists" is a retried attempt S3 had applied).
+    await backend
+      .put(lock.key, body(purpose), { ifAbsent: true })
+      .catch(err => {
+        if (!(err instanceof AlreadyExistsError)) {
+          throw err;
+        }
+      });
     // A prune may have taken the exclusive lock between the check and our write.
     try {
       await Lock.checkNoExclusive(backend);

@@ -1,6 +1,6 @@
 /** A Studio Backup repository: config, content-addressed blobs in packs, trees and snapshots. */
 import pLimit from 'p-limit';
-import { IBackend, NotFoundError } from './backend';
+import { AlreadyExistsError, IBackend, NotFoundError } from './backend';
 import {
   BlobIndex,
   BlobType,
@@ -191,7 +191,7 @@ export class Repository {
     const bytes = Buffer.concat([...pack.parts, trailer, length]);
     const id = sha256(bytes);
     const upload = this.uploads(async () => {
-      await this.backend.put(packKey(id), bytes);
+      await this.putOnce(packKey(id), bytes);
       this.bytesUploaded += bytes.length;
       this.packsWritten.add(id);
       this.written.push({ id, blobs: toIndexRows(pack.blobs) });
@@ -237,7 +237,7 @@ export class Repository {
     const bytes = packJson(file);
     const key = `index/${sha256(bytes)}`;
     try {
-      await this.backend.put(key, bytes);
+      await this.putOnce(key, bytes);
       this.indexesWritten.add(key);
     } catch (err) {
       this.written.unshift(...packs);
@@ -303,8 +303,23 @@ export class Repository {
   async saveSnapshot(manifest: SnapshotManifest): Promise<string> {
     const bytes = packJson(manifest);
     const id = sha256(bytes);
-    await this.backend.put(`snapshots/${id}`, bytes);
+    await this.putOnce(`snapshots/${id}`, bytes);
     return id;
+  }
+
+  /**
+   * Writes a content-addressed object once (If-None-Match: *): the repository is append-only for
+   * the agent, and the bucket policy may refuse any other write. An object already there under its
+   * content's hash holds these very bytes, so that is a success.
+   */
+  async putOnce(key: string, bytes: Buffer): Promise<void> {
+    try {
+      await this.backend.put(key, bytes, { ifAbsent: true });
+    } catch (err) {
+      if (!(err instanceof AlreadyExistsError)) {
+        throw err;
+      }
+    }
   }
 
   async loadSnapshot(id: string): Promise<SnapshotManifest> {

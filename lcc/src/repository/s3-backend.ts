@@ -323,9 +323,10 @@ export class S3Backend implements IBackend {
     body: Buffer,
     options: { ifAbsent?: boolean } = {}
   ): Promise<void> {
-    if (body.length > MULTIPART_THRESHOLD && !options.ifAbsent) {
-      // Large packs go up in parts, in parallel, each retried on its own.
-      return this.putStream(key, body);
+    if (body.length > MULTIPART_THRESHOLD) {
+      // Large packs go up in parts, in parallel, each retried on its own; If-None-Match rides on
+      // CompleteMultipartUpload, where S3 checks it.
+      return this.upload(key, body, options.ifAbsent ?? false);
     }
     try {
       await this.client.send(
@@ -337,28 +338,46 @@ export class S3Backend implements IBackend {
         })
       );
     } catch (err) {
-      const status = (err as S3ServiceException).$metadata?.httpStatusCode;
-      if (
-        options.ifAbsent &&
-        (status === 412 || (err as Error).name === 'PreconditionFailed')
-      ) {
-        throw new AlreadyExistsError(key);
-      }
-      throw this.mapped(err, key, `writing ${key}`);
+      throw this.writeError(err, key, options.ifAbsent ?? false);
     }
   }
 
   async putStream(key: string, body: Readable | Buffer): Promise<void> {
+    return this.upload(key, body, false);
+  }
+
+  private async upload(
+    key: string,
+    body: Readable | Buffer,
+    ifAbsent: boolean
+  ): Promise<void> {
     try {
       await new Upload({
         client: this.client,
-        params: { Bucket: this.bucket, Key: this.k(key), Body: body },
+        params: {
+          Bucket: this.bucket,
+          Key: this.k(key),
+          Body: body,
+          ...(ifAbsent ? { IfNoneMatch: '*' } : {})
+        },
         partSize: PART_SIZE,
         queueSize: 4
       }).done();
     } catch (err) {
-      throw this.mapped(err, key, `writing ${key}`);
+      throw this.writeError(err, key, ifAbsent);
     }
+  }
+
+  /** 412 on a conditional write: the key exists (for content-addressed keys, with this content). */
+  private writeError(err: unknown, key: string, ifAbsent: boolean): Error {
+    const status = (err as S3ServiceException).$metadata?.httpStatusCode;
+    if (
+      ifAbsent &&
+      (status === 412 || (err as Error).name === 'PreconditionFailed')
+    ) {
+      return new AlreadyExistsError(key);
+    }
+    return this.mapped(err, key, `writing ${key}`);
   }
 
   async exists(key: string): Promise<boolean> {

@@ -71,7 +71,7 @@ const hit = (op, path) => {
   log.push(op + ' ' + p);
   if (log.length === spec.stopAt) process.kill(process.pid, 'SIGSTOP');
 };
-for (const [name, arg] of [['rename', 1], ['rm', 0], ['unlink', 0]]) {
+for (const [name, arg] of [['rename', 1], ['link', 1], ['rm', 0], ['unlink', 0]]) {
   const original = fsp[name];
   fsp[name] = function (...args) { hit(name, args[arg]); return original.apply(this, args); };
 }
@@ -89,7 +89,7 @@ if (spec.logFile) process.on('exit', () => writeFileSync(spec.logFile, JSON.stri
 `;
 
 interface IKillSpec {
-  ops: Array<'rename' | 'rm' | 'unlink' | 'write'>;
+  ops: Array<'rename' | 'link' | 'rm' | 'unlink' | 'write'>;
   /** Matched against the path (the destination of a rename). */
   pattern: string;
   /** Stop before this call (1-based); 0 never stops (a counting run). */
@@ -426,7 +426,7 @@ describe('kill -9 during a prune', () => {
         await countCalls(
           ['prune', '--repo', copy, '--grace', '0', '--json'],
           {
-            ops: ['rename', 'rm'],
+            ops: ['rename', 'link', 'rm'],
             pattern: `^${escape(copy)}/(data|index)/[^/]*(/[0-9a-f]{64})?$`
           },
           tempDir('cache')
@@ -460,11 +460,11 @@ describe('kill -9 during a prune', () => {
     { point: 'before the first pack of the repack is written', k: () => 1 },
     {
       point: 'before the first new index file is written',
-      k: calls => nth(calls, /^rename <repo>\/index\//, 'first')
+      k: calls => nth(calls, /^(rename|link) <repo>\/index\//, 'first')
     },
     {
       point: 'before the merged index is written',
-      k: calls => nth(calls, /^rename <repo>\/index\//, 'last')
+      k: calls => nth(calls, /^(rename|link) <repo>\/index\//, 'last')
     },
     {
       point: 'before the first old index file is deleted',
@@ -516,7 +516,7 @@ describe('kill -9 during a prune', () => {
     const { killed, run } = await runAndKill(
       ['prune', '--repo', repoDir, '--grace', '0', '--json'],
       {
-        ops: ['rename', 'rm'],
+        ops: ['rename', 'link', 'rm'],
         pattern: `^${escape(repoDir)}/(data|index)/[^/]*(/[0-9a-f]{64})?$`,
         stopAt
       },

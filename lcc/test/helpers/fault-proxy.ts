@@ -59,6 +59,8 @@ export interface IFaultProxy {
   resetCounts(): void;
   /** Points AWS_ENDPOINT_URL_S3 of this process at the proxy. */
   use(): void;
+  /** Sees every request's method, URL (with its query) and headers before anything else happens. */
+  onRequest?: (req: IncomingMessage) => void;
   stop(): Promise<void>;
 }
 
@@ -158,6 +160,7 @@ export async function startFaultProxy(
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     requests++;
+    proxy.onRequest?.(req);
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?')[0];
     const fault = decide(method, path);
@@ -241,7 +244,7 @@ export async function startFaultProxy(
   const port = (server.address() as { port: number }).port;
   const url = `http://127.0.0.1:${port}`;
 
-  return {
+  const proxy: IFaultProxy = {
     url,
     port,
     get requests() {
@@ -276,4 +279,5 @@ export async function startFaultProxy(
         agent.destroy();
       })
   };
+  return proxy;
 }
