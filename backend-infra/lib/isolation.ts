@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
-/** The key every user's session carries: Studio sets it when the domain has ExecutionIdentityConfig=USER_PROFILE_NAME. */
+/** The key every user's session carries: Studio sets it when the domain has ExecutionRoleIdentityConfig=USER_PROFILE_NAME. */
 export const SOURCE_IDENTITY = '${aws:SourceIdentity}';
 
 /** The attributes of a restore request its user writes (lcc/src/agent/backend.ts); the rest are the backend's. */
@@ -45,7 +45,7 @@ export class UserIsolationPolicy extends Construct {
     const hasIdentity = { Null: { 'aws:SourceIdentity': 'false' } };
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description:
-        'Studio Backup: each user profile reaches only its own snapshots and restore requests (needs ExecutionIdentityConfig=USER_PROFILE_NAME on the domain).',
+        'Studio Backup: each user profile reaches only its own snapshots and restore requests (needs ExecutionRoleIdentityConfig=USER_PROFILE_NAME on the domain).',
       statements: [
         new iam.PolicyStatement({
           sid: 'OwnSnapshots',
