@@ -58,7 +58,7 @@ install_extension() {
   [ -n "$wheel" ] || { log "no extension wheel under $ARTIFACTS: the panel is not installed"; return 0; }
   aws s3 cp --only-show-errors "$ARTIFACTS/$wheel" "$INSTALL_DIR/$wheel" &&
     "$PIP" install --quiet --no-deps "$INSTALL_DIR/$wheel" >>"$LOG" 2>&1 &&
-    log "installed the Backups panel ($wheel); it appears after the Jupyter server restarts"
+    log "installed the Backups panel ($wheel); reload the JupyterLab page to see it (no restart needed)"
 }
 
 APP_TYPE=$(sed -n 's/.*"AppType"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$METADATA" 2>/dev/null | head -n 1)
