@@ -1,9 +1,10 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { check } from '../maintenance/check';
 import { forget } from '../maintenance/forget';
 import { DEFAULT_GRACE_MS, prune } from '../maintenance/prune';
 import { repairIndex, repairSnapshots } from '../maintenance/repair';
 import {
+  countPrinter,
   EXIT_ERROR,
   humanBytes,
   openRepository,
@@ -94,11 +95,10 @@ export function pruneCommand(): Command {
     .description(
       'delete data that no snapshot references (under the exclusive lock)'
     )
-    .option(
-      '--grace <duration>',
-      'never delete packs younger than this (default: 1h)',
-      duration,
-      DEFAULT_GRACE_MS
+    .addOption(
+      new Option('--grace <duration>', 'never delete packs younger than this')
+        .argParser(duration)
+        .default(DEFAULT_GRACE_MS, '1h')
     )
     .option('--dry-run', 'list the packs that would be deleted or repacked')
     .action(async options => {
@@ -133,7 +133,12 @@ export function checkCommand(): Command {
     .option('--read-data', 'download every pack and verify every blob')
     .action(async options => {
       const repo = await openRepository(options);
-      const result = await check(repo, { readData: options.readData });
+      const result = await check(repo, {
+        readData: options.readData,
+        onPack: options.json
+          ? undefined
+          : countPrinter('reading packs', 'packs')
+      });
       if (options.json) {
         printJson(result);
       } else {
@@ -204,7 +209,10 @@ export function repairCommand(): Command {
       .option('--dry-run', 'read the packs, write and delete nothing')
       .action(async options => {
         const result = await repairIndex(await openRepository(options), {
-          dryRun: options.dryRun
+          dryRun: options.dryRun,
+          onPack: options.json
+            ? undefined
+            : countPrinter('reading pack trailers', 'packs')
         });
         if (options.json) {
           printJson({ dryRun: Boolean(options.dryRun), ...result });

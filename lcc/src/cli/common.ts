@@ -92,3 +92,19 @@ export function progressPrinter(
     }
   };
 }
+
+/** "label: done/total unit" on one rewritten line of a TTY's stderr; nothing otherwise. */
+export function countPrinter(
+  label: string,
+  unit: string
+): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) {
+    return undefined;
+  }
+  return (done, total) => {
+    process.stderr.write(`\r${label}: ${done}/${total} ${unit}   `);
+    if (done === total) {
+      process.stderr.write('\n');
+    }
+  };
+}
