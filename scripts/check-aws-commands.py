@@ -22,7 +22,8 @@ argument that is only a placeholder gets a value of its type; errors about a pla
 length or range are not reported, unknown names always are. A `file://` value is not read.
 
 Prints one line per problem, "FILE:LINE: COMMAND: PROBLEM", and exits 1 if there is one;
---json prints every command with its problems instead (for backend-infra/test/aws-cli-commands.test.ts).
+--json prints the files read and every command with its problems instead (for
+backend-infra/test/aws-cli-commands.test.ts).
 """
 
 import contextlib
@@ -369,11 +370,15 @@ def commands_in_shell(path, rel):
 
 
 def default_sources():
-    tracked = subprocess.run(
-        ["git", "ls-files", "README.md", "docs/*.md", "docs/**/*.md", "*.sh"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split()
-    return sorted({str(ROOT / p) for p in tracked if "node_modules/" not in p})
+    patterns = ["README.md", "docs/*.md", "docs/**/*.md", "*.sh"]
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", *patterns], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout
+        listed = [str(p.relative_to(ROOT)) for pattern in patterns for p in ROOT.glob(pattern.replace("*.sh", "**/*.sh"))]
+    skip = ("node_modules/", ".venv/")
+    return sorted({str(ROOT / p) for p in listed if not any(part in p for part in skip)})
 
 
 def find_commands(paths):
@@ -603,18 +608,18 @@ def main(argv):
     for command in commands:
         check(command)
     if as_json:
-        print(json.dumps([
+        sources = [os.path.relpath(p, ROOT) if Path(p).resolve().is_relative_to(ROOT) else p for p in paths]
+        print(json.dumps({"sources": sources, "commands": [
             {"file": c.file, "line": c.line, "command": c.text, "service": c.service,
              "operation": c.operation, "partial": c.partial, "errors": c.errors}
             for c in commands
-        ], indent=1))
+        ]}, indent=1))
     else:
         for c in commands:
             for e in c.errors:
                 print(f"{c.file}:{c.line}: {c.text}: {e}")
         bad = sum(1 for c in commands if c.errors)
-        files = len({c.file for c in commands})
-        print(f"{len(commands)} aws commands in {files} files checked, {bad} with problems", file=sys.stderr)
+        print(f"{len(commands)} aws commands in {len(paths)} files checked, {bad} with problems", file=sys.stderr)
     return 1 if any(c.errors for c in commands) else 0
 
 
