@@ -1,4 +1,5 @@
-"""Studio Backup: the JupyterLab extension, shipped prebuilt."""
+"""Studio Backup: the JupyterLab extension, shipped prebuilt, and the Jupyter server extension that
+forwards the panel's requests to the local agent with its per-start secret (handlers.py)."""
 
 try:
     from ._version import __version__
@@ -12,3 +13,14 @@ except ImportError:
 
 def _jupyter_labextension_paths():
     return [{"src": "labextension", "dest": "sagemaker-studio-backup"}]
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "sagemaker_studio_backup"}]
+
+
+def _load_jupyter_server_extension(server_app):
+    """Enabled by jupyter-config/server-config/sagemaker_studio_backup.json, which pip installs."""
+    from .handlers import setup_handlers
+
+    setup_handlers(server_app)

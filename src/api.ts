@@ -1,7 +1,9 @@
 /**
- * The one client of the agent's HTTP API. Requests go through the Jupyter server
- * (jupyter-server-proxy at <baseUrl>/proxy/<port>/), so Jupyter's auth and XSRF apply
- * and the browser never talks to the agent, nor holds AWS credentials.
+ * The one client of the agent's HTTP API. Requests go to the Jupyter server, to this package's
+ * server extension at <baseUrl>/studio-backup/agent/<port>/ (sagemaker_studio_backup/handlers.py),
+ * so Jupyter's auth and XSRF apply; the extension forwards them to the agent with the agent's
+ * per-start secret, which the browser never sees. The browser never talks to the agent, nor holds
+ * AWS credentials. See docs/api.md, "Who may call".
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
@@ -24,7 +26,7 @@ import { z } from 'zod';
 
 /** Why a call to the agent failed, so the panel can say what to do about it. */
 export type AgentErrorKind =
-  'unreachable' | 'no-proxy' | 'http' | 'bad-response';
+  'unreachable' | 'no-server-extension' | 'http' | 'bad-response';
 
 /** Folder entries asked for per request (the agent allows up to 5,000). */
 export const TREE_PAGE = 2000;
@@ -44,13 +46,20 @@ export interface IAgentClientOptions {
   serverSettings?: ServerConnection.ISettings;
 }
 
-/** The URL of an agent endpoint as seen from the browser. */
+/** The URL of an agent endpoint as seen from the browser: the Jupyter server's forwarder. */
 export function agentUrl(
   baseUrl: string,
   port: number,
   endpoint: string
 ): string {
-  return URLExt.join(baseUrl, 'proxy', String(port), API_PREFIX, endpoint);
+  return URLExt.join(
+    baseUrl,
+    'studio-backup',
+    'agent',
+    String(port),
+    API_PREFIX,
+    endpoint
+  );
 }
 
 const RequestsResponse = z.object({ requests: z.array(FullRestoreRecord) });
@@ -313,18 +322,22 @@ export function errorFromResponse(
     body && typeof body === 'object' && typeof (body as any).error === 'string'
       ? ((body as any).error as string)
       : undefined;
+  // The server extension found no agent of this user on the port, or the agent did not answer.
+  if (agentMessage && (body as any).reason === 'agent-unreachable') {
+    return new AgentError('unreachable', agentMessage, status);
+  }
   if (agentMessage) {
     return new AgentError('http', agentMessage, status);
   }
-  // Without the proxy, the Jupyter server itself answers 404 for /proxy/...
+  // Without the server extension, the Jupyter server itself answers 404 for /studio-backup/...
   if (status === 404) {
     return new AgentError(
-      'no-proxy',
-      `The Jupyter server has no /proxy/${port}/ route: install jupyter-server-proxy in the server's environment and restart it.`,
+      'no-server-extension',
+      'The Jupyter server has not loaded the Studio Backup server extension: restart the Jupyter server (in Studio: restart-jupyter-server in a terminal), then reload the page.',
       status
     );
   }
-  // jupyter-server-proxy answers 5xx (599 or 502) when nothing listens on the port.
+  // A gateway in front of the Jupyter server, or the server itself, failed.
   if (status >= 500) {
     return new AgentError('unreachable', unreachable, status);
   }

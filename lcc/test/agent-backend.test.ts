@@ -14,6 +14,7 @@ import { humanBytes } from '../src/backup/progress';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { Server } from 'node:http';
 import { createAgentServer, listen } from '../src/agent/server';
+import { newAgentSecret } from '../src/agent/secret';
 import { cleanupTempDirs, tempDir } from './helpers/fixtures';
 import { IS3Server, startS3 } from './helpers/s3';
 
@@ -23,11 +24,15 @@ let moto: IS3Server;
 let dynamodb: DynamoDBClient;
 let server: Server;
 let base: string;
+const secret = newAgentSecret();
 
 const call = async (method: string, path: string, body?: unknown) => {
   const response = await fetch(`${base}/api/v1${path}`, {
     method,
-    headers: { 'Content-Type': 'application/json' },
+    headers: {
+      'Content-Type': 'application/json',
+      'X-Studio-Backup-Secret': secret
+    },
     body: body === undefined ? undefined : JSON.stringify(body)
   });
   return { status: response.status, json: (await response.json()) as any };
@@ -57,6 +62,7 @@ beforeAll(async () => {
   }
   server = createAgentServer({
     version: '1',
+    secret,
     repository: `file://${tempDir('backend-repo')}`,
     home: tempDir('backend-home'),
     stateDir: tempDir('backend-state'),
@@ -212,6 +218,7 @@ it('reads the recovery history of its own profile', async () => {
 it('says in one line when the backend is unreachable', async () => {
   const broken = createAgentServer({
     version: '1',
+    secret,
     repository: `file://${tempDir('backend-repo2')}`,
     home: tempDir('backend-home2'),
     backend: {
@@ -225,7 +232,8 @@ it('says in one line when the backend is unreachable', async () => {
   });
   const port = await listen(broken, 0);
   const response = await fetch(
-    `http://127.0.0.1:${port}/api/v1/restore-requests`
+    `http://127.0.0.1:${port}/api/v1/restore-requests`,
+    { headers: { 'X-Studio-Backup-Secret': secret } }
   );
   expect(response.status).toBe(502);
   expect(((await response.json()) as { error: string }).error).toMatch(

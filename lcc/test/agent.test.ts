@@ -3,6 +3,7 @@ import { AddressInfo } from 'node:net';
 import { Server, request } from 'node:http';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { newAgentSecret } from '../src/agent/secret';
 import { createAgentServer, listen, PREVIEW_LIMIT } from '../src/agent/server';
 import {
   cleanupTempDirs,
@@ -17,6 +18,7 @@ jest.setTimeout(60_000);
 let server: Server;
 let base: string;
 let home: string;
+const secret = newAgentSecret();
 
 async function call(
   method: string,
@@ -26,7 +28,11 @@ async function call(
 ) {
   const response = await fetch(`${base}/api/v1${path}`, {
     method,
-    headers: { 'Content-Type': 'application/json', ...headers },
+    headers: {
+      'Content-Type': 'application/json',
+      'X-Studio-Backup-Secret': secret,
+      ...headers
+    },
     body:
       body === undefined
         ? undefined
@@ -69,7 +75,7 @@ async function events(
   jobId: string
 ): Promise<Array<{ event: string; data: any }>> {
   const response = await fetch(`${base}/api/v1/jobs/${jobId}/events`, {
-    headers: { Accept: 'text/event-stream' }
+    headers: { Accept: 'text/event-stream', 'X-Studio-Backup-Secret': secret }
   });
   expect(response.headers.get('content-type')).toBe('text/event-stream');
   const text = await response.text();
@@ -101,6 +107,7 @@ beforeAll(async () => {
   symlinkSync('/etc/passwd', join(home, 'escape-link'));
   server = createAgentServer({
     version: '1.2.3',
+    secret,
     repository: `file://${tempDir('agent-repo')}`,
     home,
     cacheDir: tempDir('agent-cache'),
@@ -366,28 +373,28 @@ describe('agent API', () => {
     expect((await call('PUT', '/backup')).status).toBe(405);
   });
 
+  const valid = { 'X-Studio-Backup-Secret': secret };
   it.each([
-    [{ Host: 'evil.example.com' }, 403],
-    [{ Host: '127.0.0.1', Origin: 'http://evil.example.com' }, 403],
-    [{ Host: 'localhost:8765', 'Sec-Fetch-Site': 'cross-site' }, 403],
-    [{ Host: 'localhost:8765', Origin: 'http://localhost:8765' }, 200],
-    // Through jupyter-server-proxy: the browser's Host and Origin, plus the proxy's header.
+    [{ Host: 'evil.example.com', ...valid }, 403],
+    [{ Host: '127.0.0.1', Origin: 'http://evil.example.com', ...valid }, 403],
+    [{ Host: 'localhost:8765', 'Sec-Fetch-Site': 'cross-site', ...valid }, 403],
+    [
+      { Host: 'localhost:8765', Origin: 'http://localhost:8765', ...valid },
+      200
+    ],
+    // What the Jupyter server extension sends: the agent's own Host and the secret.
+    [{ Host: '127.0.0.1:8765', ...valid }, 200],
+    // What jupyter-server-proxy used to be trusted for: its header, without the secret.
     [
       {
         Host: 'abc.studio.us-east-1.sagemaker.aws',
         Origin: 'https://abc.studio.us-east-1.sagemaker.aws',
         'X-Forwarded-Context': '/jupyterlab/default/proxy/8765'
       },
-      200
-    ],
-    [
-      {
-        Host: 'abc.studio.us-east-1.sagemaker.aws',
-        Origin: 'https://evil.example.com',
-        'X-Forwarded-Context': '/proxy/8765'
-      },
       403
-    ]
+    ],
+    [{ Host: '127.0.0.1:8765', 'X-Forwarded-Context': '/proxy/8765' }, 403],
+    [{ Host: '127.0.0.1:8765' }, 403]
   ])('checks who calls: %j -> %i', async (headers, status) => {
     expect((await raw('/health', headers)).status).toBe(status);
   });

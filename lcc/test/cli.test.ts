@@ -1,5 +1,6 @@
 /** Runs the built `studio-backup` bin as a user would (the test command builds lcc/ first). */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HealthResponse } from '../src/api/contract';
 import { cleanupTempDirs, tempDir } from './helpers/fixtures';
@@ -39,21 +40,30 @@ describe('studio-backup CLI', () => {
     expect(result.stdout).toMatch(/agent \[options\]/);
   });
 
-  it('runs an agent that serves health and stops cleanly on SIGTERM', async () => {
+  it('runs an agent that answers with its secret only, and stops cleanly on SIGTERM', async () => {
     const repo = tempDir('cli-repo');
+    const home = tempDir('cli-home');
     const { child, port } = await startAgent([
       '--port',
       '0',
       '--repo',
       repo,
       '--home',
-      tempDir('cli-home'),
+      home,
       '--cache-dir',
       tempDir('cli-cache')
     ]);
     const exited = new Promise(resolve => child.once('exit', resolve));
+    // The per-start secret, for the Jupyter server extension: in the state dir, for the user only.
+    const record = join(home, '.studio-backup', `agent-${port}.json`);
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
+      expect(statSync(record).mode & 0o777).toBe(0o600);
+      const { secret } = JSON.parse(readFileSync(record, 'utf8'));
+      const url = `http://127.0.0.1:${port}/api/v1/health`;
+      expect((await fetch(url)).status).toBe(403);
+      const response = await fetch(url, {
+        headers: { 'X-Studio-Backup-Secret': secret }
+      });
       const health = HealthResponse.parse(await response.json());
       expect(health.repository).toBe(`file://${repo}`);
     } finally {
@@ -61,6 +71,7 @@ describe('studio-backup CLI', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+    expect(existsSync(record)).toBe(false);
   });
 
   it('refuses a missing repository with one line and exit code 1', () => {

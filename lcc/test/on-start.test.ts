@@ -163,10 +163,19 @@ describe('on-start.sh in a simulated Studio space', () => {
       supervisorPid(install)
     );
 
+    // The agent answers only with its per-start secret, which it writes for the Jupyter server.
     const health = await until('the agent', async () => {
       try {
+        const { secret } = JSON.parse(
+          readFileSync(
+            join(home, '.studio-backup', `agent-${port}.json`),
+            'utf8'
+          )
+        );
         return await (
-          await fetch(`http://127.0.0.1:${port}/api/v1/health`)
+          await fetch(`http://127.0.0.1:${port}/api/v1/health`, {
+            headers: { 'X-Studio-Backup-Secret': secret }
+          })
         ).json();
       } catch {
         return undefined;

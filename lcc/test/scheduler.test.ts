@@ -74,15 +74,20 @@ describe('the agent with a schedule', () => {
   it('plans the next backup and reports it in /status', async () => {
     const { createAgentServer, listen } = await import('../src/agent/server');
     const { tempDir, cleanupTempDirs } = await import('./helpers/fixtures');
+    const secret = 'a-test-secret';
+    const headers = { 'X-Studio-Backup-Secret': secret };
     const server = createAgentServer({
       version: '0',
+      secret,
       repository: `file://${tempDir('sched-repo')}`,
       home: tempDir('sched-home'),
       intervalMinutes: 30
     });
     const port = await listen(server, 0);
     try {
-      const response = await fetch(`http://127.0.0.1:${port}/api/v1/status`);
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/status`, {
+        headers
+      });
       const status = StatusResponse.parse(await response.json());
       const next = Date.parse(status.nextBackup ?? '') - Date.now();
       expect(next).toBeGreaterThan(29 * 60_000);
@@ -91,17 +96,21 @@ describe('the agent with a schedule', () => {
       // The user's own interval, from the panel's settings, replaces the LCC's and is kept.
       const put = await fetch(`http://127.0.0.1:${port}/api/v1/settings`, {
         method: 'PUT',
+        headers,
         body: JSON.stringify({ intervalMinutes: 120 })
       });
       expect(await put.json()).toEqual({ intervalMinutes: 120 });
       const after = StatusResponse.parse(
-        await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()
+        await (
+          await fetch(`http://127.0.0.1:${port}/api/v1/status`, { headers })
+        ).json()
       );
       expect(Date.parse(after.nextBackup ?? '') - Date.now()).toBeGreaterThan(
         119 * 60_000
       );
       const tooShort = await fetch(`http://127.0.0.1:${port}/api/v1/settings`, {
         method: 'PUT',
+        headers,
         body: JSON.stringify({ intervalMinutes: 1 })
       });
       expect(tooShort.status).toBe(400);

@@ -4,13 +4,17 @@ const unreachable =
   'Backup agent not reachable on port 8765: is the lifecycle configuration attached?';
 
 describe('agentUrl', () => {
-  it('goes through the Jupyter server proxy under the base URL', () => {
+  it('goes through the Jupyter server extension under the base URL', () => {
     expect(agentUrl('/jupyterlab/default/', 8765, 'health')).toBe(
-      '/jupyterlab/default/proxy/8765/api/v1/health'
+      '/jupyterlab/default/studio-backup/agent/8765/api/v1/health'
     );
     expect(agentUrl('http://localhost:8888/', 9000, 'status')).toBe(
-      'http://localhost:8888/proxy/9000/api/v1/status'
+      'http://localhost:8888/studio-backup/agent/9000/api/v1/status'
     );
+  });
+
+  it('never goes through jupyter-server-proxy, which the agent refuses', () => {
+    expect(agentUrl('/', 8765, 'backup')).not.toMatch(/\/proxy\//);
   });
 });
 
@@ -27,13 +31,43 @@ describe('errorFromResponse', () => {
     expect(error.status).toBe(400);
   });
 
-  it('says jupyter-server-proxy is missing on a bare 404', () => {
+  it('says the server extension is not loaded on a bare 404', () => {
     const error = errorFromResponse(404, undefined, unreachable, 8765);
-    expect(error.kind).toBe('no-proxy');
-    expect(error.message).toMatch(/install jupyter-server-proxy/);
+    expect(error.kind).toBe('no-server-extension');
+    expect(error.message).toMatch(
+      /has not loaded the Studio Backup server extension: restart the Jupyter server/
+    );
   });
 
-  it.each([502, 599])('treats a proxy %i as an unreachable agent', status => {
+  it('treats the server extension finding no agent as an unreachable agent', () => {
+    const error = errorFromResponse(
+      502,
+      {
+        error:
+          'No backup agent has started on port 8765 for this user (no agent-8765.json in /home/sagemaker-user/.studio-backup): is the lifecycle configuration attached?',
+        reason: 'agent-unreachable'
+      },
+      unreachable,
+      8765
+    );
+    expect(error.kind).toBe('unreachable');
+    expect(error.message).toMatch(/^No backup agent has started on port 8765/);
+  });
+
+  it('passes the agent refusing a caller without its secret through as is', () => {
+    const error = errorFromResponse(
+      403,
+      {
+        error: 'The agent answers only requests forwarded by the Jupyter server'
+      },
+      unreachable,
+      8765
+    );
+    expect(error.kind).toBe('http');
+    expect(error.message).toMatch(/^The agent answers only requests forwarded/);
+  });
+
+  it.each([502, 599])('treats a bare %i as an unreachable agent', status => {
     const error = errorFromResponse(status, undefined, unreachable, 8765);
     expect(error.kind).toBe('unreachable');
     expect(error.message).toBe(unreachable);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo` for real: prints a URL, JupyterLab answers it with the token, and the agent
-# answers through the Jupyter server's proxy (auth applied: no token, no answer). On free ports
+# answers through the package's Jupyter server extension (auth applied: no token, no answer),
+# not through jupyter-server-proxy (which has no secret, so the agent refuses it). On free ports
 # and in a temporary folder, so a user's own JupyterLab is not in the way and their .demo/ is
 # neither used nor left behind for a later `make demo`.
 set -euo pipefail
@@ -27,10 +28,15 @@ done
 [ -n "$url" ] || { echo "demo printed no URL:"; cat "$log"; exit 1; }
 token=${url##*token=}
 
-health=$(curl -sf -H "Authorization: token $token" "$lab/proxy/$STUDIO_BACKUP_PORT/api/v1/health")
+agent="$lab/studio-backup/agent/$STUDIO_BACKUP_PORT/api/v1"
+health=$(curl -sf -H "Authorization: token $token" "$agent/health")
 echo "$health" | grep -q '"status":"ok"' || { echo "unexpected health: $health"; exit 1; }
 echo "$health" | grep -qF "\"repository\":\"file://$demo/repository\"" || { echo "wrong repository: $health"; exit 1; }
 
-code=$(curl -s -o /dev/null -w '%{http_code}' "$lab/proxy/$STUDIO_BACKUP_PORT/api/v1/health")
-[ "$code" = 403 ] || [ "$code" = 302 ] || { echo "the proxy answered $code without a token"; exit 1; }
+code=$(curl -s -o /dev/null -w '%{http_code}' "$agent/health")
+[ "$code" = 403 ] || { echo "the server extension answered $code without a token"; exit 1; }
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: token $token" "$lab/proxy/$STUDIO_BACKUP_PORT/api/v1/health")
+[ "$code" = 403 ] || [ "$code" = 404 ] || { echo "the agent answered $code through jupyter-server-proxy"; exit 1; }
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Forwarded-Context: /proxy/$STUDIO_BACKUP_PORT" "http://127.0.0.1:$STUDIO_BACKUP_PORT/api/v1/health")
+[ "$code" = 403 ] || { echo "the agent answered $code to a direct caller without its secret"; exit 1; }
 [ -f "$demo/home/analysis.ipynb" ] || { echo "no sample home"; exit 1; }

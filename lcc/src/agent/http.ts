@@ -1,7 +1,8 @@
-/** A small router for the agent: JSON in and out, path parameters, one-line errors, and the security checks. */
+/** A small router for the agent: JSON in and out, path parameters, one-line errors, and the check of who calls. */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { ZodError, ZodType } from 'zod';
 import { ErrorResponse } from '../api/contract';
+import { SECRET_HEADER, secretMatches } from './secret';
 
 export class HttpError extends Error {
   constructor(
@@ -73,18 +74,22 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
- * Who may call: local clients (Host is localhost), and the Jupyter server's proxy (it adds
- * X-Forwarded-Context, a header a cross-origin page cannot send without a preflight we never allow).
- * A browser request from another origin is refused.
+ * Who may call: only a request forwarded by the authenticated Jupyter server, which proves it with
+ * the per-start secret (./secret.ts). Every header a browser page could add is worth nothing here:
+ * a page that reaches 127.0.0.1 by DNS rebinding sends Host evil.example.com, or can forge any
+ * X-Forwarded-* header once it is same-origin, but cannot read the secret's 0600 file. The Host,
+ * Origin and Sec-Fetch-Site checks stay as a second line. Returns the one-line refusal, if any.
  */
-export function checkCaller(req: IncomingMessage): string | undefined {
+export function checkCaller(
+  req: IncomingMessage,
+  secret: string
+): string | undefined {
   const host = (req.headers.host ?? '').toLowerCase();
   const hostname = host.startsWith('[')
     ? host.slice(0, host.indexOf(']') + 1)
     : host.split(':')[0];
-  const viaProxy = typeof req.headers['x-forwarded-context'] === 'string';
-  if (!viaProxy && !LOCAL_HOSTS.has(hostname)) {
-    return `Host ${host || '(none)'} is not allowed: the agent answers only on localhost or through the Jupyter server.`;
+  if (!LOCAL_HOSTS.has(hostname)) {
+    return `Host ${host || '(none)'} is not allowed: the agent answers only on localhost, through the Jupyter server.`;
   }
   if (req.headers['sec-fetch-site'] === 'cross-site') {
     return 'Cross-site requests are not allowed.';
@@ -101,11 +106,21 @@ export function checkCaller(req: IncomingMessage): string | undefined {
       return `Cross-origin requests are not allowed (origin ${origin}).`;
     }
   }
+  if (!secretMatches(req.headers[SECRET_HEADER], secret)) {
+    return 'The agent answers only requests forwarded by the Jupyter server (<base url>/studio-backup/agent/<port>/): this one has no valid X-Studio-Backup-Secret.';
+  }
   return undefined;
 }
 
 export class Router {
   private readonly routes: IRoute[] = [];
+
+  /** @param secret the per-start secret every request must carry (never empty). */
+  constructor(private readonly secret: string) {
+    if (!secret) {
+      throw new Error('The agent needs a secret to check its callers.');
+    }
+  }
 
   add(method: string, path: string, handler: Handler): this {
     const keys: string[] = [];
@@ -129,7 +144,7 @@ export class Router {
   ): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://agent.invalid');
     try {
-      const refused = checkCaller(req);
+      const refused = checkCaller(req, this.secret);
       if (refused) {
         throw new HttpError(403, refused);
       }

@@ -41,6 +41,11 @@ export const AGENT_HOST = '127.0.0.1';
 export interface IAgentOptions {
   version: string;
   repository: string;
+  /**
+   * The per-start secret every request must carry (./secret.ts): the proof that it came through
+   * the authenticated Jupyter server. newAgentSecret() makes one.
+   */
+  secret: string;
   /** The home folder it backs up and restores into (default $HOME). */
   home?: string;
   cacheDir?: string;
@@ -110,11 +115,22 @@ export function mapError(err: unknown): HttpError {
   return new HttpError(500, message.split('\n')[0]);
 }
 
-export function createAgentServer(options: IAgentOptions): Server {
+/** The home the agent works on, and where it keeps its state (the secret's file among it). */
+export function agentDirs(options: Pick<IAgentOptions, 'home' | 'stateDir'>): {
+  home: string;
+  stateDir: string;
+} {
   const home = resolve(
     options.home ?? process.env.HOME ?? '/home/sagemaker-user'
   );
-  const stateDir = options.stateDir ?? join(home, '.studio-backup');
+  return {
+    home,
+    stateDir: resolve(options.stateDir ?? join(home, '.studio-backup'))
+  };
+}
+
+export function createAgentServer(options: IAgentOptions): Server {
+  const { home, stateDir } = agentDirs(options);
   const jobs = new JobManager();
   const repo = (create = false) =>
     Repository.open(openBackend(options.repository), { create });
@@ -193,7 +209,7 @@ export function createAgentServer(options: IAgentOptions): Server {
       })
     : undefined;
 
-  const router = new Router()
+  const router = new Router(options.secret)
     .add('GET', '/health', async () => {
       const body: HealthResponse = {
         version: options.version,

@@ -1,13 +1,18 @@
 /** One last backup when the app stops, through the agent's own API, cut short when time runs out. */
 import { Job } from '../api/contract';
+import { SECRET_HEADER } from './secret';
 
 export async function backupBeforeStop(
   port: number,
+  secret: string,
   timeoutMs: number,
   log: (line: string) => void
 ): Promise<void> {
   const api = `http://127.0.0.1:${port}/api/v1`;
   const deadline = Date.now() + timeoutMs;
+  // The agent answers only callers with its secret, itself included.
+  const fetch = (url: string, init: RequestInit = {}) =>
+    globalThis.fetch(url, { ...init, headers: { [SECRET_HEADER]: secret } });
   try {
     let response = await fetch(`${api}/backup`, { method: 'POST' });
     let job: Job | null = response.ok

@@ -1,6 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_AGENT_PORT } from '../api/contract';
-import { createAgentServer, listen, AGENT_HOST } from '../agent/server';
+import { newAgentSecret, publishAgentSecret } from '../agent/secret';
+import {
+  agentDirs,
+  createAgentServer,
+  listen,
+  AGENT_HOST
+} from '../agent/server';
 import { formatLocation, parseLocation } from '../repository/location';
 import { VERSION } from '../version';
 
@@ -59,7 +65,7 @@ export function agentCommand(): Command {
     )
     .option(
       '--state-dir <dir>',
-      'where the agent keeps pending restore requests (default <home>/.studio-backup)'
+      'where the agent keeps its settings, pending restore requests and the secret the Jupyter server forwards with (default <home>/.studio-backup)'
     )
     .option(
       '--interval <minutes>',
@@ -69,9 +75,12 @@ export function agentCommand(): Command {
     )
     .action(async (options: IAgentCliOptions) => {
       const repository = formatLocation(parseLocation(options.repo ?? ''));
+      const { stateDir } = agentDirs(options);
+      const secret = newAgentSecret();
       const server = createAgentServer({
         version: VERSION,
         repository,
+        secret,
         home: options.home,
         cacheDir: options.cacheDir,
         stateDir: options.stateDir,
@@ -80,6 +89,13 @@ export function agentCommand(): Command {
           console.log(`${new Date().toISOString()} studio-backup: ${line}`)
       });
       const port = await listen(server, options.port);
+      // Only a caller that read this file (the Jupyter server extension) is answered.
+      const unpublish = await publishAgentSecret(stateDir, port, secret).catch(
+        (err: Error) => {
+          server.close();
+          throw err;
+        }
+      );
       console.log(
         `studio-backup agent ${VERSION} listening on http://${AGENT_HOST}:${port}, repository ${repository}`
       );
@@ -88,5 +104,6 @@ export function agentCommand(): Command {
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      await unpublish();
     });
 }

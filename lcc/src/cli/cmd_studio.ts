@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { DEFAULT_AGENT_PORT } from '../api/contract';
 import { AGENT_HOST, createAgentServer, listen } from '../agent/server';
+import { newAgentSecret, publishAgentSecret } from '../agent/secret';
 import { backupBeforeStop } from '../agent/stop-backup';
 import { openBackend } from '../repository/open';
 import { Repository } from '../repository/repository';
@@ -78,9 +79,11 @@ export function studioStartCommand(): Command {
         stateDir,
         log
       });
+      const secret = newAgentSecret();
       const server = createAgentServer({
         version: VERSION,
         repository,
+        secret,
         home,
         stateDir,
         intervalMinutes: options.interval,
@@ -103,14 +106,23 @@ export function studioStartCommand(): Command {
         log
       });
       const port = await listen(server, options.port);
+      // The panel's only way in: the Jupyter server extension reads this file and forwards with it.
+      // Without it the panel cannot reach the agent, but scheduled backups still run.
+      const unpublish = await publishAgentSecret(stateDir, port, secret).catch(
+        (err: Error) => {
+          log(`the Backups panel cannot reach the agent: ${err.message}`);
+          return async () => undefined;
+        }
+      );
       log(
         `agent ${VERSION} listening on http://${AGENT_HOST}:${port}, backing up every ${options.interval} min`
       );
       await new Promise<void>(resolve => {
         const stop = async () => {
           if (options.stopGrace > 0) {
-            await backupBeforeStop(port, options.stopGrace * 1000, log);
+            await backupBeforeStop(port, secret, options.stopGrace * 1000, log);
           }
+          await unpublish();
           server.close(() => resolve());
           // Open event streams must not keep the process alive.
           setTimeout(resolve, 1000).unref();
