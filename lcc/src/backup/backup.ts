@@ -212,7 +212,10 @@ export async function backup(
       const base = {
         name: node.name,
         type: 'file' as const,
-        mode: node.stat.mode & 0o7777
+        mode: node.stat.mode & 0o7777,
+        ...(node.stat.nlink > 1
+          ? { linkGroup: `${node.stat.dev}:${node.stat.ino}` }
+          : {})
       };
       if (cached && cached.every(id => repo.hasBlob(id))) {
         cache.remember(node.rel, stamp, cached);

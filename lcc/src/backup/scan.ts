@@ -12,6 +12,9 @@ export interface ISlimStat {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
+  /** Hard links: how many names the file has, on which device. */
+  nlink: number;
+  dev: number;
 }
 
 function slim(stat: Stats): ISlimStat {
@@ -20,7 +23,9 @@ function slim(stat: Stats): ISlimStat {
     size: stat.size,
     mtimeMs: stat.mtimeMs,
     ctimeMs: stat.ctimeMs,
-    ino: stat.ino
+    ino: stat.ino,
+    nlink: stat.nlink,
+    dev: stat.dev
   };
 }
 

@@ -22,6 +22,10 @@ export const utimes = (path: string, atime: TimeLike, mtime: TimeLike) =>
   fsp.utimes(fsPath(path), atime, mtime);
 export const lutimes = (path: string, atime: TimeLike, mtime: TimeLike) =>
   fsp.lutimes(fsPath(path), atime, mtime);
+export const link = (existing: string, path: string) =>
+  fsp.link(fsPath(existing), fsPath(path));
+export const copyFile = (from: string, to: string) =>
+  fsp.copyFile(fsPath(from), fsPath(to));
 export const symlink = (target: string, path: string) =>
   fsp.symlink(fsPath(target), fsPath(path));
 

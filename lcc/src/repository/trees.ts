@@ -15,7 +15,9 @@ export const TreeEntry = z.object({
   /** Link target (symlinks), stored as written. */
   target: z.string().optional(),
   /** The file kept changing while it was read: the stored copy may mix two versions. */
-  changedDuringBackup: z.boolean().optional()
+  changedDuringBackup: z.boolean().optional(),
+  /** Files with several names (hard links) share a group ("<device>:<inode>") within a snapshot. */
+  linkGroup: z.string().optional()
 });
 export type TreeEntry = z.infer<typeof TreeEntry>;
 

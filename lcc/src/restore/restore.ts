@@ -4,6 +4,8 @@ import { createWriteStream } from 'node:fs';
 import {
   chmod,
   lstat,
+  copyFile,
+  link,
   lutimes,
   mkdir,
   open,
@@ -210,6 +212,32 @@ export async function planRestore(
   return { items, counts, bytes, warnings, damaged };
 }
 
+/**
+ * Files that were hard links of one another when backed up (same link group): the first is
+ * written, the others become links to it. A group with one member here is a plain file.
+ */
+function linkGroups(files: IPlannedItem[]): {
+  primary: IPlannedItem[];
+  links: Array<[IPlannedItem, IPlannedItem]>;
+} {
+  const first = new Map<string, IPlannedItem>();
+  const primary: IPlannedItem[] = [];
+  const links: Array<[IPlannedItem, IPlannedItem]> = [];
+  for (const item of files) {
+    const group = item.entry.linkGroup;
+    const leader = group === undefined ? undefined : first.get(group);
+    if (leader && leader.entry.contentId === item.entry.contentId) {
+      links.push([item, leader]);
+      continue;
+    }
+    if (group !== undefined && !leader) {
+      first.set(group, item);
+    }
+    primary.push(item);
+  }
+  return { primary, links };
+}
+
 /** Leaves out the links that really lead outside the target, following the links the restore makes. */
 async function dropExternalLinks(
   target: string,
@@ -357,7 +385,9 @@ export async function restore(
       await rm(path, { recursive: true, force: true });
     }
   }
-  const regular = files.filter(i => i.entry.type === 'file');
+  const { primary: regular, links } = linkGroups(
+    files.filter(i => i.entry.type === 'file')
+  );
   // A path restored on its own may sit in folders the plan did not create.
   const parents = new Set(
     files.map(i => dirname(join(target, ...i.dest.split('/'))))
@@ -404,6 +434,23 @@ export async function restore(
         })
       )
     );
+  }
+  // Hard links: the other names of a file written above, each made atomically (temp + rename).
+  for (const [item, first] of links) {
+    if (plan.damaged.includes(first.rel)) {
+      plan.damaged.push(item.rel);
+      plan.warnings.push(
+        `${item.rel} was not restored: it is a hard link of ${first.rel}, which is damaged`
+      );
+      continue;
+    }
+    const path = join(target, ...item.dest.split('/'));
+    const tmp = tempPathIn(dirname(path));
+    await link(join(target, ...first.dest.split('/')), tmp).catch(() =>
+      copyFile(join(target, ...first.dest.split('/')), tmp)
+    );
+    await rename(tmp, path);
+    progress.filesDone++;
   }
   // Links last: no file of this restore is ever written through a link it made.
   for (const item of files.filter(i => i.entry.type === 'symlink')) {

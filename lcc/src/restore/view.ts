@@ -21,6 +21,8 @@ export interface IViewEntry {
   /** Identity of the content: blob ids for ours, the ETag-less key for reference copies. */
   contentId: string;
   changedDuringBackup?: boolean;
+  /** Hard links of one file share a group within a snapshot. */
+  linkGroup?: string;
 }
 
 export interface ISnapshotView {
@@ -46,7 +48,8 @@ function fromTree(entry: TreeEntry): IViewEntry {
       entry.type === 'dir'
         ? (entry.subtree ?? '')
         : (entry.content ?? []).join(',') || (entry.target ?? ''),
-    changedDuringBackup: entry.changedDuringBackup
+    changedDuringBackup: entry.changedDuringBackup,
+    ...(entry.linkGroup ? { linkGroup: entry.linkGroup } : {})
   };
 }
 

@@ -14,6 +14,7 @@ import {
   rmSync,
   statfsSync,
   statSync,
+  linkSync,
   openSync,
   writeSync,
   closeSync,
@@ -413,5 +414,30 @@ describe('a sparse file', () => {
     expect(restored.size).toBe(64 * 1024 * 1024);
     // Allocated: the chunks that hold the head and the tail (8 MiB each at most), not 64 MiB.
     expect(restored.blocks * 512).toBeLessThanOrEqual(16 * 1024 * 1024);
+  });
+});
+
+describe('hard links', () => {
+  it('come back as links of one file, not as copies', async () => {
+    const home = tempDir('home');
+    const a = write(home, 'data/a.bin', randomish(700 * 1024, 21));
+    mkdirSync(join(home, 'other'));
+    linkSync(a, join(home, 'data/b.bin'));
+    linkSync(a, join(home, 'other/c.bin'));
+    write(home, 'plain.txt', 'plain\n');
+    const { repoDir, snapshot } = await backedUp(home);
+    const target = tempDir('target');
+    await restore(await openView(await fileRepo(repoDir), snapshot), {
+      paths: [],
+      target,
+      conflict: 'skip'
+    });
+    expect(describeTree(target)).toEqual(describeTree(home));
+    const inodes = ['data/a.bin', 'data/b.bin', 'other/c.bin'].map(
+      rel => statSync(join(target, rel)).ino
+    );
+    expect(new Set(inodes).size).toBe(1);
+    expect(statSync(join(target, 'data/a.bin')).nlink).toBe(3);
+    expect(statSync(join(target, 'plain.txt')).nlink).toBe(1);
   });
 });
