@@ -57,8 +57,17 @@ install_extension() {
   wheel=$(aws s3 ls "$ARTIFACTS/" 2>/dev/null | awk '/sagemaker_studio_backup-.*\.whl$/ {print $4}' | sort | tail -n 1)
   [ -n "$wheel" ] || { log "no extension wheel under $ARTIFACTS: the panel is not installed"; return 0; }
   aws s3 cp --only-show-errors "$ARTIFACTS/$wheel" "$INSTALL_DIR/$wheel" &&
-    "$PIP" install --quiet --no-deps "$INSTALL_DIR/$wheel" >>"$LOG" 2>&1 &&
-    log "installed the Backups panel ($wheel); reload the JupyterLab page to see it (no restart needed)"
+    "$PIP" install --quiet --no-deps "$INSTALL_DIR/$wheel" >>"$LOG" 2>&1 || return 1
+  # A page reload shows the panel, but it reaches the agent only through the package's Jupyter
+  # server extension, loaded when the server starts: restart it, as AWS's JupyterLab LCC examples do.
+  if [ "${STUDIO_BACKUP_RESTART_JUPYTER:-1}" = 1 ] && command -v restart-jupyter-server >/dev/null; then
+    if restart-jupyter-server >>"$LOG" 2>&1; then
+      log "installed the Backups panel ($wheel); restarted the Jupyter server to load it: reload the JupyterLab page"
+      return 0
+    fi
+    log "restart-jupyter-server failed (above)"
+  fi
+  log "installed the Backups panel ($wheel); reload the JupyterLab page to see it; it reaches the agent once the Jupyter server restarts (restart-jupyter-server in a terminal)"
 }
 
 APP_TYPE=$(sed -n 's/.*"AppType"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$METADATA" 2>/dev/null | head -n 1)

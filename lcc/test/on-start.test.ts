@@ -5,7 +5,13 @@
  */
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync
+} from 'node:fs';
 import { join } from 'node:path';
 import { cleanupTempDirs, tempDir, write } from './helpers/fixtures';
 import {
@@ -284,11 +290,21 @@ describe('on-start.sh in a simulated Studio space', () => {
         AppType: 'JupyterLab'
       })
     );
+    // SageMaker Distribution's restart-jupyter-server, standing in: it records that it ran.
+    const bin = tempDir('sagemaker-bin');
+    const restarted = join(bin, 'restarted');
+    write(
+      bin,
+      'restart-jupyter-server',
+      `#!/bin/sh\necho "restarting jupyterlabserver" && touch "${restarted}"\n`
+    );
+    chmodSync(join(bin, 'restart-jupyter-server'), 0o755);
     const result = await runScript({
       STUDIO_BACKUP_INSTALL_DIR: tempDir('jl-install'),
       STUDIO_BACKUP_METADATA: jupyterMeta,
       STUDIO_BACKUP_PIP: join(conda, 'bin', 'pip'),
-      STUDIO_BACKUP_PORT: String(await freePort())
+      STUDIO_BACKUP_PORT: String(await freePort()),
+      PATH: `${bin}:${env.PATH}`
     });
     expect(result.status).toBe(0);
     const installed = join(
@@ -303,11 +319,30 @@ describe('on-start.sh in a simulated Studio space', () => {
     expect(JSON.parse(readFileSync(installed, 'utf8')).name).toBe(
       'sagemaker-studio-backup'
     );
+    // The server extension the panel reaches the agent through, enabled for the server...
+    expect(
+      JSON.parse(
+        readFileSync(
+          join(
+            conda,
+            'etc',
+            'jupyter',
+            'jupyter_server_config.d',
+            'sagemaker_studio_backup.json'
+          ),
+          'utf8'
+        )
+      )
+    ).toEqual({
+      ServerApp: { jpserver_extensions: { sagemaker_studio_backup: true } }
+    });
+    // ...which is restarted to load it.
     await until('the install log line', () =>
       readFileSync(logFile, 'utf8').includes(
-        `installed the Backups panel (${wheel})`
+        `installed the Backups panel (${wheel}); restarted the Jupyter server to load it: reload the JupyterLab page`
       )
     );
+    expect(existsSync(restarted)).toBe(true);
   });
 
   it('exits cleanly without a bucket, not breaking the app start', async () => {
