@@ -17,6 +17,7 @@ import { FileBackend } from '../src/repository/file-backend';
 import { FormatError, packJson } from '../src/repository/format';
 import { Repository } from '../src/repository/repository';
 import { restore } from '../src/restore/restore';
+import { listFolder } from '../src/restore/compare';
 import { openView } from '../src/restore/view';
 import {
   cleanupTempDirs,
@@ -374,5 +375,22 @@ describe('backup and restore on file://', () => {
     expect(statSync(join(target, 'data')).mtime.toISOString()).toBe(
       when.toISOString()
     );
+  });
+});
+
+describe('comparing with the home', () => {
+  it('neither lists nor walks what the backup leaves out (.conda)', async () => {
+    const home = tempDir('home');
+    write(home, 'notebook.ipynb', '{}');
+    for (let i = 0; i < 50; i++) {
+      write(home, `.conda/pkgs/p${i}/file.py`, 'x');
+    }
+    const asked: string[] = [];
+    const listing = await listFolder(home, '', (rel, isDir) => {
+      asked.push(rel);
+      return isDir && rel === '.conda';
+    });
+    expect([...listing.keys()]).toEqual(['notebook.ipynb']);
+    expect(asked.filter(rel => rel.startsWith('.conda/'))).toEqual([]);
   });
 });

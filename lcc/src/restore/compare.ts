@@ -30,9 +30,14 @@ async function listView(view: ISnapshotView, path = ''): Promise<Listing> {
 
 /**
  * The current state of a folder, described like a snapshot (content compared by size and mtime);
- * with `under`, only that sub-folder (paths stay relative to `root`).
+ * with `under`, only that sub-folder (paths stay relative to `root`). What `excluded` names (the
+ * backup's excludes: `.conda`, caches, ...) is neither listed nor walked.
  */
-export async function listFolder(root: string, under = ''): Promise<Listing> {
+export async function listFolder(
+  root: string,
+  under = '',
+  excluded: (rel: string, isDir: boolean) => boolean = () => false
+): Promise<Listing> {
   const out: Listing = new Map();
   const add = async (rel: string): Promise<void> => {
     const stat = await lstat(join(root, rel)).catch(() => undefined);
@@ -44,6 +49,9 @@ export async function listFolder(root: string, under = ''): Promise<Listing> {
       : stat.isSymbolicLink()
         ? 'symlink'
         : 'file';
+    if (rel !== under && excluded(rel, type === 'dir')) {
+      return;
+    }
     out.set(rel, {
       name: rel.split('/').pop()!,
       type,
@@ -139,7 +147,7 @@ export async function diffWithFolder(
 ): Promise<IDiffResult> {
   return diffListings(
     await listView(await openView(repo, from), path),
-    await listFolder(folder, path),
+    await listFolder(folder, path, excluded),
     excluded
   );
 }
