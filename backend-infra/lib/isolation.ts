@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ARTIFACTS_PREFIX as ARTIFACTS } from './storage';
 
 /** The key every user's session carries: Studio sets it when the domain has ExecutionRoleIdentityConfig=USER_PROFILE_NAME. */
 export const SOURCE_IDENTITY = '${aws:SourceIdentity}';
@@ -32,9 +33,15 @@ export interface IUserIsolationProps {
   readonly historyTable: dynamodb.ITable;
 }
 
+/** Where the agent's lock objects live in a repository: `<prefix>/<profile>/<space>/locks/`. */
+export const LOCKS = 'locks';
+
 /**
- * The policy to attach to the Studio execution role(s): a session may read and write only its own
- * user profile's folder of the bucket and its own restore requests, whatever role it shares.
+ * The policy to attach to the Studio execution role(s): a session reads its own user profile's
+ * folder of the bucket, creates objects there only once (S3 conditional writes, `If-None-Match: *`),
+ * overwrites and deletes nothing but its own lock objects, and reaches only its own restore
+ * requests, whatever role it shares. The bucket policy (bucket-guard.ts) denies the same things
+ * again for every session that carries a source identity, whatever its role's other policies say.
  */
 export class UserIsolationPolicy extends Construct {
   readonly policy: iam.ManagedPolicy;
@@ -42,30 +49,75 @@ export class UserIsolationPolicy extends Construct {
   constructor(scope: Construct, id: string, props: IUserIsolationProps) {
     super(scope, id);
     const own = `${props.prefix}/${SOURCE_IDENTITY}`;
+    const ownObjects = props.bucket.arnForObjects(`${own}/*`);
     const hasIdentity = { Null: { 'aws:SourceIdentity': 'false' } };
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description:
-        'Studio Backup: each user profile reaches only its own snapshots and restore requests (needs ExecutionRoleIdentityConfig=USER_PROFILE_NAME on the domain).',
+        'Studio Backup: each user profile reaches only its own snapshots and restore requests, and only adds to its snapshots (needs ExecutionRoleIdentityConfig=USER_PROFILE_NAME on the domain).',
       statements: [
         new iam.PolicyStatement({
-          sid: 'OwnSnapshots',
-          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-          resources: [props.bucket.arnForObjects(`${own}/*`)],
+          sid: 'ReadOwnRepository',
+          actions: ['s3:GetObject'],
+          resources: [ownObjects],
           conditions: hasIdentity
         }),
+        // "Enforce conditional writes on Amazon S3 buckets" (S3 User Guide): PutObject and
+        // CompleteMultipartUpload carry If-None-Match...
+        new iam.PolicyStatement({
+          sid: 'CreateOnceInOwnRepository',
+          actions: ['s3:PutObject'],
+          resources: [ownObjects],
+          conditions: {
+            Null: { 'aws:SourceIdentity': 'false', 's3:if-none-match': 'false' }
+          }
+        }),
+        // ...CreateMultipartUpload and UploadPart cannot, and are told apart by
+        // s3:ObjectCreationOperation = false: a part is no object until the conditional Complete.
+        new iam.PolicyStatement({
+          sid: 'UploadPartsInOwnRepository',
+          actions: ['s3:PutObject'],
+          resources: [ownObjects],
+          conditions: {
+            ...hasIdentity,
+            Bool: { 's3:ObjectCreationOperation': 'false' }
+          }
+        }),
+        new iam.PolicyStatement({
+          sid: 'AbortOwnUploads',
+          actions: ['s3:AbortMultipartUpload'],
+          resources: [ownObjects],
+          conditions: hasIdentity
+        }),
+        // A shared lock is rewritten every 5 minutes to keep it fresh, and removed at the end.
+        new iam.PolicyStatement({
+          sid: 'OwnLocks',
+          actions: ['s3:PutObject', 's3:DeleteObject'],
+          resources: [props.bucket.arnForObjects(`${own}/*/${LOCKS}/*`)],
+          conditions: hasIdentity
+        }),
+        // Never the bare `<prefix>/<profile>` prefix: it would list `<prefix>/<profile>2/` as well.
         new iam.PolicyStatement({
           sid: 'ListOwnFolder',
           actions: ['s3:ListBucket'],
           resources: [props.bucket.bucketArn],
           conditions: {
             ...hasIdentity,
-            StringLike: { 's3:prefix': [`${own}/*`, own] }
+            StringLike: { 's3:prefix': [`${own}/`, `${own}/*`] }
           }
         }),
         new iam.PolicyStatement({
           sid: 'ReadArtifacts',
           actions: ['s3:GetObject'],
-          resources: [props.bucket.arnForObjects('artifacts/*')]
+          resources: [props.bucket.arnForObjects(`${ARTIFACTS}*`)]
+        }),
+        // on-start.sh looks for node.tar.gz and the newest wheel with `aws s3 ls artifacts/...`.
+        new iam.PolicyStatement({
+          sid: 'ListArtifacts',
+          actions: ['s3:ListBucket'],
+          resources: [props.bucket.bucketArn],
+          conditions: {
+            StringLike: { 's3:prefix': [ARTIFACTS, `${ARTIFACTS}*`] }
+          }
         }),
         new iam.PolicyStatement({
           sid: 'UseBackupKey',
@@ -108,7 +160,11 @@ export class UserIsolationPolicy extends Construct {
     const bucketId = Stack.of(this).resolve(
       (props.bucket.node.defaultChild as s3.CfnBucket).logicalId
     );
-    for (const resource of [`${own}/*`, 'artifacts/*']) {
+    for (const resource of [
+      `${own}/*`,
+      `${own}/*/${LOCKS}/*`,
+      `${ARTIFACTS}*`
+    ]) {
       Validations.of(this.policy).acknowledge({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${resource.replace(SOURCE_IDENTITY, '<aws:SourceIdentity>')}]`,
         reason:

@@ -6,9 +6,23 @@ import { Construct } from 'constructs';
 /** Where the agent and the extension are staged for the lifecycle configuration to fetch. */
 export const ARTIFACTS_PREFIX = 'artifacts/';
 
+/** How long an overwritten or deleted object's former version is kept (default 30 days). */
+export const NONCURRENT_VERSION_DAYS = 30;
+
 export interface IStorageProps {
-  /** Keep every object version (costs more; protects against a deleted snapshot). */
+  /**
+   * Keep every object version (default true): a snapshot object that is overwritten or deleted
+   * anyway (by a backend or admin role, which the bucket policy does not fence) stays recoverable
+   * for `noncurrentVersionDays`.
+   */
   readonly versioned?: boolean;
+  /** Days a noncurrent version is kept before it expires (default 30). */
+  readonly noncurrentVersionDays?: number;
+  /**
+   * S3 Object Lock in governance mode with this default retention in days (off by default). Only
+   * when the bucket is created: S3 cannot turn it on for this bucket later through CloudFormation.
+   */
+  readonly objectLockDays?: number;
   /** Move objects to S3 Intelligent-Tiering after this many days (packs of old snapshots cost less). */
   readonly tierAfterDays?: number;
 }
@@ -20,6 +34,14 @@ export class StorageConstruct extends Construct {
 
   constructor(scope: Construct, id: string, props: IStorageProps = {}) {
     super(scope, id);
+    const versioned = props.versioned ?? true;
+    const noncurrentDays =
+      props.noncurrentVersionDays ?? NONCURRENT_VERSION_DAYS;
+    if (props.objectLockDays !== undefined && !versioned) {
+      throw new Error(
+        'S3 Object Lock needs a versioned bucket: drop -c versioned=false or -c objectLockDays.'
+      );
+    }
     this.key = new kms.Key(this, 'BackupKey', {
       description: 'Encrypts Studio Backup snapshots',
       enableKeyRotation: true,
@@ -50,13 +72,30 @@ export class StorageConstruct extends Construct {
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: props.versioned ?? false,
+      versioned,
+      ...(props.objectLockDays !== undefined
+        ? {
+            objectLockEnabled: true,
+            objectLockDefaultRetention: s3.ObjectLockRetention.governance(
+              Duration.days(props.objectLockDays)
+            )
+          }
+        : {}),
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
         {
           id: 'abort-incomplete-uploads',
           abortIncompleteMultipartUploadAfter: Duration.days(2)
         },
+        ...(versioned
+          ? [
+              {
+                id: 'expire-noncurrent-versions',
+                noncurrentVersionExpiration: Duration.days(noncurrentDays),
+                expiredObjectDeleteMarker: true
+              }
+            ]
+          : []),
         ...(props.tierAfterDays
           ? [
               {

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { BucketGuard } from './bucket-guard';
 import { UserIsolationPolicy } from './isolation';
 import { RecoveryConstruct } from './recovery';
 import { RestoreRequestsConstruct } from './requests';
@@ -15,8 +16,21 @@ export class StudioBackupStack extends Stack {
     super(scope, id, props);
     const context = (name: string, fallback: string) =>
       (this.node.tryGetContext(name) as string | undefined) ?? fallback;
+    const number = (name: string) => {
+      const value = this.node.tryGetContext(name) as string | undefined;
+      if (value === undefined || value === '') return undefined;
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new Error(
+          `-c ${name}=${value}: a whole number of days, 1 or more.`
+        );
+      }
+      return n;
+    };
     const storage = new StorageConstruct(this, 'Storage', {
-      versioned: context('versioned', 'false') === 'true',
+      versioned: context('versioned', 'true') !== 'false',
+      noncurrentVersionDays: number('noncurrentVersionDays'),
+      objectLockDays: number('objectLockDays'),
       tierAfterDays: Number(context('tierAfterDays', '0')) || undefined
     });
     const prefix = context('prefix', 'studio-backups');
@@ -33,16 +47,39 @@ export class StudioBackupStack extends Stack {
         `arn:${this.partition}:ec2:${this.region}:${this.account}:security-group/sg-REPLACE-ME`
       )
     });
-    const requests = new RestoreRequestsConstruct(this, 'RestoreRequests', {
-      userTable: recovery.userTable,
-      historyTable: recovery.historyTable,
-      stateMachine: recovery.stateMachine,
-      deadLetters: recovery.deadLetters,
+    const restoreRequests = new RestoreRequestsConstruct(
+      this,
+      'RestoreRequests',
+      {
+        userTable: recovery.userTable,
+        historyTable: recovery.historyTable,
+        stateMachine: recovery.stateMachine,
+        deadLetters: recovery.deadLetters,
+        bucket: storage.bucket,
+        key: storage.key,
+        prefix,
+        dashboard: recovery.dashboard
+      }
+    );
+    const requests = restoreRequests.table;
+    new BucketGuard(this, 'BucketGuard', {
       bucket: storage.bucket,
       key: storage.key,
       prefix,
-      dashboard: recovery.dashboard
-    }).table;
+      backendRoles: [restoreRequests.processing.copier.role!],
+      studioExecutionRoleArns: context('studioExecutionRoleArns', '')
+        .split(',')
+        .map(arn => arn.trim())
+        .filter(Boolean)
+        .map(arn => {
+          if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(arn)) {
+            throw new Error(
+              `-c studioExecutionRoleArns: ${arn} is not an IAM role ARN.`
+            );
+          }
+          return arn;
+        })
+    });
     const isolation = new UserIsolationPolicy(this, 'UserIsolation', {
       bucket: storage.bucket,
       key: storage.key,

@@ -1,252 +1,698 @@
 /**
- * The per-user isolation policy, evaluated: a small evaluator of the synthesized statements (Allow
- * only, as ours are; variables, wildcards, StringLike/StringEquals/Null/ForAllValues) answers
- * whether a session of one user profile may do something to another's snapshots.
+ * Who may do what to the backup bucket, its key and the request tables, decided by a maintained IAM
+ * policy simulator (@cloud-copilot/iam-simulate: identity and resource policies together, explicit
+ * denies, policy variables, condition keys) over the synthesized template: the isolation policy of
+ * the Studio execution role, the bucket policy, the key policy and the backend roles' own policies.
+ * The table below is every AWS call the agent, on-start.sh, the install step and the backend make,
+ * and what an attacker holding a user's session would try; each statement of the three documents
+ * is then dropped and flipped in turn, and each change must change some row of the table.
  */
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { synthStack } from './synth';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
-const { template } = synthStack();
-const [policy] = Object.values(
-  template.findResources('AWS::IAM::ManagedPolicy')
-);
-const BUCKET = 'arn:aws:s3:::backup-bucket';
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const BUCKET_NAME = 'backup-bucket';
+const BUCKET = `arn:aws:s3:::${BUCKET_NAME}`;
+const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/backup-key`;
+const STUDIO_ROLE = `arn:aws:iam::${ACCOUNT}:role/AmazonSageMaker-ExecutionRole`;
+const PREFIX = 'studio-backups';
+const ALICE = `${PREFIX}/alice/space-1`;
 
-/** Tokens (Fn::GetAtt of the bucket, table, key) become fixed ARNs for the evaluation. */
-function resolve(value: any): string {
-  if (typeof value === 'string') {
-    return value;
+type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
+type Document = { Version: string; Statement: any[] };
+
+const { template } = synthStack({ studioExecutionRoleArns: STUDIO_ROLE });
+const resources: Record<string, any> = template.toJSON().Resources;
+
+/** Tokens (Fn::GetAtt, Ref, Fn::Join, Fn::Select, Fn::Split) become fixed names and ARNs. */
+function resolve(value: any): any {
+  if (Array.isArray(value)) return value.map(resolve);
+  if (value === null || typeof value !== 'object') return value;
+  if ('Fn::Join' in value) {
+    const [separator, parts] = value['Fn::Join'];
+    return resolve(parts).join(separator);
   }
-  if (value['Fn::Join']) {
-    return value['Fn::Join'][1].map(resolve).join(value['Fn::Join'][0]);
+  if ('Fn::Select' in value) {
+    const [index, list] = value['Fn::Select'];
+    return resolve(list)[index];
   }
-  if (value['Fn::GetAtt']) {
-    const [logical] = value['Fn::GetAtt'];
-    if (logical.includes('BackupBucket')) return BUCKET;
-    if (logical.includes('StudioUserHistory'))
-      return 'arn:aws:dynamodb:us-east-1:123456789012:table/history';
-    if (logical.includes('RestoreRequests'))
-      return 'arn:aws:dynamodb:us-east-1:123456789012:table/requests';
-    if (logical.includes('BackupKey'))
-      return 'arn:aws:kms:us-east-1:123456789012:key/k';
+  if ('Fn::Split' in value) {
+    const [separator, text] = value['Fn::Split'];
+    return resolve(text).split(separator);
   }
-  if (value.Ref === 'AWS::Partition') return 'aws';
-  if (value.Ref === 'AWS::Region') return 'us-east-1';
-  throw new Error(`cannot resolve ${JSON.stringify(value)}`);
+  if ('Fn::GetAtt' in value) {
+    const [id, attribute] = value['Fn::GetAtt'];
+    if (attribute !== 'Arn')
+      throw new Error(`cannot resolve ${id}.${attribute}`);
+    return arnOf(id);
+  }
+  if ('Ref' in value) {
+    const pseudo: Record<string, string> = {
+      'AWS::Partition': 'aws',
+      'AWS::Region': REGION,
+      'AWS::AccountId': ACCOUNT,
+      'AWS::URLSuffix': 'amazonaws.com'
+    };
+    if (pseudo[value.Ref]) return pseudo[value.Ref];
+    const type = resources[value.Ref]?.Type;
+    if (type === 'AWS::StepFunctions::StateMachine') return arnOf(value.Ref);
+    if (type === 'AWS::S3::Bucket') return arnOf(value.Ref).split(':::')[1];
+    if (type) return value.Ref; // a role's or a table's name
+    throw new Error(`cannot resolve Ref ${value.Ref}`);
+  }
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, resolve(v)])
+  );
 }
 
-const glob = (pattern: string, value: string) =>
-  new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`
-  ).test(value);
+function arnOf(id: string): string {
+  const type = resources[id]?.Type;
+  switch (type) {
+    case 'AWS::S3::Bucket':
+      return id.includes('BackupBucket')
+        ? BUCKET
+        : `arn:aws:s3:::${id.toLowerCase()}`;
+    case 'AWS::KMS::Key':
+      return KEY;
+    case 'AWS::DynamoDB::Table':
+      return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${id}`;
+    case 'AWS::IAM::Role':
+      return `arn:aws:iam::${ACCOUNT}:role/${id}`;
+    case 'AWS::Lambda::Function':
+      return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+    case 'AWS::StepFunctions::StateMachine':
+      return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${id}`;
+    case 'AWS::SQS::Queue':
+      return `arn:aws:sqs:${REGION}:${ACCOUNT}:${id}`;
+    case 'AWS::Logs::LogGroup':
+      return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${id}:*`;
+    default:
+      throw new Error(`cannot resolve the ARN of ${id} (${type})`);
+  }
+}
 
-interface IRequest {
+/** The one resource of a type whose logical id contains `part`. */
+function resourceId(type: string, part: string): string {
+  const ids = Object.keys(resources).filter(
+    id => resources[id].Type === type && id.includes(part)
+  );
+  if (ids.length !== 1)
+    throw new Error(`${ids.length} ${type} named like ${part}`);
+  return ids[0];
+}
+
+const isolationPolicy: Document = resolve(
+  resources[resourceId('AWS::IAM::ManagedPolicy', 'UserIsolation')].Properties
+    .PolicyDocument
+);
+const bucketPolicy: Document = resolve(
+  resources[resourceId('AWS::S3::BucketPolicy', 'BackupBucket')].Properties
+    .PolicyDocument
+);
+const keyPolicy: Document = resolve(
+  resources[resourceId('AWS::KMS::Key', 'BackupKey')].Properties.KeyPolicy
+);
+
+/** Every inline policy CDK attached to a backend role. */
+function rolePolicies(part: string): Document[] {
+  const role = resourceId('AWS::IAM::Role', part);
+  return Object.values(resources)
+    .filter(
+      r =>
+        r.Type === 'AWS::IAM::Policy' &&
+        r.Properties.Roles.some((ref: any) => ref.Ref === role)
+    )
+    .map(r => resolve(r.Properties.PolicyDocument));
+}
+
+const EVERYTHING: Document = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }]
+};
+
+interface IDocuments {
+  isolation: Document;
+  bucket: Document;
+  key: Document;
+}
+
+interface ISession {
+  roleArn: string;
+  sourceIdentity?: string;
+  /** The identity policies, given the (possibly mutated) synthesized documents. */
+  policies(docs: IDocuments): Document[];
+}
+
+const studio = (
+  sourceIdentity: string | undefined,
+  broad = false
+): ISession => ({
+  roleArn: STUDIO_ROLE,
+  sourceIdentity,
+  policies: docs => (broad ? [docs.isolation, EVERYTHING] : [docs.isolation])
+});
+const backend = (part: string): ISession => {
+  const policies = rolePolicies(part);
+  return {
+    roleArn: arnOf(resourceId('AWS::IAM::Role', part)),
+    policies: () => policies
+  };
+};
+
+const SESSIONS: Record<string, ISession> = {
+  alice: studio('alice'),
+  'alice, execution role with AdministratorAccess': studio('alice', true),
+  'Studio session without source identity': studio(undefined),
+  'Studio session without source identity, AdministratorAccess': studio(
+    undefined,
+    true
+  ),
+  admin: {
+    roleArn: `arn:aws:iam::${ACCOUNT}:role/Admin`,
+    policies: () => [EVERYTHING]
+  },
+  'backend copy Lambda': backend('CopierServiceRole'),
+  'request state machine': backend('ProcessRequestRole'),
+  'Studio events Lambda': backend('StudioEventsServiceRole'),
+  'role of another account': {
+    roleArn: 'arn:aws:iam::999999999999:role/Partner',
+    policies: () => [EVERYTHING]
+  }
+};
+
+interface ICall {
+  label: string;
   action: string;
   resource: string;
-  context: Record<string, string | string[] | undefined>;
+  context?: Record<string, string | string[]>;
 }
 
-function allowed(request: IRequest): boolean {
-  const vars = (s: string) =>
-    s.replace(
-      /\$\{aws:SourceIdentity\}/g,
-      String(request.context['aws:SourceIdentity'] ?? '\u0000')
-    );
-  return policy.Properties.PolicyDocument.Statement.some((st: any) => {
-    const actions: string[] = [].concat(st.Action);
-    const resources: string[] = [].concat(st.Resource).map(resolve).map(vars);
-    if (!actions.some(a => glob(a, request.action))) return false;
-    if (!resources.some(r => glob(r, request.resource))) return false;
-    for (const [operator, tests] of Object.entries<any>(st.Condition ?? {})) {
-      for (const [key, expected] of Object.entries<any>(tests)) {
-        const actual = request.context[key];
-        const wanted: string[] = []
-          .concat(expected)
-          .map((e: any) => vars(resolve(e)));
-        if (operator === 'Null') {
-          if ((actual === undefined) !== (expected === 'true')) return false;
-        } else if (operator === 'StringLike') {
-          if (
-            actual === undefined ||
-            !wanted.some(w => glob(w, String(actual)))
-          )
-            return false;
-        } else if (operator === 'StringEquals') {
-          if (actual === undefined || !wanted.includes(String(actual)))
-            return false;
-        } else if (operator === 'ForAllValues:StringEquals') {
-          if (
-            ![]
-              .concat((actual as any) ?? [])
-              .every((v: string) => wanted.includes(v))
-          )
-            return false;
-        } else {
-          throw new Error(`operator ${operator} not evaluated here`);
-        }
-      }
-    }
-    return true;
-  });
-}
-
-const as = (identity: string | undefined) => ({
-  'aws:SourceIdentity': identity
+const object = (key: string) => `${BUCKET}/${key}`;
+const get = (key: string): ICall => ({
+  label: `GetObject ${key}`,
+  action: 's3:GetObject',
+  resource: object(key)
+});
+const head = (key: string): ICall => ({
+  ...get(key),
+  label: `HeadObject ${key}`
+});
+/** PutObject and CompleteMultipartUpload create the object; If-None-Match: * makes it write-once. */
+const put = (
+  key: string,
+  ifNoneMatch: boolean,
+  label = 'PutObject'
+): ICall => ({
+  label: `${label}${ifNoneMatch ? ' If-None-Match: *' : ' (unconditional)'} ${key}`,
+  action: 's3:PutObject',
+  resource: object(key),
+  context: {
+    's3:ObjectCreationOperation': 'true',
+    ...(ifNoneMatch ? { 's3:if-none-match': '*' } : {})
+  }
+});
+const complete = (key: string, ifNoneMatch: boolean) =>
+  put(key, ifNoneMatch, 'CompleteMultipartUpload');
+/** CreateMultipartUpload, UploadPart and UploadPartCopy create no object and carry no condition. */
+const part = (key: string, label = 'UploadPart'): ICall => ({
+  label: `${label} ${key}`,
+  action: 's3:PutObject',
+  resource: object(key),
+  context: { 's3:ObjectCreationOperation': 'false' }
+});
+const copy = (from: string, to: string): ICall => ({
+  label: `CopyObject ${from} → ${to}`,
+  action: 's3:PutObject',
+  resource: object(to),
+  context: {
+    's3:ObjectCreationOperation': 'true',
+    's3:x-amz-copy-source': `${BUCKET_NAME}/${from}`
+  }
+});
+const abort = (key: string): ICall => ({
+  label: `AbortMultipartUpload ${key}`,
+  action: 's3:AbortMultipartUpload',
+  resource: object(key)
+});
+const remove = (key: string): ICall => ({
+  label: `DeleteObject ${key}`,
+  action: 's3:DeleteObject',
+  resource: object(key)
+});
+const objectAction = (action: string, key: string): ICall => ({
+  label: `${action.split(':')[1]} ${key}`,
+  action,
+  resource: object(key)
+});
+const list = (prefix?: string): ICall => ({
+  label: `ListObjectsV2 ${prefix === undefined ? '(no prefix)' : `prefix "${prefix}"`}`,
+  action: 's3:ListBucket',
+  resource: BUCKET,
+  context: prefix === undefined ? {} : { 's3:prefix': prefix }
+});
+const bucketAction = (action: string): ICall => ({
+  label: action.split(':')[1],
+  action,
+  resource: BUCKET
+});
+const overHttp = (call: ICall): ICall => ({
+  ...call,
+  label: `${call.label} over plain HTTP`,
+  context: { ...call.context, 'aws:SecureTransport': 'false' }
+});
+const key = (
+  action: string,
+  through: 'through S3' | 'directly',
+  account = ACCOUNT
+): ICall => ({
+  label: `${action} ${through}`,
+  action,
+  resource: KEY,
+  context: {
+    'kms:CallerAccount': account,
+    ...(through === 'through S3'
+      ? { 'kms:ViaService': `s3.${REGION}.amazonaws.com` }
+      : {})
+  }
+});
+const table = (name: 'requests' | 'history') =>
+  arnOf(
+    resourceId(
+      'AWS::DynamoDB::Table',
+      name === 'requests' ? 'RestoreRequestsTable' : 'StudioUserHistory'
+    )
+  );
+/** What the agent writes for a request (lcc/src/agent/backend.ts). */
+const FILED = [
+  'user_profile_name',
+  'request_id',
+  'kind',
+  'from_profile',
+  'domain_id',
+  'space_name',
+  'created'
+];
+const putRequest = (owner: string, attributes: string[]): ICall => ({
+  label: `PutItem requests row of ${owner} (${attributes.includes('state') ? 'with state' : 'as filed'})`,
+  action: 'dynamodb:PutItem',
+  resource: table('requests'),
+  context: {
+    'dynamodb:LeadingKeys': [owner],
+    'dynamodb:Attributes': attributes
+  }
+});
+const queryHistory = (owner: string): ICall => ({
+  label: `Query history of ${owner}`,
+  action: 'dynamodb:Query',
+  resource: table('history'),
+  context: { 'dynamodb:LeadingKeys': [owner] }
 });
 
-describe('per-user isolation (sts:SourceIdentity)', () => {
-  it('lets alice read and write her own snapshots', () => {
-    for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) {
-      expect(
-        allowed({
-          action,
-          resource: `${BUCKET}/studio-backups/alice/space-1/packs/ab/cd`,
-          context: as('alice')
-        })
-      ).toBe(true);
+const A = 'Allowed';
+const X = 'ExplicitlyDenied';
+const I = 'ImplicitlyDenied';
+const PACK = `${ALICE}/data/ab/ab12cd`;
+const LOCK = `${ALICE}/locks/shared-1f2e`;
+const REFERENCE = `${ALICE}/2024-05-01-10-00-00`;
+const BOB = `${PREFIX}/bob/space-1`;
+const ALICE2 = `${PREFIX}/alice2/space-1`;
+
+/** The expected decision of each call: [who, call, decision]. */
+const TABLE: Array<[string, ICall, Decision]> = [
+  // The agent and on-start.sh, in alice's space.
+  ['alice', get(`${ALICE}/config`), A],
+  ['alice', head(PACK), A],
+  ['alice', put(PACK, true), A],
+  ['alice', put(`${ALICE}/snapshots/5e6f`, true), A],
+  ['alice', part(PACK, 'CreateMultipartUpload'), A],
+  ['alice', part(PACK), A],
+  ['alice', complete(PACK, true), A],
+  ['alice', abort(PACK), A],
+  ['alice', put(`${ALICE}/locks/exclusive`, true), A],
+  ['alice', put(LOCK, false), A],
+  ['alice', remove(LOCK), A],
+  ['alice', list(`${ALICE}/`), A],
+  ['alice', list(`${PREFIX}/alice/`), A],
+  ['alice', get(`${REFERENCE}/home/notes.txt`), A],
+  ['alice', get('artifacts/studio-backup.js'), A],
+  ['alice', list('artifacts/'), A],
+  ['alice', list('artifacts/node.tar.gz'), A],
+  ['alice', key('kms:GenerateDataKey', 'through S3'), A],
+  ['alice', key('kms:Decrypt', 'through S3'), A],
+  ['alice', putRequest('alice', FILED), A],
+  ['alice', queryHistory('alice'), A],
+  // What a script or ransomware with alice's session cannot do to her history.
+  ['alice', put(PACK, false), X],
+  ['alice', put(`${ALICE}/config`, false), X],
+  ['alice', complete(PACK, false), X],
+  ['alice', copy(PACK, `${ALICE}/snapshots/5e6f`), X],
+  ['alice', remove(PACK), X],
+  ['alice', remove(`${ALICE}/snapshots/5e6f`), X],
+  ['alice', remove(`${ALICE}/index/9a8b`), X],
+  ['alice', remove(`${ALICE}/config`), X],
+  ['alice', remove(`${REFERENCE}/home/locks/run.lock`), X],
+  ['alice', put(`${REFERENCE}/home/locks/run.lock`, false), X],
+  ['alice', objectAction('s3:DeleteObjectVersion', PACK), X],
+  ['alice', objectAction('s3:PutObjectRetention', PACK), X],
+  ['alice', objectAction('s3:BypassGovernanceRetention', PACK), X],
+  ['alice', objectAction('s3:PutObjectTagging', PACK), X],
+  ['alice', bucketAction('s3:PutLifecycleConfiguration'), X],
+  ['alice', bucketAction('s3:PutBucketPolicy'), X],
+  ['alice', bucketAction('s3:PutBucketVersioning'), X],
+  ['alice', bucketAction('s3:ListBucketVersions'), X],
+  ['alice', put('artifacts/studio-backup.js', true), X],
+  ['alice', key('kms:Decrypt', 'directly'), X],
+  ['alice', putRequest('alice', [...FILED, 'state']), I],
+  // alice on bob's repository, and on alice2's, whose name starts like hers.
+  ['alice', get(`${BOB}/config`), X],
+  ['alice', put(`${BOB}/data/ab/ab12cd`, true), X],
+  ['alice', remove(`${BOB}/locks/shared-9c8d`), X],
+  ['alice', list(`${PREFIX}/bob/`), X],
+  ['alice', get(`${ALICE2}/config`), X],
+  ['alice', put(`${ALICE2}/data/ab/ab12cd`, true), X],
+  ['alice', list(`${PREFIX}/alice2/`), X],
+  ['alice', list(`${PREFIX}/alice`), X],
+  ['alice', list(`${PREFIX}/`), X],
+  ['alice', list(''), X],
+  ['alice', list(), X],
+  ['alice', putRequest('bob', FILED), I],
+  ['alice', queryHistory('bob'), I],
+  // The same session on an execution role that allows everything: the bucket and key policies hold.
+  ['alice, execution role with AdministratorAccess', get(`${ALICE}/config`), A],
+  ['alice, execution role with AdministratorAccess', put(PACK, true), A],
+  ['alice, execution role with AdministratorAccess', remove(LOCK), A],
+  ['alice, execution role with AdministratorAccess', put(LOCK, false), A],
+  ['alice, execution role with AdministratorAccess', put(PACK, false), X],
+  ['alice, execution role with AdministratorAccess', remove(PACK), X],
+  [
+    'alice, execution role with AdministratorAccess',
+    remove(`${REFERENCE}/home/locks/run.lock`),
+    X
+  ],
+  [
+    'alice, execution role with AdministratorAccess',
+    objectAction('s3:DeleteObjectVersion', PACK),
+    X
+  ],
+  [
+    'alice, execution role with AdministratorAccess',
+    bucketAction('s3:PutBucketPolicy'),
+    X
+  ],
+  [
+    'alice, execution role with AdministratorAccess',
+    bucketAction('s3:PutLifecycleConfiguration'),
+    X
+  ],
+  ['alice, execution role with AdministratorAccess', get(`${BOB}/config`), X],
+  [
+    'alice, execution role with AdministratorAccess',
+    put(`${BOB}/data/ab/ab12cd`, true),
+    X
+  ],
+  [
+    'alice, execution role with AdministratorAccess',
+    abort(`${BOB}/data/ab/ab12cd`),
+    X
+  ],
+  ['alice, execution role with AdministratorAccess', list(`${PREFIX}/`), X],
+  [
+    'alice, execution role with AdministratorAccess',
+    put('artifacts/studio-backup.js', false),
+    X
+  ],
+  [
+    'alice, execution role with AdministratorAccess',
+    key('kms:Decrypt', 'directly'),
+    X
+  ],
+  // A session without source identity (domain not set to USER_PROFILE_NAME).
+  [
+    'Studio session without source identity',
+    get('artifacts/studio-backup.js'),
+    A
+  ],
+  ['Studio session without source identity', list('artifacts/'), A],
+  ['Studio session without source identity', get(`${ALICE}/config`), X],
+  ['Studio session without source identity', put(PACK, true), X],
+  ['Studio session without source identity', list(`${PREFIX}/alice/`), X],
+  ['Studio session without source identity', putRequest('alice', FILED), I],
+  [
+    'Studio session without source identity, AdministratorAccess',
+    get('artifacts/studio-backup.js'),
+    A
+  ],
+  [
+    'Studio session without source identity, AdministratorAccess',
+    get(`${BOB}/config`),
+    X
+  ],
+  [
+    'Studio session without source identity, AdministratorAccess',
+    remove(PACK),
+    X
+  ],
+  [
+    'Studio session without source identity, AdministratorAccess',
+    put('artifacts/studio-backup.js', false),
+    X
+  ],
+  [
+    'Studio session without source identity, AdministratorAccess',
+    list(`${PREFIX}/`),
+    X
+  ],
+  // An admin (no source identity): the named exception, except plain HTTP and direct key use.
+  ['admin', get(`${ALICE}/config`), A],
+  ['admin', remove(PACK), A],
+  ['admin', objectAction('s3:DeleteObjectVersion', PACK), A],
+  ['admin', put('artifacts/studio-backup.js', false), A],
+  ['admin', list(), A],
+  ['admin', bucketAction('s3:PutBucketPolicy'), A],
+  ['admin', key('kms:PutKeyPolicy', 'directly'), A],
+  ['admin', key('kms:ScheduleKeyDeletion', 'directly'), A],
+  ['admin', key('kms:Decrypt', 'through S3'), A],
+  ['admin', key('kms:Decrypt', 'directly'), X],
+  ['admin', overHttp(get(`${ALICE}/config`)), X],
+  // The backend: copying a former profile's repository into a requester's, listing, never deleting.
+  ['backend copy Lambda', head(`${ALICE}/data/ab/ab12cd`), A],
+  ['backend copy Lambda', get(`${BOB}/config`), A],
+  ['backend copy Lambda', copy(`${BOB}/data/ab/ab12cd`, PACK), A],
+  ['backend copy Lambda', part(PACK, 'CreateMultipartUpload'), A],
+  ['backend copy Lambda', part(PACK, 'UploadPartCopy'), A],
+  ['backend copy Lambda', complete(PACK, false), A],
+  ['backend copy Lambda', abort(PACK), A],
+  ['backend copy Lambda', list(`${PREFIX}/bob/`), A],
+  ['backend copy Lambda', key('kms:Decrypt', 'through S3'), A],
+  ['backend copy Lambda', key('kms:Decrypt', 'directly'), A],
+  ['backend copy Lambda', remove(PACK), I],
+  ['backend copy Lambda', get('artifacts/studio-backup.js'), I],
+  ['request state machine', list(`${PREFIX}/bob/`), A],
+  ['request state machine', get(`${BOB}/config`), I],
+  ['Studio events Lambda', list(`${PREFIX}/alice/`), A],
+  ['Studio events Lambda', get(`${ALICE}/config`), I],
+  [
+    'role of another account',
+    key('kms:Decrypt', 'through S3', '999999999999'),
+    X
+  ]
+];
+
+async function decide(
+  docs: IDocuments,
+  who: string,
+  call: ICall
+): Promise<Decision> {
+  const session = SESSIONS[who];
+  if (!session) throw new Error(`no session ${who}`);
+  const account = session.roleArn.split(':')[4];
+  const resourcePolicy = call.action.startsWith('s3:')
+    ? docs.bucket
+    : call.action.startsWith('kms:')
+      ? docs.key
+      : undefined;
+  const response = await runSimulation(
+    {
+      request: {
+        principal: `arn:aws:sts::${account}:assumed-role/${session.roleArn.split('/').pop()}/session`,
+        action: call.action,
+        resource: {
+          resource: call.resource,
+          accountId: call.resource.startsWith('arn:aws:s3')
+            ? ACCOUNT
+            : call.resource.split(':')[4]
+        },
+        contextVariables: {
+          'aws:PrincipalArn': session.roleArn,
+          'aws:PrincipalAccount': account,
+          'aws:SecureTransport': 'true',
+          ...(session.sourceIdentity
+            ? { 'aws:SourceIdentity': session.sourceIdentity }
+            : {}),
+          ...call.context
+        }
+      },
+      identityPolicies: session
+        .policies(docs)
+        .map((policy, i) => ({ name: `policy${i}`, policy })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy
+    },
+    {}
+  );
+  if (response.resultType === 'error') {
+    throw new Error(
+      `${who}: ${call.label}: ${JSON.stringify(response.errors)}`
+    );
+  }
+  return response.overallResult as Decision;
+}
+
+const SYNTHESIZED: IDocuments = {
+  isolation: isolationPolicy,
+  bucket: bucketPolicy,
+  key: keyPolicy
+};
+
+async function decideAll(docs: IDocuments): Promise<Decision[]> {
+  const out: Decision[] = [];
+  for (const [who, call] of TABLE) {
+    out.push(await decide(docs, who, call));
+  }
+  return out;
+}
+
+describe('who may do what (iam-simulate over the synthesized template)', () => {
+  it.each(
+    TABLE.map(([who, call, expected]) => [who, call.label, expected, call])
+  )('%s: %s → %s', async (who, _label, expected, call) => {
+    expect(await decide(SYNTHESIZED, who as string, call as ICall)).toBe(
+      expected
+    );
+  });
+});
+
+type Mutation = 'dropped' | 'Effect flipped';
+
+function mutate(
+  docs: IDocuments,
+  document: keyof IDocuments,
+  index: number,
+  how: Mutation
+): IDocuments {
+  const statements = docs[document].Statement.flatMap((st, i) => {
+    if (i !== index) return [st];
+    if (how === 'dropped') return [];
+    return [{ ...st, Effect: st.Effect === 'Allow' ? 'Deny' : 'Allow' }];
+  });
+  return { ...docs, [document]: { ...docs[document], Statement: statements } };
+}
+
+/** The rows whose decision differs from the table's when one statement is changed. */
+async function rowsChangedBy(
+  document: keyof IDocuments,
+  index: number,
+  how: Mutation
+): Promise<string[]> {
+  const decisions = await decideAll(mutate(SYNTHESIZED, document, index, how));
+  return TABLE.flatMap(([who, call, expected], i) =>
+    decisions[i] === expected
+      ? []
+      : [`${who}: ${call.label}: ${expected} → ${decisions[i]}`]
+  );
+}
+
+describe('every statement of the three documents decides some row of the table', () => {
+  const statements = (['isolation', 'bucket', 'key'] as const).flatMap(
+    document =>
+      SYNTHESIZED[document].Statement.map((st, index) => [
+        document,
+        st.Sid ??
+          `#${index} (${st.Effect} ${[].concat(st.Action ?? st.NotAction).join(',')})`,
+        index
+      ])
+  );
+
+  it('covers the statements the guard adds', () => {
+    const sids = statements.map(([, sid]) => sid);
+    expect(sids).toEqual(
+      expect.arrayContaining([
+        'CreateOnceInOwnRepository',
+        'UploadPartsInOwnRepository',
+        'OwnLocks',
+        'SessionsDeleteOnlyTheirLocks',
+        'SessionsCreateOnlyOnceOutsideTheirLocks',
+        'SessionsUseNoOtherS3Action',
+        'StudioRolesWithoutIdentityOnlyRead',
+        'UseOnlyThroughS3',
+        'UseOnlyFromThisAccount'
+      ])
+    );
+  });
+
+  it.each(statements)(
+    '%s policy, %s: dropping it or flipping its Effect changes a row',
+    async (document, _sid, index) => {
+      for (const how of ['dropped', 'Effect flipped'] as Mutation[]) {
+        const changed = await rowsChangedBy(
+          document as keyof IDocuments,
+          index as number,
+          how
+        );
+        expect({ how, changed: changed.length > 0 }).toEqual({
+          how,
+          changed: true
+        });
+      }
     }
-    expect(
-      allowed({
-        action: 's3:ListBucket',
-        resource: BUCKET,
-        context: {
-          ...as('alice'),
-          's3:prefix': 'studio-backups/alice/space-1/'
-        }
-      })
-    ).toBe(true);
-  });
+  );
 
-  it("refuses alice bob's snapshots, their listing, and a prefix that only starts like hers", () => {
-    expect(
-      allowed({
-        action: 's3:GetObject',
-        resource: `${BUCKET}/studio-backups/bob/s/config`,
-        context: as('alice')
-      })
-    ).toBe(false);
-    expect(
-      allowed({
-        action: 's3:PutObject',
-        resource: `${BUCKET}/studio-backups/alice2/s/x`,
-        context: as('alice')
-      })
-    ).toBe(false);
-    expect(
-      allowed({
-        action: 's3:ListBucket',
-        resource: BUCKET,
-        context: { ...as('alice'), 's3:prefix': 'studio-backups/bob/' }
-      })
-    ).toBe(false);
-    expect(
-      allowed({
-        action: 's3:ListBucket',
-        resource: BUCKET,
-        context: { ...as('alice'), 's3:prefix': '' }
-      })
-    ).toBe(false);
+  // Without the deny, alice's own role still refuses her (no Allow), but a session whose execution
+  // role allows more (AdministratorAccess, AmazonS3FullAccess) deletes a pack of her history.
+  it('for example: without SessionsDeleteOnlyTheirLocks, alice on an admin execution role deletes a pack of her history', async () => {
+    const index = bucketPolicy.Statement.findIndex(
+      st => st.Sid === 'SessionsDeleteOnlyTheirLocks'
+    );
+    expect(await rowsChangedBy('bucket', index, 'dropped')).toEqual([
+      `alice: DeleteObject ${PACK}: ExplicitlyDenied → ImplicitlyDenied`,
+      `alice: DeleteObject ${ALICE}/snapshots/5e6f: ExplicitlyDenied → ImplicitlyDenied`,
+      `alice: DeleteObject ${ALICE}/index/9a8b: ExplicitlyDenied → ImplicitlyDenied`,
+      `alice: DeleteObject ${ALICE}/config: ExplicitlyDenied → ImplicitlyDenied`,
+      `alice: DeleteObject ${BOB}/locks/shared-9c8d: ExplicitlyDenied → ImplicitlyDenied`,
+      `alice, execution role with AdministratorAccess: DeleteObject ${PACK}: ExplicitlyDenied → Allowed`
+    ]);
   });
+});
 
-  it('refuses a session without a source identity (domain not set to USER_PROFILE_NAME)', () => {
+describe('without studioExecutionRoleArns', () => {
+  it('has no deny for the Studio roles by name, and the isolation policy alone refuses a session without source identity', async () => {
+    const plain = synthStack().template.toJSON().Resources;
+    const id = Object.keys(plain).find(
+      k =>
+        plain[k].Type === 'AWS::S3::BucketPolicy' && k.includes('BackupBucket')
+    )!;
+    const docs: IDocuments = {
+      ...SYNTHESIZED,
+      bucket: resolve(plain[id].Properties.PolicyDocument)
+    };
+    expect(JSON.stringify(docs.bucket)).not.toContain('aws:PrincipalArn');
     expect(
-      allowed({
-        action: 's3:GetObject',
-        resource: `${BUCKET}/studio-backups/alice/s/x`,
-        context: as(undefined)
-      })
-    ).toBe(false);
-  });
-
-  it('lets every session read the staged agent and panel, nothing else outside its folder', () => {
+      await decide(
+        docs,
+        'Studio session without source identity',
+        get(`${ALICE}/config`)
+      )
+    ).toBe('ImplicitlyDenied');
     expect(
-      allowed({
-        action: 's3:GetObject',
-        resource: `${BUCKET}/artifacts/studio-backup.js`,
-        context: as('bob')
-      })
-    ).toBe(true);
-    expect(
-      allowed({
-        action: 's3:PutObject',
-        resource: `${BUCKET}/artifacts/studio-backup.js`,
-        context: as('bob')
-      })
-    ).toBe(false);
-  });
-
-  it('limits restore requests to rows keyed by the own user profile (dynamodb:LeadingKeys)', () => {
-    const table = 'arn:aws:dynamodb:us-east-1:123456789012:table/requests';
-    expect(
-      allowed({
-        action: 'dynamodb:PutItem',
-        resource: table,
-        context: { ...as('alice'), 'dynamodb:LeadingKeys': ['alice'] }
-      })
-    ).toBe(true);
-    expect(
-      allowed({
-        action: 'dynamodb:PutItem',
-        resource: table,
-        context: { ...as('alice'), 'dynamodb:LeadingKeys': ['bob'] }
-      })
-    ).toBe(false);
-    expect(
-      allowed({
-        action: 'dynamodb:DeleteItem',
-        resource: table,
-        context: { ...as('alice'), 'dynamodb:LeadingKeys': ['alice'] }
-      })
-    ).toBe(false);
-  });
-
-  it("never lets a user write a request's state: approving one's own recovery of another home is refused", () => {
-    const table = 'arn:aws:dynamodb:us-east-1:123456789012:table/requests';
-    const put = (attributes: string[]) =>
-      allowed({
-        action: 'dynamodb:PutItem',
-        resource: table,
-        context: {
-          ...as('alice'),
-          'dynamodb:LeadingKeys': ['alice'],
-          'dynamodb:Attributes': attributes
-        }
-      });
-    // What the agent writes (lcc/src/agent/backend.ts).
-    const filed = [
-      'user_profile_name',
-      'request_id',
-      'kind',
-      'from_profile',
-      'domain_id',
-      'space_name',
-      'created'
-    ];
-    expect(put(filed)).toBe(true);
-    expect(put([...filed, 'state'])).toBe(false);
-    expect(put([...filed, 'message'])).toBe(false);
-  });
-
-  it('lets a user read only their own recovery history', () => {
-    const table = 'arn:aws:dynamodb:us-east-1:123456789012:table/history';
-    const query = (keys: string[]) =>
-      allowed({
-        action: 'dynamodb:Query',
-        resource: table,
-        context: { ...as('alice'), 'dynamodb:LeadingKeys': keys }
-      });
-    expect(query(['alice'])).toBe(true);
-    expect(query(['bob'])).toBe(false);
-    expect(
-      allowed({
-        action: 'dynamodb:PutItem',
-        resource: table,
-        context: { ...as('alice'), 'dynamodb:LeadingKeys': ['alice'] }
-      })
-    ).toBe(false);
+      await decide(
+        docs,
+        'alice, execution role with AdministratorAccess',
+        remove(PACK)
+      )
+    ).toBe('ExplicitlyDenied');
   });
 });

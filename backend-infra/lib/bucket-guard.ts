@@ -1,0 +1,188 @@
+/**
+ * The trust boundary in the bucket policy and the key policy, so that it holds whatever the Studio
+ * execution role's own policies allow (AmazonSageMakerFullAccess, an admin's AdministratorAccess):
+ * a session that carries a source identity (Studio sets it to the user profile's name when the
+ * domain has ExecutionRoleIdentityConfig=USER_PROFILE_NAME) reads only its own folder and the staged
+ * artifacts, lists only those, creates objects only once (`If-None-Match: *`), and overwrites or
+ * deletes nothing but its own lock objects. The backend's roles (Lambda functions, state machines)
+ * and the admins' roles carry no source identity, so none of these denies matches them: they are
+ * the named exceptions, fenced by their own identity policies.
+ */
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { LOCKS, SOURCE_IDENTITY } from './isolation';
+import { ARTIFACTS_PREFIX as ARTIFACTS } from './storage';
+
+/** The S3 actions a Studio session may still be allowed by its role; every other one is denied. */
+export const SESSION_ACTIONS = [
+  's3:GetObject',
+  's3:PutObject',
+  's3:DeleteObject',
+  's3:AbortMultipartUpload',
+  's3:ListBucket',
+  // The bucket's region, which the AWS CLI may ask before a copy.
+  's3:GetBucketLocation'
+];
+
+/** What the key may do only through S3 (SSE-KMS) from this account. */
+export const KEY_USE = [
+  'kms:Decrypt',
+  'kms:Encrypt',
+  'kms:GenerateDataKey*',
+  'kms:ReEncrypt*'
+];
+
+export interface IBucketGuardProps {
+  readonly bucket: s3.Bucket;
+  readonly key: kms.Key;
+  /** Repositories live under `<prefix>/<user profile>/<space>/`. */
+  readonly prefix: string;
+  /** The backend's roles that hold a grant on the key: excepted from "only through S3". */
+  readonly backendRoles: iam.IRole[];
+  /**
+   * The Studio execution roles (context studioExecutionRoleArns): a session of theirs with no
+   * source identity (a domain not set to USER_PROFILE_NAME) may only read the staged artifacts.
+   */
+  readonly studioExecutionRoleArns?: string[];
+}
+
+export class BucketGuard extends Construct {
+  constructor(scope: Construct, id: string, props: IBucketGuardProps) {
+    super(scope, id);
+    const { bucket, key, prefix } = props;
+    const own = `${prefix}/${SOURCE_IDENTITY}`;
+    const objects = (pattern: string) => bucket.arnForObjects(pattern);
+    const session = { Null: { 'aws:SourceIdentity': 'false' } };
+    const deny = (
+      sid: string,
+      statement: Omit<iam.PolicyStatementProps, 'sid' | 'effect' | 'principals'>
+    ) =>
+      bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          ...statement
+        })
+      );
+
+    deny('SessionsReadOnlyTheirFolderAndArtifacts', {
+      actions: ['s3:GetObject'],
+      notResources: [objects(`${own}/*`), objects(`${ARTIFACTS}*`)],
+      conditions: session
+    });
+    deny('SessionsWriteOnlyInTheirFolder', {
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      notResources: [objects(`${own}/*`)],
+      conditions: session
+    });
+    deny('SessionsListOnlyTheirFolderAndArtifacts', {
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: {
+        ...session,
+        // A listing without a prefix has no s3:prefix, and StringNotLike is true then: denied.
+        StringNotLike: {
+          's3:prefix': [`${own}/`, `${own}/*`, ARTIFACTS, `${ARTIFACTS}*`]
+        }
+      }
+    });
+    deny('SessionsDeleteOnlyTheirLocks', {
+      actions: ['s3:DeleteObject'],
+      notResources: [objects(`${own}/*/${LOCKS}/*`)],
+      conditions: session
+    });
+    // "Enforce conditional writes on Amazon S3 buckets" (S3 User Guide): PutObject and
+    // CompleteMultipartUpload (s3:ObjectCreationOperation true) without If-None-Match are refused;
+    // CreateMultipartUpload and UploadPart (false) cannot carry the header. IfExists: should S3 ever
+    // leave the key out, the write is refused rather than let through unconditionally.
+    deny('SessionsCreateOnlyOnceOutsideTheirLocks', {
+      actions: ['s3:PutObject'],
+      notResources: [objects(`${own}/*/${LOCKS}/*`)],
+      conditions: {
+        Null: { 'aws:SourceIdentity': 'false', 's3:if-none-match': 'true' },
+        BoolIfExists: { 's3:ObjectCreationOperation': 'true' }
+      }
+    });
+    // A wildcard spans "/", so `<own>/*/locks/*` also names `<own>/<space>/<timestamp>/x/locks/y`,
+    // a file of a reference copy: the agent's locks sit right under a space, never deeper.
+    deny('SessionsHaveNoLocksBelowASpace', {
+      actions: ['s3:PutObject', 's3:DeleteObject'],
+      resources: [objects(`${prefix}/*/*/*/${LOCKS}/*`)],
+      conditions: session
+    });
+    // No versions, retention, legal holds, tags, ACLs, lifecycle, policy or versioning changes.
+    deny('SessionsUseNoOtherS3Action', {
+      notActions: SESSION_ACTIONS,
+      resources: [bucket.bucketArn, objects('*')],
+      conditions: session
+    });
+
+    const studioRoles = props.studioExecutionRoleArns ?? [];
+    if (studioRoles.length > 0) {
+      const withoutIdentity = {
+        Null: { 'aws:SourceIdentity': 'true' },
+        ArnLike: { 'aws:PrincipalArn': studioRoles }
+      };
+      deny('StudioRolesWithoutIdentityOnlyRead', {
+        notActions: ['s3:GetObject', 's3:ListBucket'],
+        resources: [bucket.bucketArn, objects('*')],
+        conditions: withoutIdentity
+      });
+      deny('StudioRolesWithoutIdentityReadOnlyArtifacts', {
+        actions: ['s3:GetObject'],
+        notResources: [objects(`${ARTIFACTS}*`)],
+        conditions: withoutIdentity
+      });
+      deny('StudioRolesWithoutIdentityListOnlyArtifacts', {
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: {
+          ...withoutIdentity,
+          StringNotLike: { 's3:prefix': [ARTIFACTS, `${ARTIFACTS}*`] }
+        }
+      });
+    }
+
+    // The key: its administration stays with the account (CDK's default statement, root kms:*,
+    // which also lets IAM policies grant its use); its use is only through S3 from this account,
+    // except for the backend's roles.
+    const stack = Stack.of(this);
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'UseOnlyThroughS3',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: KEY_USE,
+        resources: ['*'],
+        conditions: {
+          StringNotEquals: {
+            'kms:ViaService': `s3.${stack.region}.amazonaws.com`
+          },
+          ...(props.backendRoles.length > 0
+            ? {
+                ArnNotEquals: {
+                  'aws:PrincipalArn': props.backendRoles.map(r => r.roleArn)
+                }
+              }
+            : {})
+        }
+      })
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'UseOnlyFromThisAccount',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: KEY_USE,
+        resources: ['*'],
+        conditions: {
+          StringNotEquals: { 'kms:CallerAccount': stack.account }
+        }
+      })
+    );
+  }
+}
