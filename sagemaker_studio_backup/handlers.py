@@ -23,9 +23,10 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
-from tornado import web
-from tornado.httpclient import HTTPRequest
-from tornado.simple_httpclient import SimpleAsyncHTTPClient
+from tornado import httputil, web
+from tornado.http1connection import HTTP1Connection, HTTP1ConnectionParameters
+from tornado.iostream import IOStream, StreamClosedError
+from tornado.tcpclient import TCPClient
 from traitlets import Unicode
 from traitlets.config import Configurable
 
@@ -42,8 +43,8 @@ RESPONSE_HEADERS = (
     "X-Content-Type-Options",
     "Cache-Control",
 )
-# The agent caps request bodies at 1 MiB; a streamed download (a file of a snapshot) has no cap.
-MAX_RESPONSE_BYTES = 1 << 42
+# A streamed download (a file of a snapshot) has no cap of its own; the agent caps request bodies.
+MAX_RESPONSE_BYTES = 1 << 50
 
 
 class StudioBackup(Configurable):
@@ -110,20 +111,22 @@ def read_record(dirs: list[str], port: int) -> dict[str, Any]:
     )
 
 
-_client: SimpleAsyncHTTPClient | None = None
+class _Relay(httputil.HTTPMessageDelegate):
+    """The agent's answer, passed to the browser as it arrives."""
 
+    def __init__(self, handler: AgentForwardHandler) -> None:
+        self._handler = handler
 
-def _http_client() -> SimpleAsyncHTTPClient:
-    # One of our own, created on the server's loop: event streams hold a connection each for as
-    # long as a job runs, and must not take the slots of the shared client other extensions use.
-    global _client
-    if _client is None:
-        _client = SimpleAsyncHTTPClient(
-            force_instance=True,
-            max_clients=64,
-            max_body_size=MAX_RESPONSE_BYTES,
-        )
-    return _client
+    def headers_received(
+        self,
+        start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
+        headers: httputil.HTTPHeaders,
+    ) -> None:
+        assert isinstance(start_line, httputil.ResponseStartLine)
+        self._handler.relay_headers(start_line, headers)
+
+    def data_received(self, chunk: bytes) -> Any:
+        return self._handler.relay_chunk(chunk)
 
 
 class AgentForwardHandler(APIHandler):
@@ -137,7 +140,9 @@ class AgentForwardHandler(APIHandler):
         self._studio_backup = studio_backup
         self._root_dir = root_dir
         self._content_type = "application/json"
+        self._upstream: IOStream | None = None
         self._streamed = False  # a chunk of the agent's answer has gone to the browser
+        self._gone = False  # the browser closed the connection
 
     @web.authenticated
     @authorized("read")
@@ -159,6 +164,14 @@ class AgentForwardHandler(APIHandler):
     async def delete(self, port: str) -> None:
         await self._forward(int(port))
 
+    def on_connection_close(self) -> None:
+        # The browser went away (a closed panel, a cancelled download): so does the request to the
+        # agent, which stops the event stream or the file it was sending.
+        super().on_connection_close()
+        self._gone = True
+        if self._upstream is not None:
+            self._upstream.close()
+
     def _error(self, status: int, message: str, reason: str | None = None) -> None:
         self.set_status(status)
         body: dict[str, str] = {"error": message}
@@ -177,61 +190,75 @@ class AgentForwardHandler(APIHandler):
         except AgentUnavailable as err:
             self._error(502, str(err), "agent-unreachable")
             return
-        url = f"http://127.0.0.1:{port}{path[len(prefix) :]}"
-        if self.request.query:
-            url += f"?{self.request.query}"
-        headers = {SECRET_HEADER: record["secret"]}
+        target = path[len(prefix) :] + (f"?{self.request.query}" if self.request.query else "")
+        method = self.request.method or "GET"
+        body = self.request.body if method in ("POST", "PUT") else b""
+        headers = httputil.HTTPHeaders(
+            {"Host": f"127.0.0.1:{port}", "Connection": "close", SECRET_HEADER: record["secret"]}
+        )
         for name in REQUEST_HEADERS:
             if name in self.request.headers:
                 headers[name] = self.request.headers[name]
-        method = self.request.method or "GET"
-        upstream = HTTPRequest(
-            url,
-            method=method,
-            headers=headers,
-            body=self.request.body if method in ("POST", "PUT") else None,
-            connect_timeout=10,
-            # Event streams last as long as a job; the agent bounds everything else.
-            request_timeout=0,
-            follow_redirects=False,
-            decompress_response=False,
-            header_callback=self._on_header,
-            streaming_callback=self._on_chunk,
-        )
+        if method in ("POST", "PUT"):
+            headers["Content-Length"] = str(len(body))
+        # One connection per request, closed with it: an event stream lasts as long as its job,
+        # with no timeout here (the agent bounds everything else), and ends when either side goes.
         try:
-            await _http_client().fetch(upstream, raise_error=False)
-        except Exception as err:  # connection refused, reset, the browser went away
-            if self._streamed:
-                return  # mid-stream: the browser sees the stream end, as when the agent stops
+            self._upstream = await TCPClient().connect("127.0.0.1", port, timeout=10)
+            if self._gone:
+                return
+            self._upstream.set_nodelay(True)
+            connection = HTTP1Connection(
+                self._upstream,
+                True,
+                HTTP1ConnectionParameters(
+                    no_keep_alive=True, max_body_size=MAX_RESPONSE_BYTES, decompress=False
+                ),
+            )
+            connection.write_headers(
+                httputil.RequestStartLine(method, target, "HTTP/1.1"), headers
+            )
+            if body:
+                connection.write(body)
+            connection.finish()
+            await connection.read_response(_Relay(self))
+        except (OSError, StreamClosedError, httputil.HTTPInputError, TimeoutError) as err:
+            if self._gone or self._streamed:
+                return  # the browser left, or sees the stream end as when the agent stops
             self.clear()
             self._error(
                 502,
-                f"The backup agent on port {port} did not answer: {err}",
+                f"The backup agent on port {port} did not answer: {str(err) or type(err).__name__}",
                 "agent-unreachable",
             )
             return
-        if not self._finished:
+        finally:
+            if self._upstream is not None:
+                self._upstream.close()
+        if not self._finished and not self._gone:
             self.finish(set_content_type=self._content_type)
 
-    def _on_header(self, line: str) -> None:
-        if line.startswith("HTTP/"):
-            parts = line.split(" ", 2)
-            self.set_status(int(parts[1]), parts[2].strip() if len(parts) > 2 else None)
-        elif ":" in line:
-            name, value = (part.strip() for part in line.split(":", 1))
-            for allowed in RESPONSE_HEADERS:
-                if name.lower() == allowed.lower():
-                    self.set_header(allowed, value)
-                    if allowed == "Content-Type":
-                        self._content_type = value
+    def relay_headers(
+        self, start_line: httputil.ResponseStartLine, headers: httputil.HTTPHeaders
+    ) -> None:
+        self.set_status(start_line.code, start_line.reason or None)
+        for name in RESPONSE_HEADERS:
+            if name in headers:
+                self.set_header(name, headers[name])
+        self._content_type = headers.get("Content-Type", self._content_type)
 
-    def _on_chunk(self, chunk: bytes) -> Any:
-        # Written and flushed as it comes: the job's Server-Sent Events reach the panel at once, and
-        # a large file is never held in memory. A browser that went away fails the flush, which ends
-        # the request to the agent.
+    async def relay_chunk(self, chunk: bytes) -> None:
+        # Written and flushed as it comes, and the next chunk read only then: the job's events reach
+        # the panel at once, and a large file is never held in memory. Nothing here raises (tornado
+        # would log it as an uncaught exception): a browser that went away closes the agent's side.
+        if self._gone:
+            return
         self._streamed = True
         self.write(chunk)
-        return self.flush()
+        try:
+            await self.flush()
+        except StreamClosedError:
+            self.on_connection_close()
 
 
 def setup_handlers(server_app: Any) -> None:

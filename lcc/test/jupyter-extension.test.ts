@@ -8,6 +8,7 @@
  * whatever `pip install .` last put into .venv; its config, data and runtime folders are temporary.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Server } from 'node:http';
 import { join } from 'node:path';
@@ -226,6 +227,41 @@ describe('the Jupyter server extension', () => {
       "attachment; filename*=UTF-8''hello.txt"
     );
     expect(await file.text()).toBe('hello from the home\n');
+  });
+
+  it('ends the request to the agent when the browser leaves an event stream, quietly', async () => {
+    write(home, 'big/one.bin', randomBytes(64 * 1024 * 1024));
+    const started = await fetch(forwarded('/backup'), {
+      method: 'POST',
+      headers: auth
+    });
+    const { job } = (await started.json()) as { job: Job };
+    const leaving = new AbortController();
+    const events = await fetch(forwarded(`/jobs/${job.id}/events`), {
+      headers: { ...auth, Accept: 'text/event-stream' },
+      signal: leaving.signal
+    });
+    const reader = events.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(
+      /^event: progress\n/
+    );
+    leaving.abort();
+    // Every forwarded request has a connection of its own: none is left open at the agent.
+    const open = () =>
+      new Promise<number>((resolve, reject) =>
+        agent.getConnections((err, count) =>
+          err ? reject(err) : resolve(count)
+        )
+      );
+    for (const deadline = Date.now() + 10_000; (await open()) > 0;) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise(resolve => setTimeout(resolve, 50));
+    }
+    await fetch(forwarded(`/jobs/${job.id}`), {
+      method: 'DELETE',
+      headers: auth
+    });
+    expect(jupyterLog).not.toMatch(/Uncaught exception|Traceback/);
   });
 
   it('passes the agent’s own one-line errors through', async () => {
