@@ -1,4 +1,13 @@
 /** Unit tests of the engine's pure parts: chunking, retention, path safety, encoding, excludes. */
+import {
+  mkdtempSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Chunker } from '../src/backup/chunker';
 import {
   bytesOfName,
@@ -234,5 +243,26 @@ describe('names as bytes', () => {
     expect(nameFromBytes(Buffer.from([0x63, 0xe9]))).toBe('c\udce9');
     expect(fsPath('plain/path')).toBe('plain/path');
     expect(fsPath('c\udce9')).toEqual(Buffer.from([0x63, 0xe9]));
+  });
+});
+
+describe('restored times', () => {
+  it('come back to the microsecond, also on a half millisecond', async () => {
+    const { fsTime } = await import('../src/restore/file-times');
+    const dir = mkdtempSync(join(tmpdir(), 'sb-times-'));
+    try {
+      const path = join(dir, 'f');
+      writeFileSync(path, 'x');
+      for (const ms of [
+        1795465451267.5, 1795465451268, 1700000000000.001, 1234.5
+      ]) {
+        utimesSync(path, fsTime(ms), fsTime(ms));
+        expect(Math.round(statSync(path).mtimeMs * 1000)).toBe(
+          Math.round(ms * 1000)
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
