@@ -54,6 +54,17 @@ async function backedUp(home: string) {
   return { repoDir, snapshot: result.snapshotId };
 }
 
+/** Restores a whole snapshot into a new folder and returns it. */
+async function restoreAll(repoDir: string, snapshot: string): Promise<string> {
+  const target = tempDir('target');
+  await restore(await openView(await fileRepo(repoDir), snapshot), {
+    paths: [],
+    target,
+    conflict: 'skip'
+  });
+  return target;
+}
+
 function tempFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true })
     .map(String)
@@ -308,12 +319,7 @@ describe('times', () => {
       new Date('2001-02-03T04:05:06Z')
     );
     const { repoDir, snapshot } = await backedUp(home);
-    const target = tempDir('target');
-    await restore(await openView(await fileRepo(repoDir), snapshot), {
-      paths: [],
-      target,
-      conflict: 'skip'
-    });
+    const target = await restoreAll(repoDir, snapshot);
     expect(lstatSync(join(target, 'old.txt')).mtime.toISOString()).toBe(
       '1965-03-01T12:00:00.000Z'
     );
@@ -403,12 +409,7 @@ describe('a sparse file', () => {
     writeSync(fd, Buffer.from('tail'), 0, 4, 64 * 1024 * 1024 - 4);
     closeSync(fd);
     const { repoDir, snapshot } = await backedUp(home);
-    const target = tempDir('target');
-    await restore(await openView(await fileRepo(repoDir), snapshot), {
-      paths: [],
-      target,
-      conflict: 'skip'
-    });
+    const target = await restoreAll(repoDir, snapshot);
     expect(describeTree(target)).toEqual(describeTree(home));
     const restored = statSync(join(target, 'disk.img'));
     expect(restored.size).toBe(64 * 1024 * 1024);
@@ -426,12 +427,7 @@ describe('hard links', () => {
     linkSync(a, join(home, 'other/c.bin'));
     write(home, 'plain.txt', 'plain\n');
     const { repoDir, snapshot } = await backedUp(home);
-    const target = tempDir('target');
-    await restore(await openView(await fileRepo(repoDir), snapshot), {
-      paths: [],
-      target,
-      conflict: 'skip'
-    });
+    const target = await restoreAll(repoDir, snapshot);
     expect(describeTree(target)).toEqual(describeTree(home));
     const inodes = ['data/a.bin', 'data/b.bin', 'other/c.bin'].map(
       rel => statSync(join(target, rel)).ino
