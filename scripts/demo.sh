@@ -40,6 +40,7 @@ echo
 echo "Studio Backup demo: open http://127.0.0.1:$lab_port/lab?token=$token"
 echo "(agent on 127.0.0.1:$port, repository file://$repo; Ctrl+C stops both)"
 echo
-jupyter lab --no-browser --ip=127.0.0.1 --port="$lab_port" --ServerApp.port_retries=0 \
+# answer_yes: one Ctrl+C stops JupyterLab (no "Shutdown this Jupyter server (y/[n])?" prompt).
+jupyter lab --no-browser --ip=127.0.0.1 --port="$lab_port" --ServerApp.port_retries=0 --ServerApp.answer_yes=True \
   --ServerApp.root_dir="$home" --IdentityProvider.token="$token" --allow-root \
   >"$demo/logs/jupyterlab.log" 2>&1

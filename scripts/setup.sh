@@ -9,31 +9,36 @@ root=$PWD
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-if [ "${1:-}" = "--browser" ] && ! [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
-  log "Installing Debian's chromium (no browser downloads are possible here)"
-  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-fi
-if [ "${1:-}" = "--browser" ] && ! command -v shellcheck >/dev/null; then
-  log "Installing shellcheck"
-  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq shellcheck >/dev/null
+# Debian packages the tests need: Chromium for the UI tests (no browser downloads are possible
+# here) and shellcheck. Recommends are left out; apt's own errors are shown when it fails.
+if [ "${1:-}" = "--browser" ]; then
+  packages=()
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || packages+=(chromium)
+  command -v shellcheck >/dev/null || packages+=(shellcheck)
+  if [ ${#packages[@]} -gt 0 ]; then
+    log "Installing ${packages[*]} (apt-get)"
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}"
+  fi
 fi
 
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
+# The Python environment and the npm packages install side by side (both mostly wait on downloads).
 venv_hash=$(hash_of requirements-dev.txt)
+venv_pid=""
 if ! stamp_ok .venv/.studio-backup-stamp "$venv_hash"; then
   log "Creating the Python environment in .venv"
-  python3 -m venv .venv
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -r requirements-dev.txt
-  echo "$venv_hash" > .venv/.studio-backup-stamp
+  (
+    python3 -m venv .venv
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -r requirements-dev.txt
+    echo "$venv_hash" >.venv/.studio-backup-stamp
+  ) &
+  venv_pid=$!
 fi
-export PATH="$root/.venv/bin:$PATH"
 
 npm_hash=$(hash_of package-lock.json)
 if ! stamp_ok node_modules/.studio-backup-stamp "$npm_hash"; then
@@ -41,6 +46,11 @@ if ! stamp_ok node_modules/.studio-backup-stamp "$npm_hash"; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$npm_hash" > node_modules/.studio-backup-stamp
 fi
+if [ -n "$venv_pid" ] && ! wait "$venv_pid"; then
+  echo "Creating the Python environment failed (pip's error is above)." >&2
+  exit 1
+fi
+export PATH="$root/.venv/bin:$PATH"
 
 log "Building the agent and the extension"
 npm run --silent build:lcc

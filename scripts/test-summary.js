@@ -12,13 +12,18 @@ function fromJest(file) {
   const r = JSON.parse(readFileSync(file, 'utf8'));
   return {
     passed: r.numPassedTests,
-    failed: r.numFailedTests + r.numRuntimeErrorTestSuites
+    failed: r.numFailedTests + r.numRuntimeErrorTestSuites,
+    skipped: r.numPendingTests + r.numTodoTests
   };
 }
 
 function fromPlaywright(file) {
   const stats = JSON.parse(readFileSync(file, 'utf8')).stats;
-  return { passed: stats.expected + stats.flaky, failed: stats.unexpected };
+  return {
+    passed: stats.expected + stats.flaky,
+    failed: stats.unexpected,
+    skipped: stats.skipped
+  };
 }
 
 function fromCounts(file) {
@@ -36,6 +41,7 @@ const runners = [
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 for (const [name, file, read] of runners) {
   const path = join(dir, file);
   let result;
@@ -48,9 +54,11 @@ for (const [name, file, read] of runners) {
   }
   passed += result.passed;
   failed += result.failed;
+  skipped += result.skipped ?? 0;
   const note = result.missing ? ' (no results: the runner did not finish)' : '';
+  const skips = result.skipped ? `, ${result.skipped} skipped` : '';
   console.log(
-    `${name.padEnd(24)} ${result.passed} passed, ${result.failed} failed${note}`
+    `${name.padEnd(24)} ${result.passed} passed, ${result.failed} failed${skips}${note}`
   );
 }
 const checks = failedStages.filter(
@@ -58,6 +66,9 @@ const checks = failedStages.filter(
 );
 if (checks.length > 0) {
   console.log(`failed checks: ${checks.join(', ')}`);
+}
+if (skipped > 0) {
+  console.log(`${skipped} skipped: the runners above say which, and why`);
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 || failedStages.length > 0 ? 1 : 0;

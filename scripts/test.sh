@@ -11,20 +11,23 @@ root=$PWD
 STUDIO_BACKUP_TEST_RUN="$$-$(date +%s%N)"
 export STUDIO_BACKUP_TEST_RUN STUDIO_BACKUP_TEST_ROOT=$$
 bash scripts/setup.sh --browser || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+setup_seconds=$SECONDS
 export PATH="$root/.venv/bin:$PATH"
 
 results="$root/.test-results"
 rm -rf "$results"
 mkdir -p "$results"
 failed_stages=()
+durations=("$(printf '%5d s  %s' "$setup_seconds" "setup")")
 
 stage() {
-  local name=$1
+  local name=$1 started=$SECONDS
   shift
   printf '\n\033[1m==> %s\033[0m\n' "$name"
   if ! "$@"; then
     failed_stages+=("$name")
   fi
+  durations+=("$(printf '%5d s  %s' $((SECONDS - started)) "$name")")
 }
 
 in_dir() {
@@ -35,23 +38,43 @@ shell_scripts() {
   git ls-files '*.sh' .ci/run
 }
 
-stage "eslint" npx eslint .
-stage "prettier" npx prettier --check "**/*{.ts,.tsx,.js,.jsx,.css,.json,.md}"
-stage "stylelint" npx stylelint "style/**/*.css"
-stage "tsc --noEmit (extension)" npx tsc --noEmit -p tsconfig.test.json
-stage "tsc --noEmit (lcc)" npx tsc --noEmit -p lcc/tsconfig.json
-stage "tsc --noEmit (backend-infra)" npx tsc --noEmit -p backend-infra/tsconfig.json
-stage "tsc --noEmit (ui-tests)" npx tsc --noEmit -p ui-tests/tsconfig.json
-# shellcheck disable=SC2046
-stage "shellcheck" shellcheck $(shell_scripts)
+# The static checks use one core while jest (lcc), which mostly waits on its servers and child
+# processes, uses the other: they run side by side, and their output is shown when both are done.
+static_checks() {
+  failed_stages=()
+  durations=()
+  stage "eslint" npx eslint .
+  stage "prettier" npx prettier --check "**/*{.ts,.tsx,.js,.jsx,.css,.json,.md}"
+  stage "stylelint" npx stylelint "style/**/*.css"
+  stage "tsc --noEmit (extension)" npx tsc --noEmit -p tsconfig.test.json
+  stage "tsc --noEmit (lcc)" npx tsc --noEmit -p lcc/tsconfig.json
+  stage "tsc --noEmit (backend-infra)" npx tsc --noEmit -p backend-infra/tsconfig.json
+  stage "tsc --noEmit (ui-tests)" npx tsc --noEmit -p ui-tests/tsconfig.json
+  # shellcheck disable=SC2046
+  stage "shellcheck" shellcheck $(shell_scripts)
+  printf '%s\n' "${failed_stages[@]}" >"$results/static-failed"
+  printf '%s\n' "${durations[@]}" >"$results/static-durations"
+}
+static_checks >"$results/static-checks.log" 2>&1 &
+static_pid=$!
 
 stage "jest (extension)" npx jest --ci --json --outputFile="$results/jest-extension.json"
 stage "jest (lcc)" in_dir lcc npx jest --ci --json --outputFile="$results/jest-lcc.json"
+wait "$static_pid"
+[ -f "$results/static-failed" ] || echo "static checks" >"$results/static-failed"
+touch "$results/static-durations"
+printf '\n\033[1m==> static checks (run beside jest)\033[0m\n'
+cat "$results/static-checks.log"
+while IFS= read -r name; do [ -n "$name" ] && failed_stages+=("$name"); done <"$results/static-failed"
+while IFS= read -r line; do [ -n "$line" ] && durations+=("$line"); done <"$results/static-durations"
+
 stage "jest (backend-infra)" in_dir backend-infra npx jest --ci --json --outputFile="$results/jest-backend-infra.json"
 stage "shell tests" bash tests/shell/run.sh "$results/shell.json"
 stage "playwright (ui-tests)" in_dir ui-tests \
   env CI=1 STUDIO_BACKUP_PLAYWRIGHT_JSON="$results/playwright.json" npx playwright test
 stage "no processes left" node scripts/processes.js leftovers "$results/leftovers.json"
 
+echo
+printf '%s\n' "${durations[@]}" "$(printf '%5d s  in all, setup included' "$SECONDS")"
 echo
 node scripts/test-summary.js "$results" "${failed_stages[@]}"

@@ -1,12 +1,13 @@
 /** cdk-nag's AwsSolutions pack on the whole stack: synthesis fails on any finding not acknowledged with a reason in code. */
-import { App, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { StudioBackupStack } from '../lib/studio-backup-stack';
+import { testApp } from './synth';
 
 jest.setTimeout(120_000);
 
 it('passes the AwsSolutions checks, every acknowledgement justified in code', () => {
-  const app = new App();
+  const app = testApp();
   new StudioBackupStack(app, 'Nag', {
     env: { account: '123456789012', region: 'us-east-1' }
   });

@@ -1,11 +1,8 @@
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { StudioBackupStack } from '../lib/studio-backup-stack';
+import { synthStack } from './synth';
 
-function synth(context: Record<string, string> = {}): Template {
-  const app = new App({ context });
-  return Template.fromStack(new StudioBackupStack(app, 'Test'));
-}
+const synth = (context: Record<string, string> = {}): Template =>
+  synthStack(context).template;
 
 describe('backup bucket', () => {
   const template = synth();

@@ -18,6 +18,7 @@ jest.setTimeout(60_000);
 let server: Server;
 let base: string;
 let home: string;
+let stateDir: string;
 const secret = newAgentSecret();
 
 async function call(
@@ -111,7 +112,7 @@ beforeAll(async () => {
     repository: `file://${tempDir('agent-repo')}`,
     home,
     cacheDir: tempDir('agent-cache'),
-    stateDir: tempDir('agent-state')
+    stateDir: (stateDir = tempDir('agent-state'))
   });
   base = `http://127.0.0.1:${await listen(server, 0)}`;
 });
@@ -157,6 +158,41 @@ describe('agent API', () => {
     snapshot = last.data.result.snapshot;
     const status = await call('GET', '/status');
     expect(status.json.lastBackup.result.snapshot).toBe(snapshot);
+  });
+
+  it('still names the last backup in /status after the agent restarts', async () => {
+    const restarted = createAgentServer({
+      version: '1.2.3',
+      secret,
+      repository: 'file:///nonexistent/never-read',
+      home,
+      stateDir
+    });
+    const port = await listen(restarted, 0);
+    try {
+      const status = await fetch(`http://127.0.0.1:${port}/api/v1/status`, {
+        headers: { 'X-Studio-Backup-Secret': secret }
+      });
+      expect(((await status.json()) as any).lastBackup).toMatchObject({
+        kind: 'backup',
+        state: 'succeeded',
+        result: { snapshot }
+      });
+    } finally {
+      await new Promise(resolve => restarted.close(resolve));
+    }
+  });
+
+  it('refuses fields it does not know, in one line, instead of ignoring them', async () => {
+    for (const [method, path, body] of [
+      ['POST', '/restore', { snapshot: 'latest', paths: [], bogus: 1 }],
+      ['PUT', '/settings', { bogus: 1 }],
+      ['POST', '/restore-requests', { kind: 'full-restore', bogus: 1 }]
+    ] as const) {
+      const reply = await call(method, path, body);
+      expect({ path, status: reply.status }).toEqual({ path, status: 400 });
+      expect(reply.json.error).toMatch(/bogus/);
+    }
   });
 
   it('lists snapshots with totals', async () => {
@@ -464,15 +500,17 @@ describe('agent API', () => {
     write(home, 'scratch/big.tmp', 'temporary\n');
     const bad = await call('PUT', '/settings', { includeHidden: ['config'] });
     expect(bad.status).toBe(400);
-    const put = await call('PUT', '/settings', {
-      includeHidden: ['.config'],
-      exclude: ['*.tmp']
-    });
+    expect(
+      (await call('PUT', '/settings', { includeHidden: ['.config'] })).status
+    ).toBe(200);
+    const put = await call('PUT', '/settings', { exclude: ['*.tmp'] });
     expect(put.status).toBe(200);
+    // PUT answers what is now in force, as GET does, not only what it changed.
     expect((await call('GET', '/settings')).json).toEqual({
       includeHidden: ['.config'],
       exclude: ['*.tmp']
     });
+    expect(put.json).toEqual((await call('GET', '/settings')).json);
     const last = await backupNow();
     expect(last.event).toBe('succeeded');
     const root = await call(

@@ -31,15 +31,6 @@ function startAgent(
 afterEach(cleanupTempDirs);
 
 describe('studio-backup CLI', () => {
-  it('prints help that lists the agent command', () => {
-    const result = spawnSync(process.execPath, [BIN, '--help'], {
-      encoding: 'utf8'
-    });
-    expect(result.status).toBe(0);
-    expect(result.stdout).toContain('Usage: studio-backup');
-    expect(result.stdout).toMatch(/agent \[options\]/);
-  });
-
   it('runs an agent that answers with its secret only, and stops cleanly on SIGTERM', async () => {
     const repo = tempDir('cli-repo');
     const home = tempDir('cli-home');

@@ -93,13 +93,24 @@ describe('the agent with a schedule', () => {
       expect(next).toBeGreaterThan(29 * 60_000);
       expect(next).toBeLessThan(34 * 60_000);
 
-      // The user's own interval, from the panel's settings, replaces the LCC's and is kept.
-      const put = await fetch(`http://127.0.0.1:${port}/api/v1/settings`, {
-        method: 'PUT',
-        headers,
-        body: JSON.stringify({ intervalMinutes: 120 })
+      // PUT answers the settings in force, the LCC's interval among them, not only what it changed.
+      const settings = (body: unknown) =>
+        fetch(`http://127.0.0.1:${port}/api/v1/settings`, {
+          method: 'PUT',
+          headers,
+          body: JSON.stringify(body)
+        }).then(reply => reply.json());
+      expect(await settings({ exclude: ['*.log'] })).toEqual({
+        intervalMinutes: 30,
+        includeHidden: [],
+        exclude: ['*.log']
       });
-      expect(await put.json()).toEqual({ intervalMinutes: 120 });
+      // The user's own interval, from the panel's settings, replaces the LCC's and is kept.
+      expect(await settings({ intervalMinutes: 120 })).toEqual({
+        intervalMinutes: 120,
+        includeHidden: [],
+        exclude: ['*.log']
+      });
       const after = StatusResponse.parse(
         await (
           await fetch(`http://127.0.0.1:${port}/api/v1/status`, { headers })

@@ -247,14 +247,20 @@ describe('names as bytes', () => {
 });
 
 describe('restored times', () => {
-  it('come back to the microsecond, also on a half millisecond', async () => {
+  it('come back as the nearest microsecond, also on a half millisecond', async () => {
     const { fsTime } = await import('../src/restore/file-times');
     const dir = mkdtempSync(join(tmpdir(), 'sb-times-'));
     try {
       const path = join(dir, 'f');
       writeFileSync(path, 'x');
       for (const ms of [
-        1795465451267.5, 1795465451268, 1700000000000.001, 1234.5
+        1795465451267.5,
+        1795465451268,
+        1700000000000.001,
+        1234.5,
+        // 0.6 µs and 0.4 µs past a microsecond: to the next one, and back to it
+        1795465451267 + 0.0006,
+        1795465451267 + 0.0004
       ]) {
         utimesSync(path, fsTime(ms), fsTime(ms));
         expect(Math.round(statSync(path).mtimeMs * 1000)).toBe(

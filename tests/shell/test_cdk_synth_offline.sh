@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The CDK app synthesizes offline with the real CDK CLI (as `npx cdk deploy` would before deploying),
-# with the network settings given as context, and the template passes cfn-lint.
+# with the network settings given as context; every function of ours is bundled and small, and the
+# template passes cfn-lint. The only synthesis of the suite that bundles (the jest tests do not).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d)
@@ -16,4 +17,15 @@ for type in AWS::S3::Bucket AWS::DynamoDB::Table AWS::StepFunctions::StateMachin
 done
 grep -q 'subnet-0abc' "$template" || { echo "the subnet context did not reach the template"; exit 1; }
 if grep -q 'SeedExisting' "$template"; then echo "skipSeed=true still seeds"; exit 1; fi
+# Our functions (NodejsFunction, index.handler); CDK's own providers ship prebuilt code.
+node -e '
+  const [out, max] = [process.argv[1], 1.5 * 1024 * 1024];
+  const { Resources } = require(`${out}/StudioBackup.template.json`);
+  const bundles = Object.values(Resources)
+    .filter(r => r.Type === "AWS::Lambda::Function" && r.Properties.Handler === "index.handler")
+    .map(r => `${out}/asset.${r.Properties.Code.S3Key.replace(/\.zip$/, "")}/index.js`);
+  const sizes = bundles.map(f => (require("fs").statSync(f, { throwIfNoEntry: false }) || { size: Infinity }).size);
+  const bad = bundles.filter((f, i) => sizes[i] > max);
+  if (bundles.length === 0 || bad.length) { console.error("missing or over 1.5 MiB:", bad); process.exit(1); }
+' "$out"
 "$root/.venv/bin/cfn-lint" "$template" || [ $(( $? & 2 )) -eq 0 ]

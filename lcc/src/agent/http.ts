@@ -1,6 +1,6 @@
 /** A small router for the agent: JSON in and out, path parameters, one-line errors, and the check of who calls. */
 import { IncomingMessage, ServerResponse } from 'node:http';
-import { ZodError, ZodType } from 'zod';
+import { ZodError, ZodObject, ZodType } from 'zod';
 import { ErrorResponse } from '../api/contract';
 import { SECRET_HEADER, secretMatches } from './secret';
 
@@ -172,7 +172,12 @@ export class Router {
         res,
         url,
         params,
-        json: async schema => schema.parse(await readBody(req))
+        // Unknown fields are refused (400), not silently dropped: a typo must not look accepted.
+        json: async <T>(schema: ZodType<T, any, any>) =>
+          (schema instanceof ZodObject
+            ? (schema.strict() as unknown as ZodType<T, any, any>)
+            : schema
+          ).parse(await readBody(req))
       };
       const reply = await route.handler(ctx);
       if (reply) {

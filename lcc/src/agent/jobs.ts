@@ -45,6 +45,13 @@ export class JobManager {
       .find(j => j.kind === kind && (!finishedOnly || j.state !== 'running'));
   }
 
+  /** Takes back a job that ended before a restart (the last backup), as ended. */
+  remember(job: Job): void {
+    if (job.state !== 'running' && !this.jobs.has(job.id)) {
+      this.jobs.set(job.id, { ...job });
+    }
+  }
+
   /** Starts a job unless one of the same kind runs; returns at once, the work goes on. */
   start(kind: JobKind, run: JobRunner): { job: Job; done: Promise<Job> } {
     const busy = this.running(kind);

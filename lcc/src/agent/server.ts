@@ -1,7 +1,5 @@
 /** The agent's HTTP API (docs/api.md): the panel's only way to the engine. */
 import { createServer, Server } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { extname, join, resolve } from 'node:path';
 import {
@@ -32,6 +30,7 @@ import { NotInSnapshotError, restore } from '../restore/restore';
 import { openView } from '../restore/view';
 import { HttpError, Router, sendJson } from './http';
 import { BusyError, JobManager } from './jobs';
+import { JsonFile } from './json-store';
 import { Scheduler } from './scheduler';
 import { Backend, IBackendOptions } from './backend';
 
@@ -136,22 +135,32 @@ export function createAgentServer(options: IAgentOptions): Server {
     Repository.open(openBackend(options.repository), { create });
   const queryPath = (url: URL, name = 'path') =>
     normaliseRelative(url.searchParams.get(name) ?? '');
-  const requestsFile = join(stateDir, 'restore-requests.json');
-
-  const readRequests = async (): Promise<FullRestoreRecord[]> => {
-    try {
-      return FullRestoreRecord.array().parse(
-        JSON.parse(await readFile(requestsFile, 'utf8'))
-      );
-    } catch {
-      return [];
-    }
-  };
+  const requestsFile = new JsonFile(
+    join(stateDir, 'restore-requests.json'),
+    FullRestoreRecord.array(),
+    []
+  );
+  const readRequests = async () => requestsFile.read();
+  // The last backup's outcome outlives a restart of the agent, for /status.
+  const lastBackupFile = new JsonFile(
+    join(stateDir, 'last-backup.json'),
+    Job.nullable(),
+    null
+  );
+  const lastBackup = lastBackupFile.read();
+  if (lastBackup) {
+    jobs.remember(lastBackup);
+  }
 
   const log = options.log ?? (() => undefined);
   const backend = options.backend ? new Backend(options.backend) : undefined;
   jobs.events.on('update', (job: Job) => {
     if (job.kind === 'backup' && job.state !== 'running') {
+      try {
+        lastBackupFile.write(job);
+      } catch (err) {
+        log(`cannot save the last backup's outcome: ${err}`);
+      }
       const r = job.result as
         | {
             snapshot?: string;
@@ -187,16 +196,13 @@ export function createAgentServer(options: IAgentOptions): Server {
       };
     });
 
-  const settingsFile = join(stateDir, 'settings.json');
   // The user's own choices (set from the panel) win over the LCC's defaults.
-  let settings: AgentSettings = {};
-  try {
-    settings = AgentSettings.parse(
-      JSON.parse(readFileSync(settingsFile, 'utf8'))
-    );
-  } catch {
-    // No saved settings, or unreadable ones: the defaults apply.
-  }
+  const settingsFile = new JsonFile(
+    join(stateDir, 'settings.json'),
+    AgentSettings,
+    {}
+  );
+  let settings: AgentSettings = settingsFile.read();
   const intervalMinutes = options.intervalMinutes
     ? (settings.intervalMinutes ?? options.intervalMinutes)
     : undefined;
@@ -208,6 +214,13 @@ export function createAgentServer(options: IAgentOptions): Server {
         firstDelayMs: options.firstBackupDelayMs
       })
     : undefined;
+
+  /** What is in force: the user's choices over the LCC's defaults (GET and PUT /settings answer it). */
+  const effectiveSettings = (): AgentSettings => ({
+    intervalMinutes: scheduler ? scheduler.intervalMs / 60_000 : undefined,
+    includeHidden: settings.includeHidden ?? [],
+    exclude: settings.exclude ?? []
+  });
 
   const router = new Router(options.secret)
     .add('GET', '/health', async () => {
@@ -457,13 +470,7 @@ export function createAgentServer(options: IAgentOptions): Server {
       });
       return { status: 202, body: { job } };
     })
-    .add('GET', '/settings', async () => ({
-      body: {
-        intervalMinutes: scheduler ? scheduler.intervalMs / 60_000 : undefined,
-        includeHidden: settings.includeHidden ?? [],
-        exclude: settings.exclude ?? []
-      }
-    }))
+    .add('GET', '/settings', async () => ({ body: effectiveSettings() }))
     .add('PUT', '/settings', async ({ json }) => {
       const update = await json(AgentSettings);
       if (update.intervalMinutes !== undefined) {
@@ -476,10 +483,8 @@ export function createAgentServer(options: IAgentOptions): Server {
         scheduler.setInterval(update.intervalMinutes * 60_000);
       }
       settings = { ...settings, ...update };
-      await mkdir(stateDir, { recursive: true });
-      await writeFile(`${settingsFile}.tmp`, JSON.stringify(settings));
-      await rename(`${settingsFile}.tmp`, settingsFile);
-      return { body: settings };
+      settingsFile.write(settings);
+      return { body: effectiveSettings() };
     })
     .add('GET', '/restore-requests', async () => ({
       body: {
@@ -513,10 +518,7 @@ export function createAgentServer(options: IAgentOptions): Server {
         await backend.fileRequest(record).catch(backendError);
         return { status: 201, body: { request: record } };
       }
-      const all = [...(await readRequests()), record];
-      await mkdir(stateDir, { recursive: true });
-      await writeFile(`${requestsFile}.tmp`, JSON.stringify(all, null, 2));
-      await rename(`${requestsFile}.tmp`, requestsFile);
+      requestsFile.write([...(await readRequests()), record]);
       return { status: 201, body: { request: record } };
     })
     .add('GET', '/recoveries', async () =>

@@ -9,6 +9,7 @@ import {
   S3ServiceException
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { StandardRetryStrategy } from '@smithy/core/retry';
 import { Readable } from 'node:stream';
 import {
   AlreadyExistsError,
@@ -99,10 +100,36 @@ const SDK_MAX_ATTEMPTS = 8;
 /** The most times one GET is sent while S3 keeps failing it transiently: a longer outage fails the read. */
 export const GET_ATTEMPTS = SDK_MAX_ATTEMPTS * REQUEST_ROUNDS;
 
+/**
+ * STUDIO_BACKUP_RETRY_PAUSE_SCALE (0 < scale ≤ 1, default 1) shortens every pause between retries,
+ * the SDK's and ours, without changing how many attempts are made: tests that inject outages longer
+ * than every retry set it low, so that waiting the outage out takes milliseconds, not a minute.
+ */
+function pauseScale(): number {
+  const scale = Number(process.env.STUDIO_BACKUP_RETRY_PAUSE_SCALE);
+  return scale > 0 && scale < 1 ? scale : 1;
+}
+
+/** The SDK's own backoff (exponential, full jitter, 20 s cap, its base per error type), scaled. */
+class ScaledBackoff {
+  private base = 50;
+  constructor(private readonly scale: number) {}
+  setDelayBase(ms: number): void {
+    this.base = ms;
+  }
+  computeNextBackoffDelay(n: number): number {
+    return Math.floor(
+      this.scale * Math.min(20_000, Math.random() * 2 ** n * this.base)
+    );
+  }
+}
+
 /** Exponential backoff with jitter: about base × 2^(n-1), at most 10 s. */
 function pause(baseMs: number, n: number): Promise<void> {
   const ms =
-    Math.min(10_000, baseMs * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
+    pauseScale() *
+    Math.min(10_000, baseMs * 2 ** (n - 1)) *
+    (0.5 + Math.random() / 2);
   return new Promise(resolve => setTimeout(resolve, ms));
 }
 
@@ -169,12 +196,20 @@ export class S3Backend implements IBackend {
   }
 
   static create(bucket: string, prefix: string): S3Backend {
+    const scale = pauseScale();
     const client = new S3Client({
       // Local S3 servers (and the emulator in tests) are addressed by path, not by virtual host.
       forcePathStyle: Boolean(
         process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL
       ),
-      maxAttempts: SDK_MAX_ATTEMPTS
+      ...(scale === 1
+        ? { maxAttempts: SDK_MAX_ATTEMPTS }
+        : {
+            retryStrategy: new StandardRetryStrategy({
+              maxAttempts: SDK_MAX_ATTEMPTS,
+              backoff: new ScaledBackoff(scale)
+            })
+          })
     });
     return new S3Backend(client, bucket, prefix);
   }

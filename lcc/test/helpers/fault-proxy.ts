@@ -57,7 +57,10 @@ export interface IFaultProxy {
   clearRules(): void;
   /** Zeroes the counts and the log. */
   resetCounts(): void;
-  /** Points AWS_ENDPOINT_URL_S3 of this process at the proxy. */
+  /**
+   * Points AWS_ENDPOINT_URL_S3 of this process at the proxy, and shortens the pauses between
+   * retries fiftyfold (the number of attempts stays), so outages are waited out in milliseconds.
+   */
   use(): void;
   /** Sees every request's method, URL (with its query) and headers before anything else happens. */
   onRequest?: (req: IncomingMessage) => void;
@@ -268,6 +271,7 @@ export async function startFaultProxy(
     },
     use: () => {
       process.env.AWS_ENDPOINT_URL_S3 = url;
+      process.env.STUDIO_BACKUP_RETRY_PAUSE_SCALE = '0.02';
     },
     stop: () =>
       new Promise<void>(resolve => {

@@ -49,7 +49,16 @@ export function randomish(size: number, seed: number): Buffer {
   return out;
 }
 
-/** path -> "file <sha> <mode>" | "dir <mode>" | "link <target>", for comparing trees. */
+/**
+ * A time to the microsecond, as a restore can set it: it rounds a stored time to its nearest
+ * microsecond (restore/file-times.ts), so an original and its restored copy agree here, where a
+ * millisecond rounding of the original's finer time could fall on the other side of a half.
+ */
+function microseconds(mtimeMs: number): number {
+  return Math.round(mtimeMs * 1000);
+}
+
+/** path -> "file <sha> <mode> <mtime µs>" | "dir <mode>" | "link <target>", for comparing trees. */
 export function describeTree(
   root: string,
   skip: (rel: string) => boolean = () => false
@@ -71,7 +80,7 @@ export function describeTree(
       } else {
         result[child] = `file ${createHash('sha256')
           .update(readFileSync(join(root, child)))
-          .digest('hex')} ${mode} ${Math.round(stat.mtimeMs)}`;
+          .digest('hex')} ${mode} ${microseconds(stat.mtimeMs)}`;
       }
     }
   };
