@@ -120,13 +120,13 @@ function contents(
 const referenceExcluded = (rel: string) =>
   /^(\.[^/]+|restored-files)(\/|$)/.test(rel);
 
-/** ~3 MiB in 80 files of 24 KiB, one multi-chunk file, and what the reference leaves out. */
+/** ~3 MiB in 40 files of 48 KiB, one multi-chunk file, and what the reference leaves out. */
 function makeSmallHome(home: string): void {
-  for (let i = 0; i < 80; i++) {
+  for (let i = 0; i < 40; i++) {
     write(
       home,
       `data/part-${String(i).padStart(2, '0')}.bin`,
-      randomish(24 * 1024, i)
+      randomish(48 * 1024, i)
     );
   }
   write(home, 'models/weights.bin', randomish(1200 * 1024, 100));
@@ -184,7 +184,7 @@ describe('reference copies with no repository', () => {
       [partial, 'reference', false],
       [complete, 'reference', true]
     ]);
-    expect(JSON.parse(ls.out)).toHaveLength(80);
+    expect(JSON.parse(ls.out)).toHaveLength(40);
     expect(JSON.parse(find.out)).toHaveLength(2);
     expect(JSON.parse(diff.out).changed).toEqual(['notes/read me.md']);
     expect(jsonLines(dryRun.out).map(l => [l.ts, l.status])).toEqual([
@@ -254,9 +254,8 @@ describe('import-reference', () => {
     const copies: Array<{ ts: string; files: Record<string, string> }> = [];
     for (let i = 1; i <= 5; i++) {
       if (i > 1) {
-        // ~1% of the home: one data file rewritten, one small file added.
-        write(home, `data/part-0${i}.bin`, randomish(24 * 1024, 1000 + i));
-        write(home, `notes/day-${i}.txt`, randomish(8 * 1024, 2000 + i));
+        // 1% of the home: one data file replaced by 32 KiB of new content.
+        write(home, `data/part-0${i}.bin`, randomish(32 * 1024, 1000 + i));
       }
       const ts = `2024-03-0${i}-12-00-00`;
       await referenceBackup(home, prefix, ts);
@@ -264,10 +263,18 @@ describe('import-reference', () => {
     }
 
     const cache = cliEnv();
-    const [run] = await runCliBatch(
-      [['import-reference', '--repo', url, '--json']],
-      cache
-    );
+    const copyReads: string[] = [];
+    proxy.onRequest = req => {
+      if (req.method === 'GET' && /\/\d{4}-\d\d-\d\d-/.test(req.url ?? '')) {
+        copyReads.push(req.url!);
+      }
+    };
+    const run = await startCli(
+      ['import-reference', '--repo', url, '--json'],
+      cache,
+      { AWS_ENDPOINT_URL_S3: proxy.url }
+    ).done;
+    proxy.onRequest = undefined;
     expect(run.err).toBe('');
     expect(run.code).toBe(0);
     const lines = jsonLines(run.out);
@@ -284,6 +291,9 @@ describe('import-reference', () => {
       `import: 5 reference copies ${summary.copiesBytes} bytes (one copy ${oneCopy}); repository ${summary.repositoryBefore} before, ${summary.repositoryAfter} after (${(summary.repositoryAfter / oneCopy).toFixed(3)}x one copy)`
     );
     expect(summary.repositoryBefore).toBe(0);
+    // Read from S3: the first copy whole, then only the object that changed in each later one.
+    const firstCopyFiles = Object.keys(copies[0].files).length;
+    expect(copyReads).toHaveLength(firstCopyFiles + 4);
     expect(summary.repositoryAfter).toBeLessThanOrEqual(1.2 * oneCopy);
 
     const repo = await Repository.open(openBackend(url));
