@@ -246,6 +246,36 @@ describe('reference copies with no repository', () => {
 });
 
 describe('import-reference', () => {
+  it('imports copies kept in another place (--from) and leaves them as they are', async () => {
+    const from = `s3://${BUCKET}/studio/alice/reading-space`;
+    const url = `s3://${BUCKET}/studio-backups/alice/reading-space`;
+    const copies = await bucketKeys(s3.client, 'studio/alice/reading-space/');
+    const [run] = await runCliBatch(
+      [['import-reference', '--repo', url, '--from', from, '--json']],
+      cliEnv()
+    );
+    expect(run.err).toBe('');
+    expect(
+      jsonLines(run.out)
+        .slice(0, 2)
+        .map(l => [l.ts, l.status])
+    ).toEqual([
+      ['2024-03-02-12-00-00', 'incomplete'],
+      ['2024-03-01-12-00-00', 'imported']
+    ]);
+    expect(await bucketKeys(s3.client, 'studio/alice/reading-space/')).toEqual(
+      copies
+    );
+    const [imported] = await (
+      await Repository.open(openBackend(url))
+    ).listSnapshots();
+    expect(imported.manifest).toMatchObject({
+      profile: 'alice',
+      space: 'reading-space',
+      time: '2024-03-01T12:00:00.000Z'
+    });
+  });
+
   it('turns 5 copies with 1% churn into snapshots smaller than 1.2 copies, each restoring byte-identical', async () => {
     const prefix = 'studio/bob/bob-space';
     const url = `s3://${BUCKET}/${prefix}`;

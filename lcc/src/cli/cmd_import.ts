@@ -78,15 +78,13 @@ export function importCommand(): Command {
       }
       if (count === 0) {
         console.log(
-          `No reference copies in ${url}${options.since ? ` since ${options.since}` : ''}.`
+          `No reference copies in ${options.from ?? url}${options.since ? ` since ${options.since}` : ''}.`
         );
         return;
       }
       console.log(
         `storage: ${count} reference copies ${humanBytes(copiesBytes)}; repository ${humanBytes(repositoryBefore)} before, ${humanBytes(repositoryAfter)} after` +
-          (options.dryRun
-            ? ' (dry run: nothing written)'
-            : `; deleting the copies would leave ${humanBytes(repositoryAfter)} of ${humanBytes(copiesBytes + repositoryAfter)}`)
+          (options.dryRun ? ' (dry run: nothing written)' : '')
       );
     });
 }
