@@ -367,16 +367,20 @@ describe('import-reference', () => {
     expect(await bucketKeys()).toEqual(before);
   });
 
-  it('resumes after a kill -9 without uploading its checkpointed packs again', async () => {
+  it('resumes after a kill -9 without uploading its checkpointed packs again, nor reading what it imported', async () => {
     const prefix = 'studio/carol/carol-space';
     const url = `s3://${BUCKET}/${prefix}`;
     const home = tempDir('home');
     for (let i = 0; i < 24; i++) {
       write(home, `data/f-${i}.bin`, randomish(128 * 1024, 300 + i));
     }
-    const ts = '2024-04-01-08-30-00';
-    await referenceBackup(home, prefix, ts);
-    // Small packs, so that 3 MiB make a dozen packs and an index file (a checkpoint) every 4.
+    await referenceBackup(home, prefix, '2024-04-01-08-30-00');
+    for (let i = 0; i < 12; i++) {
+      write(home, `data/f-${i}.bin`, randomish(128 * 1024, 400 + i));
+    }
+    await referenceBackup(home, prefix, '2024-04-02-08-30-00');
+    // Small packs: the second copy's 1.5 MiB of new content make 6 packs, an index file (a
+    // checkpoint) after the first 4.
     const backend = openBackend(url);
     const created = await Repository.open(backend, { create: true });
     await backend.put(
@@ -388,11 +392,19 @@ describe('import-reference', () => {
     const run = startCli(['import-reference', '--repo', url], cache, {
       AWS_ENDPOINT_URL_S3: proxy.url
     });
-    // Stop the CLI once the proxy has the whole of its first index file, let that land, then kill.
+    // Once the first copy's snapshot is written, stop the CLI when the proxy has the whole of the
+    // second copy's first index file, let that land, then kill.
+    let checkpoint = '';
     const stopped = new Promise<void>(resolve => {
+      let firstDone = false;
       proxy.onRequest = req => {
-        if (req.method === 'PUT' && req.url?.includes('/index/')) {
+        if (req.method !== 'PUT') {
+          return;
+        }
+        firstDone ||= req.url!.includes('/snapshots/');
+        if (firstDone && req.url!.includes('/index/')) {
           proxy.onRequest = undefined;
+          checkpoint = req.url!.split('?')[0].slice(`/${BUCKET}/`.length);
           req.once('end', () => {
             process.kill(run.child.pid!, 'SIGSTOP');
             resolve();
@@ -401,43 +413,54 @@ describe('import-reference', () => {
       };
     });
     await Promise.race([stopped, run.done]);
-    for (
-      let i = 0;
-      (await bucketKeys(s3.client, `${prefix}/index/`)).size === 0;
-      i++
-    ) {
+    for (let i = 0; !(await bucketKeys(s3.client, checkpoint)).size; i++) {
       expect(i).toBeLessThan(100);
       await new Promise(resolve => setTimeout(resolve, 100));
     }
     run.child.kill('SIGKILL');
     expect((await run.done).signal).toBe('SIGKILL');
 
-    const checkpointed = new Set<string>();
-    for (const key of (
-      await bucketKeys(s3.client, `${prefix}/index/`)
-    ).keys()) {
-      const index = await created.readIndexFile(key.slice(prefix.length + 1));
-      index.packs.forEach(p => checkpointed.add(`${prefix}/${packKey(p.id)}`));
-    }
+    const index = await created.readIndexFile(
+      checkpoint.slice(prefix.length + 1)
+    );
+    const checkpointed = new Set(
+      index.packs.map(p => `${prefix}/${packKey(p.id)}`)
+    );
     expect(checkpointed.size).toBeGreaterThanOrEqual(4);
 
     const puts: string[] = [];
+    const copyReads: string[] = [];
     proxy.onRequest = req => {
+      const key = decodeURIComponent(req.url!.split('?')[0]).slice(
+        `/${BUCKET}/`.length
+      );
       if (req.method === 'PUT') {
-        puts.push(decodeURIComponent((req.url ?? '').split('?')[0]));
+        puts.push(key);
+      } else if (req.method === 'GET' && /\/\d{4}-\d\d-\d\d-/.test(key)) {
+        copyReads.push(key);
       }
     };
-    const resumed = await startCli(['import-reference', '--repo', url], cache, {
-      AWS_ENDPOINT_URL_S3: proxy.url
-    }).done;
+    const resumed = await startCli(
+      ['import-reference', '--repo', url, '--json'],
+      cache,
+      { AWS_ENDPOINT_URL_S3: proxy.url }
+    ).done;
     proxy.onRequest = undefined;
     expect(resumed.err).toBe('');
     expect(resumed.code).toBe(0);
-    const packPuts = puts.filter(p => p.includes('/data/'));
-    expect(packPuts.length).toBeGreaterThan(0);
     expect(
-      packPuts.filter(p => checkpointed.has(p.slice(`/${BUCKET}/`.length)))
-    ).toEqual([]);
+      jsonLines(resumed.out)
+        .slice(0, 2)
+        .map(l => l.status)
+    ).toEqual(['already-imported', 'imported']);
+    // Only the 12 objects that changed since the imported copy are read, and the checkpointed packs
+    // are not uploaded again.
+    expect(copyReads).toHaveLength(12);
+    expect(puts.filter(key => checkpointed.has(key))).toEqual([]);
+    const packPuts = puts.filter(key => key.includes('/data/'));
+    console.log(
+      `kill: ${checkpointed.size} packs checkpointed before the kill, ${packPuts.length} uploaded by the resumed run, ${copyReads.length} copy objects read again`
+    );
 
     const repo = await Repository.open(openBackend(url));
     expect((await check(repo, { readData: true })).problems).toEqual([]);

@@ -33,6 +33,7 @@ import {
 } from '../repository/snapshots';
 import { TreeEntry } from '../repository/trees';
 import { checkName } from '../restore/paths';
+import { IViewEntry, viewFor, walk } from '../restore/view';
 import { VERSION } from '../version';
 
 export const IMPORTED_TAG = 'imported';
@@ -278,16 +279,45 @@ class CopyImporter {
   }
 }
 
-function importedCopies(snapshots: ISnapshotInfo[]): Set<string> {
-  const done = new Set<string>();
+/** Imported snapshots by the timestamp of their copy. */
+function importedCopies(
+  snapshots: ISnapshotInfo[]
+): Map<string, ISnapshotInfo> {
+  const done = new Map<string, ISnapshotInfo>();
   for (const s of snapshots) {
     for (const tag of s.manifest?.tags ?? []) {
       if (tag.startsWith('reference:')) {
-        done.add(tag.slice('reference:'.length));
+        done.set(tag.slice('reference:'.length), s);
       }
     }
   }
   return done;
+}
+
+/**
+ * What an earlier run imported, by ETag: the objects of that copy matched with its snapshot's files,
+ * so that a resumed or later run does not read again what did not change since.
+ */
+async function rememberImported(
+  repo: Repository,
+  source: IBackend,
+  ts: string,
+  snapshot: ISnapshotInfo,
+  seen: Map<string, IFileContent>
+): Promise<void> {
+  const files = new Map<string, IViewEntry>();
+  for await (const { rel, entry } of walk(await viewFor(repo, snapshot), '')) {
+    files.set(rel, entry);
+  }
+  for await (const item of source.list(`${ts}/`)) {
+    const entry = files.get(item.key.slice(ts.length + 1));
+    if (item.etag && entry?.type === 'file' && entry.size === item.size) {
+      seen.set(`${item.etag}:${item.size}`, {
+        content: entry.contentId === '' ? [] : entry.contentId.split(','),
+        size: entry.size
+      });
+    }
+  }
 }
 
 async function openExisting(
@@ -359,6 +389,11 @@ export async function importReference(
     await repo.loadIndex();
     const chunker = new Chunker(repo.config.chunker);
     const seen = new Map<string, IFileContent>();
+    const before = [...done.keys()].filter(ts => ts < pending[0].ts).sort();
+    const last = before[before.length - 1];
+    if (last) {
+      await rememberImported(repo, source, last, done.get(last)!, seen);
+    }
     const limit = pLimit(options.concurrency ?? 8);
     let previous = new Map<string, string>();
     for (const { ts, items } of pending) {
