@@ -18,7 +18,7 @@ import { Excludes } from '../backup/excludes';
 import { NotFoundError, StorageError } from '../repository/backend';
 import { FormatError } from '../repository/format';
 import { LockError } from '../repository/lock';
-import { openBackend } from '../repository/open';
+import { openBackend, openForReading } from '../repository/open';
 import { Repository } from '../repository/repository';
 import {
   diffSnapshots,
@@ -131,8 +131,11 @@ export function agentDirs(options: Pick<IAgentOptions, 'home' | 'stateDir'>): {
 export function createAgentServer(options: IAgentOptions): Server {
   const { home, stateDir } = agentDirs(options);
   const jobs = new JobManager();
+  // Reads work where only the reference LCC's copies are; a backup creates the repository.
   const repo = (create = false) =>
-    Repository.open(openBackend(options.repository), { create });
+    create
+      ? Repository.open(openBackend(options.repository), { create })
+      : openForReading(options.repository);
   const queryPath = (url: URL, name = 'path') =>
     normaliseRelative(url.searchParams.get(name) ?? '');
   const requestsFile = new JsonFile(

@@ -7,13 +7,7 @@ import {
   findVersions
 } from '../restore/compare';
 import { normaliseRelative } from '../restore/paths';
-import {
-  humanBytes,
-  openRepository,
-  printJson,
-  table,
-  withRepo
-} from './common';
+import { humanBytes, openReadOnly, printJson, table, withRepo } from './common';
 
 export function diffCommand(): Command {
   return withRepo(new Command('diff'))
@@ -24,7 +18,7 @@ export function diffCommand(): Command {
     .argument('[to]', 'another snapshot (or use --source)')
     .option('--source <dir>', 'compare with this folder instead of a snapshot')
     .action(async (from: string, to: string | undefined, options) => {
-      const repo = await openRepository(options);
+      const repo = await openReadOnly(options);
       let result;
       if (to) {
         result = await diffSnapshots(repo, from, to);
@@ -58,7 +52,7 @@ export function findCommand(): Command {
     .argument('<path>', 'path relative to the home')
     .action(async (path: string, options) => {
       const versions = await findVersions(
-        await openRepository(options),
+        await openReadOnly(options),
         normaliseRelative(path)
       );
       if (options.json) {

@@ -1,13 +1,7 @@
 import { Command } from 'commander';
 import { openView } from '../restore/view';
 import { normaliseRelative } from '../restore/paths';
-import {
-  humanBytes,
-  openRepository,
-  printJson,
-  table,
-  withRepo
-} from './common';
+import { humanBytes, openReadOnly, printJson, table, withRepo } from './common';
 
 export function lsCommand(): Command {
   return withRepo(new Command('ls'))
@@ -18,7 +12,7 @@ export function lsCommand(): Command {
     )
     .argument('[path]', 'folder inside the snapshot', '')
     .action(async (snapshot: string, path: string, options) => {
-      const view = await openView(await openRepository(options), snapshot);
+      const view = await openView(await openReadOnly(options), snapshot);
       const rel = normaliseRelative(path);
       const entries = await view.listDir(rel);
       if (!entries) {

@@ -6,7 +6,7 @@ import {
   EXIT_PARTIAL,
   setExitCode,
   humanBytes,
-  openRepository,
+  openReadOnly,
   printJson,
   progressPrinter,
   withRepo
@@ -40,7 +40,7 @@ export function restoreCommand(): Command {
       'read back every restored file and compare it with the snapshot'
     )
     .action(async (snapshot: string, paths: string[], options) => {
-      const view = await openView(await openRepository(options), snapshot);
+      const view = await openView(await openReadOnly(options), snapshot);
       const target = options.target ?? view.info.manifest?.source;
       if (!target) {
         throw new Error(

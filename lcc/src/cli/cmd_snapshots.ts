@@ -1,11 +1,5 @@
 import { Command } from 'commander';
-import {
-  humanBytes,
-  openRepository,
-  printJson,
-  table,
-  withRepo
-} from './common';
+import { humanBytes, openReadOnly, printJson, table, withRepo } from './common';
 
 export function snapshotsCommand(): Command {
   return withRepo(new Command('snapshots'))
@@ -13,7 +7,7 @@ export function snapshotsCommand(): Command {
       'list snapshots, newest first (ours and those written by the reference LCC)'
     )
     .action(async options => {
-      const repo = await openRepository(options);
+      const repo = await openReadOnly(options);
       const snapshots = await repo.listSnapshots();
       if (options.json) {
         printJson(snapshots);

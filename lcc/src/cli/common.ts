@@ -1,6 +1,6 @@
 /** What every command shares: the repository option, --json output, progress display, exit codes. */
 import { Command, Option } from 'commander';
-import { openBackend } from '../repository/open';
+import { openBackend, openForReading } from '../repository/open';
 import { Repository } from '../repository/repository';
 import { humanBytes, IProgress } from '../backup/progress';
 
@@ -43,6 +43,11 @@ export async function openRepository(
   create = false
 ): Promise<Repository> {
   return Repository.open(openBackend(options.repo ?? ''), { create });
+}
+
+/** For commands that only read: a location with only the reference LCC's copies is read as it is. */
+export function openReadOnly(options: IGlobalOptions): Promise<Repository> {
+  return openForReading(options.repo ?? '');
 }
 
 export function printJson(value: unknown): void {

@@ -15,6 +15,7 @@ import {
 } from './cmd_maintenance';
 import { studioStartCommand } from './cmd_studio';
 import { installLccCommand } from './cmd_install';
+import { importCommand } from './cmd_import';
 import { takeExitCode } from './common';
 
 export function buildProgram(): Command {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     .addCommand(checkCommand())
     .addCommand(repairCommand())
     .addCommand(statsCommand())
+    .addCommand(importCommand())
     .addCommand(agentCommand())
     .addCommand(studioStartCommand())
     .addCommand(installLccCommand())

@@ -5,6 +5,8 @@ export interface IObjectInfo {
   key: string;
   size: number;
   lastModified: Date;
+  /** S3's ETag: the same for the same bytes uploaded the same way (lets an import skip re-reading them). */
+  etag?: string;
 }
 
 /**

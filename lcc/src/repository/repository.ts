@@ -92,6 +92,11 @@ export class Repository {
     return new Repository(backend, parseConfig(bytes, backend.url));
   }
 
+  /** A location with no repository, for reading the reference LCC's copies there (see open.ts). */
+  static overReferenceCopies(backend: IBackend): Repository {
+    return new Repository(backend, newConfig());
+  }
+
   /** Loads every index file once per process (later calls are no-ops). */
   async loadIndex(): Promise<void> {
     if (this.indexLoaded) {

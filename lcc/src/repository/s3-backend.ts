@@ -448,7 +448,8 @@ export class S3Backend implements IBackend {
         yield {
           key: (item.Key ?? '').slice(this.base.length),
           size: item.Size ?? 0,
-          lastModified: item.LastModified ?? new Date(0)
+          lastModified: item.LastModified ?? new Date(0),
+          ...(item.ETag ? { etag: item.ETag } : {})
         };
       }
     }

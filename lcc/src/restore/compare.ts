@@ -89,6 +89,10 @@ function sameEntry(a: IViewEntry, b: IViewEntry): boolean {
   if (BLOB_LIST.test(a.contentId) && BLOB_LIST.test(b.contentId)) {
     return a.contentId === b.contentId;
   }
+  // Reference copies: the same ETag and size is the same content, whenever it was synced.
+  if (a.contentId !== '' && a.contentId === b.contentId) {
+    return true;
+  }
   return (
     a.size === b.size &&
     a.mtime !== undefined &&

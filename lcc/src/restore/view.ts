@@ -18,7 +18,7 @@ export interface IViewEntry {
   mode?: number;
   mtime?: number;
   target?: string;
-  /** Identity of the content: blob ids for ours, the ETag-less key for reference copies. */
+  /** Identity of the content: blob ids for ours, ETag and size (or the key) for reference copies. */
   contentId: string;
   changedDuringBackup?: boolean;
   /** Hard links of one file share a group within a snapshot. */
@@ -156,7 +156,8 @@ class ReferenceView implements ISnapshotView {
         size: item.size,
         mode: 0o644,
         mtime: item.lastModified.getTime(),
-        contentId: item.key
+        // The same bytes synced again have the same ETag, so diff and find see them unchanged.
+        contentId: item.etag ? `${item.etag}:${item.size}` : item.key
       });
     }
     for (const list of dirs.values()) {
@@ -179,8 +180,8 @@ class ReferenceView implements ISnapshotView {
     return (await this.listDir(parent))?.find(e => e.name === name);
   }
 
-  read(rel: string, entry: IViewEntry): Promise<Readable> {
-    return this.repo.backend.getStream(entry.contentId);
+  read(rel: string): Promise<Readable> {
+    return this.repo.backend.getStream(`${this.info.id}/${rel}`);
   }
 }
 
@@ -205,7 +206,11 @@ export async function resolveSnapshot(
     );
   }
   if (ref === 'latest') {
-    return all.find(s => s.kind === 'studio-backup') ?? all[0];
+    return (
+      all.find(s => s.kind === 'studio-backup') ??
+      all.find(s => s.complete) ??
+      all[0]
+    );
   }
   if (ref.startsWith('latest@')) {
     const profile = ref.slice('latest@'.length);
