@@ -52,6 +52,7 @@ static_checks() {
   stage "tsc --noEmit (ui-tests)" npx tsc --noEmit -p ui-tests/tsconfig.json
   # shellcheck disable=SC2046
   stage "shellcheck" shellcheck $(shell_scripts)
+  stage "layout (scripts/check-layout.js)" node scripts/check-layout.js
   printf '%s\n' "${failed_stages[@]}" >"$results/static-failed"
   printf '%s\n' "${durations[@]}" >"$results/static-durations"
 }

@@ -25,7 +25,7 @@ import {
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import pLimit from 'p-limit';
-import { REFERENCE_TIMESTAMP } from './plan-copy';
+import { REFERENCE_TIMESTAMP } from '../../lcc/src/api/layout';
 
 /** CopyObject takes up to 5 GiB; larger objects (the reference's plain copies) go in parts. */
 const COPY_LIMIT = 5 * 1024 ** 3;

@@ -6,8 +6,9 @@
  */
 import { AddTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { RESTORE_TAG } from '../../lcc/src/api/layout';
 
-export const RESTORE_TAG = 'studio-backup:restore';
+export { RESTORE_TAG };
 
 export interface IPendingRestoreDeps {
   s3: S3Client;

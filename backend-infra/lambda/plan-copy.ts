@@ -6,8 +6,7 @@
  * newest reference timestamp, which the agent restores just as well.
  */
 import { paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
-
-export const REFERENCE_TIMESTAMP = /^\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d$/;
+import { REFERENCE_TIMESTAMP } from '../../lcc/src/api/layout';
 
 export interface ICopyPlan {
   /** For each source space ('' when the source is one space), the reference copy to keep. */

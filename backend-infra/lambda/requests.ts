@@ -22,6 +22,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { STUDIO_NAME } from '../../lcc/src/api/layout';
 import { planCopy } from './plan-copy';
 import type { IRecoveryInput } from './recovery-trigger';
 
@@ -84,7 +85,6 @@ export interface IProcessInput {
 }
 
 /** SageMaker's own rule for profile and space names: no "/" or "..", so no way out of a prefix. */
-const STUDIO_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 /** A snapshot as the agent resolves it: an id or its prefix, a reference timestamp, latest[@profile]. */
 const SNAPSHOT_REF =

@@ -3,6 +3,7 @@
  * A change here that breaks the panel fails its build.
  */
 import { z } from 'zod';
+import { STUDIO_NAME } from './layout';
 
 export const API_PREFIX = '/api/v1';
 export const DEFAULT_AGENT_PORT = 8765;
@@ -162,8 +163,7 @@ export const RestorePlanResponse = z.object({
 });
 export type RestorePlanResponse = z.infer<typeof RestorePlanResponse>;
 
-/** SageMaker's pattern for user profile and space names. */
-export const STUDIO_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+export { STUDIO_NAME };
 const studioName = z
   .string()
   .regex(STUDIO_NAME, 'must be a Studio name: letters, digits and hyphens');

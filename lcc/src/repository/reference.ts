@@ -3,11 +3,11 @@
  * complete once its <ts>_BACKUP_COMPLETE marker is there. Listed and restorable, never written.
  */
 import { Readable } from 'node:stream';
+import { REFERENCE_TIMESTAMP } from '../api/layout';
 import { IBackend, IObjectInfo, StorageError } from './backend';
 import { ISnapshotInfo } from './snapshots';
 
-export const REFERENCE_TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})$/;
+export { REFERENCE_TIMESTAMP };
 
 export function referenceMarker(ts: string): string {
   return `${ts}_BACKUP_COMPLETE`;

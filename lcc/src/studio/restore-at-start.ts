@@ -16,6 +16,7 @@ import {
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FullRestoreRecord } from '../api/contract';
+import { RESTORE_TAG } from '../api/layout';
 import { Repository } from '../repository/repository';
 import { restore } from '../restore/restore';
 import { openView } from '../restore/view';
@@ -23,7 +24,7 @@ import { RESTORE_FOLDER } from '../backup/excludes';
 import { IStudioIdentity } from './identity';
 
 export const REFERENCE_TAG = 'SM_EBS_RESTORE_TIMESTAMP';
-export const RESTORE_TAG = 'studio-backup:restore';
+export { RESTORE_TAG };
 export const RESULT_TAG = 'studio-backup:last-restore';
 
 export interface IAppliedRestore {
