@@ -4,12 +4,8 @@
  * reads every byte), the reference LCC's copies stay unless the admin opted in, and a repository
  * that a backup holds is skipped, unchanged.
  */
-import {
-  CreateTableCommand,
-  PutItemCommand,
-  QueryCommand
-} from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,13 +20,19 @@ import {
   tempDir,
   write
 } from '../../lcc/test/helpers/fixtures';
+import { listRepositories } from '../lambda/list-repositories';
 import { IMaintenanceContext, runMaintenance } from '../lambda/maintenance';
+import {
+  createMaintenanceTables,
+  RESULTS_TABLE,
+  RETENTION_TABLE
+} from './maintenance-tables';
 import { IEmulators, startEmulators } from './moto';
 
 const BUCKET = 'maintenance-test';
 const ROOT = 'studio-backups';
-const RETENTION = 'retention';
-const RESULTS = 'results';
+const RETENTION = RETENTION_TABLE;
+const RESULTS = RESULTS_TABLE;
 
 let env: IEmulators;
 let ctx: IMaintenanceContext;
@@ -87,28 +89,7 @@ async function setPolicy(scope: string, row: Record<string, unknown>) {
 beforeAll(async () => {
   env = await startEmulators();
   await env.moto.createBucket(BUCKET);
-  await env.dynamodb.send(
-    new CreateTableCommand({
-      TableName: RETENTION,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'scope', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'scope', AttributeType: 'S' }]
-    })
-  );
-  await env.dynamodb.send(
-    new CreateTableCommand({
-      TableName: RESULTS,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'profile', KeyType: 'HASH' },
-        { AttributeName: 'run', KeyType: 'RANGE' }
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'profile', AttributeType: 'S' },
-        { AttributeName: 'run', AttributeType: 'S' }
-      ]
-    })
-  );
+  await createMaintenanceTables(env.dynamodb);
   ctx = {
     bucket: BUCKET,
     root: ROOT,
@@ -244,4 +225,27 @@ test('a key that is not <prefix>/<profile>/<space> is refused before anything is
   ).rejects.toThrow(
     'studio-backups/alice is not a repository: expected studio-backups/<profile>/<space>.'
   );
+});
+
+test('a run starts from the list of every <profile>/<space> in the bucket, read back as the map reads it', async () => {
+  await referenceCopy(`${ROOT}/dave/space-2`, '2025-03-01-00-00-00');
+  const listed = await listRepositories(env.moto.client, BUCKET, ROOT, 'run-1');
+  expect(listed).toEqual({
+    bucket: BUCKET,
+    key: 'maintenance/runs/run-1.json',
+    repositories: 4
+  });
+  const body = await env.moto.client.send(
+    new GetObjectCommand({ Bucket: BUCKET, Key: listed.key })
+  );
+  const items = JSON.parse(await body.Body!.transformToString());
+  expect(items.map((i: { prefix: string }) => i.prefix).sort()).toEqual([
+    `${ROOT}/alice/default`,
+    `${ROOT}/bob/default`,
+    `${ROOT}/carol/default`,
+    `${ROOT}/dave/space-2`
+  ]);
+  await expect(
+    listRepositories(env.moto.client, BUCKET, ROOT, '../x')
+  ).rejects.toThrow('"../x" cannot name a run\'s list');
 });
