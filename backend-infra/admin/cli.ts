@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { AdminError } from './commands';
 import * as commands from './commands';
 import { defaultClients, IAdminClients, IAdminContext, table } from './clients';
+import { registerRetention } from './retention';
 
 function split(
   value: string,
@@ -268,6 +269,8 @@ export async function main(
         );
       });
   }
+
+  registerRetention(program, context, print);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -16,7 +16,7 @@ export interface ICopyPlan {
 }
 
 /** The folder names directly under a prefix, every page of the listing. */
-async function folders(
+export async function folders(
   s3: S3Client,
   bucket: string,
   prefix: string
