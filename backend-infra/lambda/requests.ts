@@ -3,7 +3,8 @@
  * does is carried out by the request-processing state machine (lib/request-processing.ts), started
  * here with everything it needs resolved:
  * - full-restore of one's own home: approved at once; the user profile is tagged
- *   studio-backup:restore=<snapshot>[:in-place], applied at the next start of a space;
+ *   studio-backup:restore:<space>=<snapshot>[:in-place] for the space that filed it (the bare
+ *   studio-backup:restore, for every space, when the request names none), applied at its next start;
  * - recover-profile (another profile's home): waits for an admin (`studio-backup-admin requests
  *   approve`); once approved, an EFS home recorded in studioUser is copied by DataSync, otherwise the
  *   former profile's S3 snapshots are copied into the requester's space and restored at its next start.
@@ -23,6 +24,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { STUDIO_NAME } from '../../lcc/src/api/layout';
+import { RESTORE_TAG } from './pending-restore';
 import { planCopy } from './plan-copy';
 import type { IRecoveryInput } from './recovery-trigger';
 
@@ -72,6 +74,8 @@ export interface IProcessInput {
   /** When the policy started it (ms): the recovery history row's sort key. */
   requested_at: number;
   tag_value?: string;
+  /** tag-profile: studio-backup:restore:<space> for the space that filed it, the bare key for all. */
+  tag_key?: string;
   efs?: IRecoveryInput;
   s3?: {
     request: { user_profile_name: string; request_id: string };
@@ -260,6 +264,10 @@ export async function processInput(
       );
     }
     input.tag_value = tagValue(snapshot, request);
+    // A request names its space: it restores that space only, not whichever starts first.
+    input.tag_key = request.space_name
+      ? `${RESTORE_TAG}:${checkName('the space to restore', request.space_name)}`
+      : RESTORE_TAG;
   } else if (decision.action === 'recover') {
     const domainName =
       request.domain_name ??

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -51,6 +51,17 @@ export class UserIsolationPolicy extends Construct {
     const own = `${props.prefix}/${SOURCE_IDENTITY}`;
     const ownObjects = props.bucket.arnForObjects(`${own}/*`);
     const hasIdentity = { Null: { 'aws:SourceIdentity': 'false' } };
+    const stack = Stack.of(this);
+    const ownProfile = stack.formatArn({
+      service: 'sagemaker',
+      resource: 'user-profile',
+      resourceName: `*/${SOURCE_IDENTITY}`
+    });
+    const spaces = stack.formatArn({
+      service: 'sagemaker',
+      resource: 'space',
+      resourceName: '*/*'
+    });
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description:
         'Studio Backup: each user profile reaches only its own snapshots and restore requests, and only adds to its snapshots (needs ExecutionRoleIdentityConfig=USER_PROFILE_NAME on the domain).',
@@ -119,6 +130,32 @@ export class UserIsolationPolicy extends Construct {
             StringLike: { 's3:prefix': [ARTIFACTS, `${ARTIFACTS}*`] }
           }
         }),
+        // The agent finds its owner (DescribeSpace, then DescribeUserProfile, as the reference LCC
+        // does) and reads and records restore requests in tags (lcc/src/studio/restore-at-start.ts).
+        // A profile's ARN ends in its name, the source identity: only the own one. A space's ARN
+        // ends in the space's name, which IAM cannot tie to its owner: any space of the account,
+        // read-only, and only Studio Backup's own tag keys written.
+        new iam.PolicyStatement({
+          sid: 'DescribeOwnProfile',
+          actions: ['sagemaker:DescribeUserProfile', 'sagemaker:ListTags'],
+          resources: [ownProfile],
+          conditions: hasIdentity
+        }),
+        new iam.PolicyStatement({
+          sid: 'DescribeSpaces',
+          actions: ['sagemaker:DescribeSpace', 'sagemaker:ListTags'],
+          resources: [spaces],
+          conditions: hasIdentity
+        }),
+        new iam.PolicyStatement({
+          sid: 'RecordRestoresInOwnTags',
+          actions: ['sagemaker:AddTags', 'sagemaker:DeleteTags'],
+          resources: [ownProfile, spaces],
+          conditions: {
+            ...hasIdentity,
+            'ForAllValues:StringLike': { 'aws:TagKeys': ['studio-backup:*'] }
+          }
+        }),
         new iam.PolicyStatement({
           sid: 'UseBackupKey',
           actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -156,6 +193,22 @@ export class UserIsolationPolicy extends Construct {
         })
       ]
     });
+    const region = Token.isUnresolved(stack.region)
+      ? '<AWS::Region>'
+      : stack.region;
+    const account = Token.isUnresolved(stack.account)
+      ? '<AWS::AccountId>'
+      : stack.account;
+    for (const resource of [
+      'user-profile/*/<aws:SourceIdentity>',
+      'space/*/*'
+    ]) {
+      Validations.of(this.policy).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:${region}:${account}:${resource}]`,
+        reason:
+          "The agent's own user profile (any domain: the policy is shared by domains), and spaces, whose names IAM cannot tie to an owner: read-only, and tags written only under studio-backup: keys."
+      });
+    }
     // cdk-nag names each wildcard finding by the resource it saw, the bucket by its logical id.
     const bucketId = Stack.of(this).resolve(
       (props.bucket.node.defaultChild as s3.CfnBucket).logicalId

@@ -1,7 +1,8 @@
 /**
  * The processing of a restore request, once lambda/requests.ts has applied the approval policy:
- * - tag-profile: the user profile gets studio-backup:restore=<snapshot>[:in-place], applied by the
- *   lifecycle configuration at the next start of a space;
+ * - tag-profile: the user profile gets studio-backup:restore:<space>=<snapshot>[:in-place] (the key
+ *   comes with the input: lambda/requests.ts), applied by the lifecycle configuration at that
+ *   space's next start;
  * - recover, EFS (Studio Classic): the recovery state machine runs the DataSync copy, and this one
  *   waits for it and records the outcome on the request;
  * - recover, S3 (new Studio): the former profile's repository is copied server-side into the
@@ -151,7 +152,8 @@ export class RequestProcessing extends Construct {
     const tag = (
       id: string,
       arnPath: string,
-      resource: 'user-profile' | 'space'
+      resource: 'user-profile' | 'space',
+      key: string = RESTORE_TAG
     ) =>
       sagemaker(
         id,
@@ -160,7 +162,7 @@ export class RequestProcessing extends Construct {
           ResourceArn: sfn.JsonPath.stringAt(arnPath),
           Tags: [
             {
-              Key: RESTORE_TAG,
+              Key: key,
               Value: sfn.JsonPath.stringAt('$.tag_value')
             }
           ]
@@ -206,7 +208,12 @@ export class RequestProcessing extends Construct {
     );
     describeProfile.next(
       onError(
-        tag('TagProfile', '$.profile.UserProfileArn', 'user-profile')
+        tag(
+          'TagProfile',
+          '$.profile.UserProfileArn',
+          'user-profile',
+          sfn.JsonPath.stringAt('$.tag_key')
+        )
       ).next(done)
     );
 

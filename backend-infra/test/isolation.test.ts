@@ -501,6 +501,72 @@ const TABLE: Array<[string, ICall, Decision]> = [
   ]
 ];
 
+// ---- Issue 14 items 2 and 3: the SageMaker calls of the agent and on-start.sh (identity, restore
+// tags: lcc/src/studio/identity.ts, restore-at-start.ts). Kept apart from the rows above. ----
+const sagemakerArn = (resource: string) =>
+  `arn:aws:sagemaker:${REGION}:${ACCOUNT}:${resource}`;
+const ALICE_PROFILE = sagemakerArn('user-profile/d-1/alice');
+const BOB_PROFILE = sagemakerArn('user-profile/d-1/bob');
+const ALICE_SPACE = sagemakerArn('space/d-1/space-1');
+const sagemakerCall = (
+  action: string,
+  resource: string,
+  tagKeys?: string[]
+): ICall => ({
+  label: `${action} ${resource.split(':').pop()}${tagKeys ? ` [${tagKeys.join(', ')}]` : ''}`,
+  action: `sagemaker:${action}`,
+  resource,
+  context: tagKeys ? { 'aws:TagKeys': tagKeys } : {}
+});
+TABLE.push(
+  ['alice', sagemakerCall('DescribeSpace', ALICE_SPACE), A],
+  ['alice', sagemakerCall('DescribeUserProfile', ALICE_PROFILE), A],
+  ['alice', sagemakerCall('ListTags', ALICE_PROFILE), A],
+  ['alice', sagemakerCall('ListTags', ALICE_SPACE), A],
+  [
+    'alice',
+    sagemakerCall('AddTags', ALICE_SPACE, [
+      'studio-backup:last-restore',
+      'studio-backup:applied:studio-backup:restore'
+    ]),
+    A
+  ],
+  [
+    'alice',
+    sagemakerCall('DeleteTags', ALICE_PROFILE, [
+      'studio-backup:restore:space-1'
+    ]),
+    A
+  ],
+  [
+    'alice',
+    sagemakerCall('DeleteTags', ALICE_SPACE, ['studio-backup:restore']),
+    A
+  ],
+  // Not Studio's own tags, nor another profile.
+  [
+    'alice',
+    sagemakerCall('AddTags', ALICE_SPACE, ['sagemaker:user-profile-arn']),
+    I
+  ],
+  ['alice', sagemakerCall('DeleteTags', ALICE_PROFILE, ['owner']), I],
+  ['alice', sagemakerCall('DescribeUserProfile', BOB_PROFILE), I],
+  ['alice', sagemakerCall('ListTags', BOB_PROFILE), I],
+  [
+    'alice',
+    sagemakerCall('AddTags', BOB_PROFILE, ['studio-backup:restore']),
+    I
+  ],
+  ['alice', sagemakerCall('UpdateUserProfile', ALICE_PROFILE), I],
+  ['alice', sagemakerCall('DeleteSpace', ALICE_SPACE), I],
+  [
+    'Studio session without source identity',
+    sagemakerCall('DescribeSpace', ALICE_SPACE),
+    I
+  ]
+);
+// ---- end of the SageMaker calls ----
+
 async function decide(
   docs: IDocuments,
   who: string,

@@ -233,7 +233,7 @@ afterAll(async () => {
 });
 
 describe('restore requests', () => {
-  it('approves a full restore of the own home at once, for a profile tag applied at the next start', async () => {
+  it('approves a full restore of the own home at once, for a profile tag applied at the next start of the space that filed it', async () => {
     await file({
       request_id: 'r1',
       kind: 'full-restore',
@@ -249,7 +249,9 @@ describe('restore requests', () => {
       expect.objectContaining({
         action: 'tag-profile',
         domain_id: 'd-1',
-        tag_value: 'abc123:in-place'
+        tag_value: 'abc123:in-place',
+        // The request names its space: no other space of alice's takes it.
+        tag_key: 'studio-backup:restore:alice-space'
       })
     ]);
   });

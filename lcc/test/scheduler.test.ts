@@ -1,12 +1,19 @@
 /** The scheduler's rules: jitter, backoff after failures, reset after success, one backup at a time. */
 import { JobManager } from '../src/agent/jobs';
 import { Scheduler } from '../src/agent/scheduler';
+import { createAgentServer, listen } from '../src/agent/server';
+import { newAgentSecret } from '../src/agent/secret';
 import { StatusResponse } from '../src/api/contract';
+import { cleanupTempDirs, tempDir, write } from './helpers/fixtures';
 
-function scheduler(outcomes: Array<'ok' | 'fail'>, jobs = new JobManager()) {
+function scheduler(
+  outcomes: Array<'ok' | 'fail'>,
+  jobs = new JobManager(),
+  intervalMs = 60_000
+) {
   const lines: string[] = [];
   const s = new Scheduler({
-    intervalMs: 60_000,
+    intervalMs,
     jitter: 0.1,
     random: () => 0.5,
     log: line => lines.push(line),
@@ -22,6 +29,14 @@ function scheduler(outcomes: Array<'ok' | 'fail'>, jobs = new JobManager()) {
 }
 
 describe('Scheduler', () => {
+  it('with interval 0 runs its first backup and plans none after (ENABLE_SCHEDULED_SYNC=0)', async () => {
+    const { s, jobs } = scheduler(['ok', 'ok'], new JobManager(), 0);
+    await s.run();
+    expect(jobs.last('backup')?.state).toBe('succeeded');
+    expect(s.next).toBeUndefined();
+    s.stop();
+  });
+
   it('adds jitter to the interval', () => {
     expect(scheduler([]).s.delay()).toBe(63_000);
   });
@@ -128,6 +143,47 @@ describe('the agent with a schedule', () => {
     } finally {
       await new Promise(resolve => server.close(resolve));
       cleanupTempDirs();
+    }
+  });
+});
+
+describe('an agent started with interval 0 and a first backup', () => {
+  afterAll(() => cleanupTempDirs());
+
+  it('backs up once at start and plans no other backup', async () => {
+    const home = tempDir('home');
+    write(home, 'notes.txt', 'hello\n');
+    const lines: string[] = [];
+    const secret = newAgentSecret();
+    const server = createAgentServer({
+      version: 'test',
+      repository: tempDir('repo'),
+      secret,
+      home,
+      cacheDir: tempDir('cache'),
+      stateDir: tempDir('state'),
+      intervalMinutes: 0,
+      firstBackupDelayMs: 0,
+      log: line => lines.push(line)
+    });
+    try {
+      const port = await listen(server, 0);
+      const status = async (): Promise<StatusResponse> =>
+        (
+          await fetch(`http://127.0.0.1:${port}/api/v1/status`, {
+            headers: { 'X-Studio-Backup-Secret': secret }
+          })
+        ).json() as Promise<StatusResponse>;
+      let last: StatusResponse['lastBackup'] = null;
+      for (let i = 0; i < 400 && !last; i++) {
+        await new Promise(resolve => setTimeout(resolve, 50));
+        last = (await status()).lastBackup;
+      }
+      expect(last?.state).toBe('succeeded');
+      expect((await status()).nextBackup).toBeNull();
+      expect(lines).toEqual([expect.stringMatching(/status ok$/)]);
+    } finally {
+      server.close();
     }
   });
 });

@@ -6,6 +6,7 @@ import { BusyError } from './jobs';
 import { Job } from '../api/contract';
 
 export interface ISchedulerOptions {
+  /** 0: the first backup only, none after (the reference's ENABLE_SCHEDULED_SYNC=0). */
   intervalMs: number;
   /** Up to this fraction of the interval is added at random, so that spaces do not all back up at once. */
   jitter?: number;
@@ -94,6 +95,10 @@ export class Scheduler {
         log(`scheduled backup could not start: ${(err as Error).message}`);
       }
     }
-    this.plan(this.delay());
+    if (this.options.intervalMs > 0) {
+      this.plan(this.delay());
+    } else {
+      this.nextAt = undefined;
+    }
   }
 }

@@ -50,7 +50,10 @@ export interface IAgentOptions {
   cacheDir?: string;
   /** Where the agent keeps its own state (restore requests). */
   stateDir?: string;
-  /** Back up every this many minutes (with jitter); 0 or absent: only on request. */
+  /**
+   * Back up every this many minutes (with jitter); absent, or 0 without firstBackupDelayMs: only on
+   * request; 0 with firstBackupDelayMs: once at start, then only on request.
+   */
   intervalMinutes?: number;
   /** Delay of the first scheduled backup (default: one interval). */
   firstBackupDelayMs?: number;
@@ -58,6 +61,8 @@ export interface IAgentOptions {
   identity?: { profile?: string; space?: string; appType?: string };
   /** The deployed backend's tables: restore requests go there, recoveries come from there. */
   backend?: IBackendOptions;
+  /** The tag-borne restores seen at start (../studio/restore-at-start.ts), with their outcome. */
+  startRestores?: FullRestoreRecord[];
   /** One line per finished backup (the LCC sends it to the app log, hence CloudWatch). */
   log?: (line: string) => void;
 }
@@ -206,21 +211,29 @@ export function createAgentServer(options: IAgentOptions): Server {
     {}
   );
   let settings: AgentSettings = settingsFile.read();
-  const intervalMinutes = options.intervalMinutes
-    ? (settings.intervalMinutes ?? options.intervalMinutes)
-    : undefined;
-  const scheduler = intervalMinutes
-    ? new Scheduler({
-        intervalMs: intervalMinutes * 60_000,
-        startBackup,
-        log,
-        firstDelayMs: options.firstBackupDelayMs
-      })
-    : undefined;
+  // Interval 0 with a first backup: that backup at start only, as the reference's
+  // ENABLE_SCHEDULED_SYNC=0 (a user's interval from the panel still turns the schedule on).
+  const startOnly =
+    options.intervalMinutes === 0 && options.firstBackupDelayMs !== undefined;
+  const intervalMinutes =
+    options.intervalMinutes || startOnly
+      ? (settings.intervalMinutes ?? options.intervalMinutes)
+      : undefined;
+  const scheduler =
+    intervalMinutes !== undefined
+      ? new Scheduler({
+          intervalMs: intervalMinutes * 60_000,
+          startBackup,
+          log,
+          firstDelayMs: options.firstBackupDelayMs
+        })
+      : undefined;
 
   /** What is in force: the user's choices over the LCC's defaults (GET and PUT /settings answer it). */
   const effectiveSettings = (): AgentSettings => ({
-    intervalMinutes: scheduler ? scheduler.intervalMs / 60_000 : undefined,
+    intervalMinutes: scheduler?.intervalMs
+      ? scheduler.intervalMs / 60_000
+      : undefined,
     includeHidden: settings.includeHidden ?? [],
     exclude: settings.exclude ?? []
   });
@@ -492,6 +505,7 @@ export function createAgentServer(options: IAgentOptions): Server {
     .add('GET', '/restore-requests', async () => ({
       body: {
         requests: [
+          ...(options.startRestores ?? []),
           ...(await readRequests()),
           ...(backend ? await backend.requests().catch(backendError) : [])
         ]

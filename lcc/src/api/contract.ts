@@ -185,7 +185,9 @@ export const FullRestoreRecord = FullRestoreFields.extend({
   id: z.string(),
   created: z.string(),
   state: z.enum(['pending', 'done', 'failed', 'forwarded']),
-  message: z.string().optional()
+  message: z.string().optional(),
+  /** Restores applied at start: how many times it was tried (a failed one is tried again). */
+  attempts: z.number().int().nonnegative().optional()
 });
 export type FullRestoreRecord = z.infer<typeof FullRestoreRecord>;
 export const RestoreRequestsResponse = z.object({

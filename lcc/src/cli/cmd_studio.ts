@@ -7,7 +7,9 @@ import { backupBeforeStop } from '../agent/stop-backup';
 import { openBackend } from '../repository/open';
 import { Repository } from '../repository/repository';
 import {
+  NOT_PROTECTED_EXIT,
   repositoryFor,
+  SharedSpaceError,
   resolveIdentity,
   sagemakerClient
 } from '../studio/identity';
@@ -26,7 +28,12 @@ export function studioStartCommand(): Command {
     )
     .requiredOption('--bucket <name>', 'the backup bucket')
     .option('--prefix <prefix>', 'prefix inside the bucket', 'studio-backups')
-    .option('--interval <minutes>', 'minutes between backups', Number, 60)
+    .option(
+      '--interval <minutes>',
+      'minutes between backups; 0: the backup at start only',
+      Number,
+      60
+    )
     .option(
       '--first-backup <seconds>',
       'seconds after start of the first backup (the reference backs up at every start)',
@@ -58,7 +65,15 @@ export function studioStartCommand(): Command {
     .action(async options => {
       const home = options.home ?? '/home/sagemaker-user';
       const client = sagemakerClient();
-      const identity = await resolveIdentity(client, options.metadata);
+      const identity = await resolveIdentity(client, options.metadata).catch(
+        (err: Error) => {
+          if (err instanceof SharedSpaceError) {
+            log(`NOT PROTECTED: ${err.message}`);
+            process.exit(NOT_PROTECTED_EXIT);
+          }
+          throw err;
+        }
+      );
       const repository = repositoryFor(
         options.bucket,
         options.prefix,
@@ -71,7 +86,7 @@ export function studioStartCommand(): Command {
         create: true
       });
       const stateDir = join(home, '.studio-backup');
-      await applyPendingRestores({
+      const { requests: startRestores } = await applyPendingRestores({
         client,
         identity,
         repo,
@@ -87,6 +102,7 @@ export function studioStartCommand(): Command {
         home,
         stateDir,
         intervalMinutes: options.interval,
+        startRestores,
         firstBackupDelayMs: options.firstBackup * 1000,
         identity: {
           profile: identity.userProfile,
@@ -115,7 +131,7 @@ export function studioStartCommand(): Command {
         }
       );
       log(
-        `agent ${VERSION} listening on http://${AGENT_HOST}:${port}, backing up every ${options.interval} min`
+        `agent ${VERSION} listening on http://${AGENT_HOST}:${port}, ${options.interval > 0 ? `backing up every ${options.interval} min` : 'backing up at start only (interval 0)'}`
       );
       await new Promise<void>(resolve => {
         const stop = async () => {

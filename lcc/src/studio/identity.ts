@@ -8,6 +8,22 @@ import { readFile } from 'node:fs/promises';
 
 export const DEFAULT_METADATA = '/opt/ml/metadata/resource-metadata.json';
 
+/**
+ * Shared spaces are not protected. Their sessions carry the owner's identity, so a repository under
+ * the owner's folder would let every member read the owner's private spaces' snapshots, and one
+ * under the space would need a second, per-space isolation that IAM cannot tie to membership.
+ */
+export class SharedSpaceError extends Error {
+  constructor(space: string) {
+    super(
+      `Space ${space} is a shared space: Studio Backup does not back it up (its members would reach its owner's backups). Keep work to protect in a private space.`
+    );
+  }
+}
+
+/** on-start.sh's supervisor does not restart an agent that exits with this code. */
+export const NOT_PROTECTED_EXIT = 3;
+
 export interface IStudioIdentity {
   domainId: string;
   spaceName: string;
@@ -59,10 +75,8 @@ export async function resolveIdentity(
     })
   );
   const owner = space.OwnershipSettings?.OwnerUserProfileName;
-  if (!owner) {
-    throw new Error(
-      `Space ${meta.spaceName} has no owner user profile (a shared space?): its backups need one.`
-    );
+  if (space.SpaceSharingSettings?.SharingType === 'Shared' || !owner) {
+    throw new SharedSpaceError(meta.spaceName);
   }
   const profile = await client.send(
     new DescribeUserProfileCommand({

@@ -9,7 +9,14 @@ import { createServer, Server } from 'node:http';
 export interface ISageMakerState {
   spaces: Record<
     string,
-    { domainId: string; owner?: string; arn: string; efsUid?: string }
+    {
+      domainId: string;
+      owner?: string;
+      arn: string;
+      efsUid?: string;
+      /** SpaceSharingSettings.SharingType (Private when absent). */
+      sharing?: 'Private' | 'Shared';
+    }
   >;
   profiles: Record<
     string,
@@ -85,7 +92,8 @@ export async function startSageMaker(
           HomeEfsFileSystemUid: space.efsUid,
           OwnershipSettings: space.owner
             ? { OwnerUserProfileName: space.owner }
-            : undefined
+            : undefined,
+          SpaceSharingSettings: { SharingType: space.sharing ?? 'Private' }
         }
       };
     },
