@@ -1,17 +1,16 @@
 /** A backup as one pipeline: scan -> read, chunk and deduplicate -> upload packs -> commit manifest. */
-import { open, stat as statPath } from '../repository/local-fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { constants } from 'node:fs';
 import pLimit from 'p-limit';
 import { Lock } from '../repository/lock';
-import { isCompressible, sha256 } from '../repository/format';
+import { isCompressible } from '../repository/format';
 import { Repository } from '../repository/repository';
 import { SnapshotManifest, SnapshotTotals } from '../repository/snapshots';
 import { TreeEntry } from '../repository/trees';
 import { VERSION } from '../version';
-import { defaultCacheDir, FileCache, IFileStamp } from './cache';
+import { defaultCacheDir, FileCache } from './cache';
 import { Chunker } from './chunker';
+import { CancelledError, FileResult, saveFile, stampOf } from './read-file';
 import { Excludes, IExcludeOptions } from './excludes';
 import { eta, IProgress, ProgressListener, throttled } from './progress';
 import { countSource, DirNode, listDir, rootNode, ScanNode } from './scan';
@@ -28,119 +27,12 @@ export interface IBackupOptions extends IExcludeOptions {
   signal?: AbortSignal;
 }
 
+export { CancelledError };
+
 export interface IBackupResult {
   snapshotId: string;
   manifest: SnapshotManifest;
   warnings: string[];
-}
-
-export class CancelledError extends Error {
-  constructor() {
-    super('The backup was cancelled: no snapshot was written.');
-  }
-}
-
-const READ_SIZE = 1024 * 1024;
-const ATTEMPTS = 3;
-
-function stampOf(stat: IFileStamp): IFileStamp {
-  return {
-    size: stat.size,
-    mtimeMs: stat.mtimeMs,
-    ctimeMs: stat.ctimeMs,
-    ino: stat.ino
-  };
-}
-
-function sameStamp(a: IFileStamp, b: IFileStamp): boolean {
-  return (
-    a.size === b.size &&
-    a.mtimeMs === b.mtimeMs &&
-    a.ctimeMs === b.ctimeMs &&
-    a.ino === b.ino
-  );
-}
-
-type FileResult = {
-  content: string[];
-  size: number;
-  stamp: IFileStamp;
-  changedDuringBackup: boolean;
-};
-
-/** Reads one file, chunking and saving its content; re-reads when it changed while being read. */
-async function saveFile(
-  repo: Repository,
-  chunker: Chunker,
-  path: string,
-  onBytes: (n: number, added: number) => void,
-  signal?: AbortSignal
-): Promise<FileResult> {
-  const compressible = isCompressible(path);
-  let last: FileResult | undefined;
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const before = stampOf(await handle.stat());
-      // Small files get a small buffer (pooled by Node), not a fresh 1 MiB or 4 KiB allocation each.
-      const readSize = Math.min(READ_SIZE, Math.max(before.size + 1, 64));
-      const content: string[] = [];
-      let size = 0;
-      let buffer = Buffer.alloc(0);
-      let eof = false;
-      while (!eof || buffer.length > 0) {
-        if (!eof && buffer.length < chunker.params.max) {
-          const chunk = Buffer.allocUnsafe(readSize);
-          const { bytesRead } = await handle.read(chunk, 0, readSize, null);
-          eof = bytesRead === 0;
-          buffer =
-            buffer.length === 0
-              ? chunk.subarray(0, bytesRead)
-              : Buffer.concat([buffer, chunk.subarray(0, bytesRead)]);
-          if (!eof) {
-            continue;
-          }
-        }
-        const cut =
-          buffer.length <= chunker.params.min && eof
-            ? buffer.length
-            : chunker.cut(buffer, eof);
-        if (cut === 0) {
-          continue;
-        }
-        // Per chunk, so that a cancel stops a large file too, not only between files.
-        if (signal?.aborted) {
-          throw new CancelledError();
-        }
-        const piece = buffer.subarray(0, cut);
-        const id = sha256(piece);
-        const { added } = await repo.saveBlob(
-          'data',
-          Buffer.from(piece),
-          compressible,
-          id
-        );
-        content.push(id);
-        size += cut;
-        onBytes(cut, added ? cut : 0);
-        buffer = buffer.subarray(cut);
-      }
-      const after = stampOf(await handle.stat());
-      const onDisk = await statPath(path).then(stampOf, () => undefined);
-      const stable =
-        sameStamp(before, after) &&
-        size === after.size &&
-        onDisk !== undefined &&
-        sameStamp(after, onDisk);
-      last = { content, size, stamp: after, changedDuringBackup: !stable };
-      if (stable) {
-        return last;
-      }
-    } finally {
-      await handle.close();
-    }
-  }
-  return last as FileResult;
 }
 
 export async function backup(
@@ -234,17 +126,22 @@ export async function backup(
       }
       let result: FileResult;
       try {
+        const path = join(source, node.rel);
         result = await saveFile(
-          repo,
-          chunker,
-          join(source, node.rel),
-          (n, added) => {
-            progress.bytesDone += n;
-            progress.bytesNew += added;
-            totals.bytesAdded += added;
-            tick();
+          {
+            repo,
+            chunker,
+            compressible: isCompressible(path),
+            onBytes: (n, added) => {
+              progress.bytesDone += n;
+              progress.bytesNew += added;
+              totals.bytesAdded += added;
+              tick();
+            },
+            signal: options.signal
           },
-          options.signal
+          path,
+          stamp
         );
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;

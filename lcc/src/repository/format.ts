@@ -9,13 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import {
-  deflateRaw,
-  deflateRawSync,
-  gunzipSync,
-  gzipSync,
-  inflateRawSync
-} from 'node:zlib';
+import { deflateRaw, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 
 export const FORMAT_NAME = 'studio-backup';
@@ -62,7 +56,7 @@ const deflateAsync = promisify(deflateRaw);
 
 /**
  * Deflates on libuv's thread pool (so several blobs compress at once on several cores). A quick probe
- * on a sample first spares deflating a large blob that will not shrink (random or packed data).
+ * on a sample first (also off the main thread) spares deflating a large blob that will not shrink (random or packed data).
  */
 export async function encodeBlob(
   data: Buffer,
@@ -73,7 +67,8 @@ export async function encodeBlob(
   }
   if (
     data.length > 4 * PROBE &&
-    deflateRawSync(data.subarray(0, PROBE), { level: 1 }).length > PROBE * 0.9
+    (await deflateAsync(data.subarray(0, PROBE), { level: 1 })).length >
+      PROBE * 0.9
   ) {
     return { bytes: data, encoding: 'raw' };
   }

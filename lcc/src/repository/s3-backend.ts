@@ -1,15 +1,8 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
+import type {
   GetObjectCommandOutput,
-  HeadObjectCommand,
-  paginateListObjectsV2,
-  PutObjectCommand,
   S3Client,
   S3ServiceException
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { StandardRetryStrategy } from '@smithy/core/retry';
 import { Readable } from 'node:stream';
 import {
   AlreadyExistsError,
@@ -181,6 +174,25 @@ function bodyFailed(
 const MULTIPART_THRESHOLD = 8 * 1024 * 1024;
 const PART_SIZE = 8 * 1024 * 1024;
 
+/**
+ * The SDK is loaded on first use: requiring it costs about half a second, which every command that
+ * does not touch S3 (--version, --help, a local repository) would otherwise pay at start-up.
+ */
+function s3Sdk(): typeof import('@aws-sdk/client-s3') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@aws-sdk/client-s3');
+}
+
+function retrySdk(): typeof import('@smithy/core/retry') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@smithy/core/retry');
+}
+
+function uploadSdk(): typeof import('@aws-sdk/lib-storage') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@aws-sdk/lib-storage');
+}
+
 /** A repository under s3://bucket/prefix, with the standard credential, region and endpoint chain. */
 export class S3Backend implements IBackend {
   readonly url: string;
@@ -197,7 +209,7 @@ export class S3Backend implements IBackend {
 
   static create(bucket: string, prefix: string): S3Backend {
     const scale = pauseScale();
-    const client = new S3Client({
+    const client = new (s3Sdk().S3Client)({
       // Local S3 servers (and the emulator in tests) are addressed by path, not by virtual host.
       forcePathStyle: Boolean(
         process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL
@@ -205,7 +217,7 @@ export class S3Backend implements IBackend {
       ...(scale === 1
         ? { maxAttempts: SDK_MAX_ATTEMPTS }
         : {
-            retryStrategy: new StandardRetryStrategy({
+            retryStrategy: new (retrySdk().StandardRetryStrategy)({
               maxAttempts: SDK_MAX_ATTEMPTS,
               backoff: new ScaledBackoff(scale)
             })
@@ -288,7 +300,7 @@ export class S3Backend implements IBackend {
     for (let round = 1; ; round++) {
       try {
         return await this.client.send(
-          new GetObjectCommand({
+          new (s3Sdk().GetObjectCommand)({
             Bucket: this.bucket,
             Key: this.k(key),
             Range: header,
@@ -365,7 +377,7 @@ export class S3Backend implements IBackend {
     }
     try {
       await this.client.send(
-        new PutObjectCommand({
+        new (s3Sdk().PutObjectCommand)({
           Bucket: this.bucket,
           Key: this.k(key),
           Body: body,
@@ -387,7 +399,7 @@ export class S3Backend implements IBackend {
     ifAbsent: boolean
   ): Promise<void> {
     try {
-      await new Upload({
+      await new (uploadSdk().Upload)({
         client: this.client,
         params: {
           Bucket: this.bucket,
@@ -418,7 +430,10 @@ export class S3Backend implements IBackend {
   async exists(key: string): Promise<boolean> {
     try {
       await this.client.send(
-        new HeadObjectCommand({ Bucket: this.bucket, Key: this.k(key) })
+        new (s3Sdk().HeadObjectCommand)({
+          Bucket: this.bucket,
+          Key: this.k(key)
+        })
       );
       return true;
     } catch (err) {
@@ -433,7 +448,7 @@ export class S3Backend implements IBackend {
   /** Every page of a listing (the SDK's paginator), with failures as one-line errors. */
   private async *pages(prefix: string, delimiter?: string) {
     try {
-      yield* paginateListObjectsV2(
+      yield* s3Sdk().paginateListObjectsV2(
         { client: this.client },
         { Bucket: this.bucket, Prefix: this.k(prefix), Delimiter: delimiter }
       );
@@ -469,7 +484,10 @@ export class S3Backend implements IBackend {
   async delete(key: string): Promise<void> {
     try {
       await this.client.send(
-        new DeleteObjectCommand({ Bucket: this.bucket, Key: this.k(key) })
+        new (s3Sdk().DeleteObjectCommand)({
+          Bucket: this.bucket,
+          Key: this.k(key)
+        })
       );
     } catch (err) {
       throw this.mapped(err, key, `deleting ${key}`);

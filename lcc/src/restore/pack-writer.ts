@@ -19,7 +19,7 @@ import { fsTime } from './file-times';
 
 /** Blobs closer than this are fetched in one read; a read is at most MAX_SPAN bytes. */
 const MAX_GAP = 256 * 1024;
-const MAX_SPAN = 16 * 1024 * 1024;
+const MAX_SPAN = 4 * 1024 * 1024;
 
 export interface IPackedFile {
   rel: string;

@@ -87,6 +87,9 @@ export interface IRestoreResult {
   verified?: { files: number; mismatches: string[] };
 }
 
+/** Ranged reads in flight while restoring from our packs (each at most MAX_SPAN bytes of pack-writer). */
+const RANGED_READS = 16;
+
 export class NotInSnapshotError extends Error {}
 
 function renamed(rel: string, when: Date): string {
@@ -351,12 +354,14 @@ export async function restore(
   report(progress);
   // Judged before anything is created: mkdir would follow a planted link.
   await checkNoSymlinkBetween(root, target, 'into it');
+  // Once per folder, not once per file: the files of a folder share its ancestors.
+  const checked = new Set<string>();
   for (const item of toWrite) {
-    await checkNoSymlinkBetween(
-      target,
-      dirname(join(target, ...item.dest.split('/'))),
-      item.rel
-    );
+    const folder = dirname(join(target, ...item.dest.split('/')));
+    if (!checked.has(folder)) {
+      checked.add(folder);
+      await checkNoSymlinkBetween(target, folder, item.rel);
+    }
   }
   await mkdir(target, { recursive: true });
   // Folders first (in walk order, parents before children), then files in parallel.
@@ -410,7 +415,7 @@ export async function restore(
         mtime: item.entry.mtime
       })),
       onBytes,
-      options.concurrency ?? 4
+      options.concurrency ?? RANGED_READS
     );
     for (const [rel, why] of damaged) {
       plan.damaged.push(rel);
