@@ -4,7 +4,7 @@
  * status-change event → recovery-stopped.ts, which records, sends to the dead letters and deletes
  * the run's DataSync task and locations; and an alarm on the timed-out and aborted runs.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -53,6 +53,15 @@ export function recordStoppedRecoveries(
     'states:DescribeExecution',
     'states:GetExecutionHistory'
   );
+  // grantExecution names the executions as execution:<machine name>:*, the name cut from the ARN.
+  const machineName = JSON.stringify(
+    stack.resolve(Fn.select(6, Fn.split(':', stateMachine.stateMachineArn)))
+  );
+  Validations.of(fn).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${shown(stack.region, 'AWS::Region')}:${shown(stack.account, 'AWS::AccountId')}:execution:${machineName}:*]`,
+    reason:
+      'Only the executions of the recovery state machine, whose names are made at run time; the function only describes them and reads their history.'
+  });
   const dataSync = (resource: string) =>
     stack.formatArn({ service: 'datasync', resource, resourceName: '*' });
   fn.addToRolePolicy(

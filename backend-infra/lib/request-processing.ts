@@ -249,6 +249,7 @@ export class RequestProcessing extends Construct {
       },
       itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: COPY_BATCH }),
       maxConcurrency: 20,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
       resultPath: sfn.JsonPath.DISCARD
     });
     const copyBatch = new tasks.LambdaInvoke(this, 'CopyBatch', {
@@ -262,10 +263,7 @@ export class RequestProcessing extends Construct {
       backoffRate: 2,
       maxAttempts: 3
     });
-    copy.itemProcessor(copyBatch, {
-      mode: sfn.ProcessorMode.DISTRIBUTED,
-      executionType: sfn.ProcessorType.STANDARD
-    });
+    copy.itemProcessor(copyBatch);
     copy.addCatch(failed, { resultPath: '$.error' });
     const describeSpace = onError(
       sagemaker(

@@ -175,6 +175,41 @@ describe('studio-events handler', () => {
     ).toBeNull();
   });
 
+  it("records a recreated domain's new EFS home under domain#<name>, found from the response's ARN", async () => {
+    env.sagemakerState.domains['d-2'] = {
+      name: 'research',
+      efsId: 'fs-recreated',
+      defaultUserSettings: {
+        ExecutionRole: 'arn:aws:iam::123456789012:role/service-role/Recreated'
+      }
+    };
+    const created = await describeCreated(env.sagemaker, {
+      detail: {
+        eventName: 'CreateDomain',
+        requestParameters: { domainName: 'research' },
+        responseElements: {
+          domainArn: 'arn:aws:sagemaker:us-east-1:123456789012:domain/d-2'
+        }
+      }
+    });
+    expect(created).toEqual({
+      profile_name: 'domain#research',
+      domain_name: 'research',
+      domain_id: 'd-2',
+      user_profile_name: '',
+      space_name: '',
+      efs_sys_id: 'fs-recreated',
+      efs_uid: '',
+      role_name: 'Recreated'
+    });
+    await recordCreated(deps, created!);
+    expect(await row('domain#research')).toMatchObject({
+      replication: true,
+      domain_id: 'd-2',
+      efs_sys_id: 'fs-recreated'
+    });
+  });
+
   it("keeps an admin's replication = false when the profile is recorded again", async () => {
     await env.dynamodb.send(
       new UpdateItemCommand({

@@ -5,7 +5,7 @@
  * or times out while it waits; the handler reads that execution's history, deletes what it made
  * and records the run as FAILED. The rule and the alarm are asserted in the synthesized template.
  */
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DataSyncClient,
   ListLocationsCommand,
@@ -31,6 +31,7 @@ import {
   recordStoppedRecovery,
   RECORDED_FAILURE
 } from '../lambda/recovery-stopped';
+import { recoveryHistory, recoveryInput } from './helpers/recovery-fixtures';
 import {
   createTable,
   HISTORY_KEYS,
@@ -86,21 +87,6 @@ const definition = (timeoutSeconds?: number) =>
     }
   });
 
-const input = (requestedAt: number) => ({
-  profile_name: 'alice',
-  domain_name: 'research',
-  kind: 'user',
-  requested_at: requestedAt,
-  source: { efs_sys_id: 'fs-old', efs_uid: '200001', domain_id: 'd-1' },
-  target: {
-    efs_sys_id: 'fs-new',
-    efs_uid: '200002',
-    domain_id: 'd-1',
-    user_profile_name: 'alice',
-    space_name: ''
-  }
-});
-
 async function until<T>(
   what: string,
   probe: () => Promise<T | undefined>
@@ -129,7 +115,7 @@ async function runUntilWaiting(
   const { executionArn } = await sfn.send(
     new StartExecutionCommand({
       stateMachineArn: machine.stateMachineArn,
-      input: JSON.stringify(input(requestedAt))
+      input: JSON.stringify(recoveryInput(requestedAt))
     })
   );
   await until('the run waits for its copy', async () => {
@@ -200,17 +186,6 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function historyRow(epoctime: number) {
-  const rows = await env.dynamodb.send(
-    new QueryCommand({
-      TableName: 'studioUserHistory',
-      KeyConditionExpression: 'profile_name = :p AND epoctime = :t',
-      ExpressionAttributeValues: marshall({ ':p': 'alice', ':t': epoctime })
-    })
-  );
-  return rows.Items?.map(i => unmarshall(i));
-}
-
 async function deadLetters() {
   const received = await sqs.send(
     new ReceiveMessageCommand({
@@ -250,7 +225,7 @@ it('records an aborted recovery as FAILED everywhere and deletes the task and lo
   expect(JSON.parse(row.replication_error)).toMatchObject({
     Error: 'States.Aborted'
   });
-  expect(await historyRow(1_700_000_000_001)).toEqual([
+  expect(await recoveryHistory(env.dynamodb, 1_700_000_000_001)).toEqual([
     expect.objectContaining({
       event: 'recovery',
       replication_status: 'FAILED',
@@ -280,7 +255,7 @@ it('records a timed-out recovery the same way, its input read back from Step Fun
   });
 
   expect(await leftInDataSync()).toEqual({ tasks: [], locations: [] });
-  expect(await historyRow(1_700_000_000_002)).toEqual([
+  expect(await recoveryHistory(env.dynamodb, 1_700_000_000_002)).toEqual([
     expect.objectContaining({ replication_status: 'FAILED' })
   ]);
   expect(await deadLetters()).toEqual([

@@ -1,10 +1,10 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { DATASYNC_OPTIONS } from '../lib/recovery';
 import { stateMachineDefinition, successors, synthStack } from './synth';
 
 jest.setTimeout(120_000);
 
-const { template } = synthStack({
+const { stack, template } = synthStack({
   subnetArn: 'arn:aws:ec2:us-east-1:123456789012:subnet/subnet-1',
   securityGroupArn: 'arn:aws:ec2:us-east-1:123456789012:security-group/sg-1'
 });
@@ -206,4 +206,12 @@ describe('the recovery state machine', () => {
     );
     expect(states.RecordSuccess.Next).toBe('HistorySuccess');
   });
+});
+
+it('synthesizes without warnings (a warning is a setting CDK ignores)', () => {
+  expect(
+    Annotations.fromStack(stack)
+      .findWarning('*', Match.anyValue())
+      .map(w => `${w.id}: ${JSON.stringify(w.entry.data)}`)
+  ).toEqual([]);
 });
