@@ -6,7 +6,9 @@
  * artifacts, lists only those, creates objects only once (`If-None-Match: *`), and overwrites or
  * deletes nothing but its own lock objects. The backend's roles (Lambda functions, state machines)
  * and the admins' roles carry no source identity, so none of these denies matches them: they are
- * the named exceptions, fenced by their own identity policies.
+ * the named exceptions, fenced by their own identity policies. Among them, only the maintenance
+ * function's role (lib/maintenance.ts: forget + prune under the repository lock) and the admins may
+ * delete snapshot data; it uses the key only through S3, so it is not one of `backendRoles` below.
  */
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';

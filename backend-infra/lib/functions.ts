@@ -1,6 +1,9 @@
 /** What every Lambda function of the backend shares: runtime, architecture, bundling, log rights. */
-import { Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
 
 export const FUNCTION_DEFAULTS = {
   runtime: lambda.Runtime.NODEJS_24_X,
@@ -15,4 +18,19 @@ export function acknowledgeLambdaBasics(fn: lambda.IFunction): void {
     reason:
       'AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch Logs; a hand-written copy would say the same.'
   });
+}
+
+/** What every state machine of the backend logs: all events, without execution data, kept 3 months. */
+export function stateMachineLogging(scope: Construct) {
+  return {
+    tracingEnabled: true,
+    logs: {
+      destination: new logs.LogGroup(scope, 'Logs', {
+        retention: logs.RetentionDays.THREE_MONTHS,
+        removalPolicy: RemovalPolicy.DESTROY
+      }),
+      level: sfn.LogLevel.ALL,
+      includeExecutionData: false
+    }
+  };
 }

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BucketGuard } from './bucket-guard';
 import { UserIsolationPolicy } from './isolation';
+import { DEFAULT_SCHEDULE, MaintenanceConstruct } from './maintenance';
 import { RecoveryConstruct } from './recovery';
 import { RestoreRequestsConstruct } from './requests';
 import { ARTIFACTS_PREFIX, StorageConstruct } from './storage';
@@ -80,6 +81,13 @@ export class StudioBackupStack extends Stack {
           return arn;
         })
     });
+    const maintenance = new MaintenanceConstruct(this, 'Maintenance', {
+      bucket: storage.bucket,
+      key: storage.key,
+      prefix,
+      schedule: context('maintenanceSchedule', DEFAULT_SCHEDULE),
+      maxConcurrency: Number(context('maintenanceConcurrency', '40'))
+    });
     const isolation = new UserIsolationPolicy(this, 'UserIsolation', {
       bucket: storage.bucket,
       key: storage.key,
@@ -103,5 +111,11 @@ export class StudioBackupStack extends Stack {
       value: recovery.historyTable.tableName
     });
     new CfnOutput(this, 'RestoreRequestsTable', { value: requests.tableName });
+    new CfnOutput(this, 'RetentionTable', {
+      value: maintenance.retentionTable.tableName
+    });
+    new CfnOutput(this, 'MaintenanceResultsTable', {
+      value: maintenance.resultsTable.tableName
+    });
   }
 }
