@@ -25,13 +25,13 @@ FIRST_BACKUP_SECONDS="${STUDIO_BACKUP_FIRST_BACKUP:-60}"
 
 mkdir -p "$(dirname "$LOG")" "$INSTALL_DIR"
 log() { echo "$(date -u +%FT%TZ) studio-backup-lcc: $*" >>"$LOG"; }
-# aws <args>, its output passed on; an error (AccessDenied...) logged in one line, its status returned.
+# aws_logged aws <args>: its output passed on; an error (AccessDenied...) logged in one line, its status returned.
 # `aws s3 ls` of a missing key fails with no message: that is "not there", not logged.
 aws_logged() {
   local err="$INSTALL_DIR/aws-error.$$" rc args="$*"
-  aws "$@" 2>"$err"
+  "$@" 2>"$err"
   rc=$?
-  [ "$rc" -ne 0 ] && [ -s "$err" ] && log "FAILED: aws ${args:0:200}: $(grep -v '^[[:space:]]*$' "$err" | tail -n 1)"
+  [ "$rc" -ne 0 ] && [ -s "$err" ] && log "FAILED: ${args:0:200}: $(grep -v '^[[:space:]]*$' "$err" | tail -n 1)"
   rm -f "$err"
   return "$rc"
 }
@@ -54,11 +54,11 @@ fetch_artifacts() {
   if [ -f "$INSTALL_DIR/studio-backup.js" ] && [ -z "${STUDIO_BACKUP_REFRESH:-}" ]; then
     return 0 # baked into the image or fetched at an earlier start
   fi
-  aws_logged s3 cp --only-show-errors "$ARTIFACTS/studio-backup.js" "$INSTALL_DIR/studio-backup.js.tmp" &&
+  aws_logged aws s3 cp --only-show-errors "$ARTIFACTS/studio-backup.js" "$INSTALL_DIR/studio-backup.js.tmp" &&
     mv "$INSTALL_DIR/studio-backup.js.tmp" "$INSTALL_DIR/studio-backup.js" || return 1
-  if ! find_node >/dev/null && aws_logged s3 ls "$ARTIFACTS/node.tar.gz" >/dev/null; then
+  if ! find_node >/dev/null && aws_logged aws s3 ls "$ARTIFACTS/node.tar.gz" >/dev/null; then
     mkdir -p "$INSTALL_DIR/node" &&
-      aws_logged s3 cp --only-show-errors "$ARTIFACTS/node.tar.gz" - | tar -xz -C "$INSTALL_DIR/node" --strip-components=1
+      aws_logged aws s3 cp --only-show-errors "$ARTIFACTS/node.tar.gz" - | tar -xz -C "$INSTALL_DIR/node" --strip-components=1
   fi
 }
 
@@ -67,10 +67,10 @@ install_extension() {
   [ -x "$PIP" ] || { log "no $PIP: the Backups panel is not installed (backups still run)"; return 0; }
   local wheel
   local listing
-  listing=$(aws_logged s3 ls "$ARTIFACTS/") || { log "FAILED: cannot list $ARTIFACTS/: the Backups panel is not installed (backups still run)"; return 1; }
+  listing=$(aws_logged aws s3 ls "$ARTIFACTS/") || { log "FAILED: cannot list $ARTIFACTS/: the Backups panel is not installed (backups still run)"; return 1; }
   wheel=$(echo "$listing" | awk '/sagemaker_studio_backup-.*\.whl$/ {print $4}' | sort | tail -n 1)
   [ -n "$wheel" ] || { log "no extension wheel under $ARTIFACTS: the panel is not installed"; return 0; }
-  aws_logged s3 cp --only-show-errors "$ARTIFACTS/$wheel" "$INSTALL_DIR/$wheel" &&
+  aws_logged aws s3 cp --only-show-errors "$ARTIFACTS/$wheel" "$INSTALL_DIR/$wheel" &&
     "$PIP" install --quiet --no-deps "$INSTALL_DIR/$wheel" >>"$LOG" 2>&1 ||
     { log "FAILED: the Backups panel ($wheel) did not install (above)"; return 1; }
   # A page reload shows the panel, but it reaches the agent only through the package's Jupyter
