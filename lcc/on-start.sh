@@ -8,6 +8,8 @@ set -uo pipefail
 BUCKET="${STUDIO_BACKUP_BUCKET:-__BUCKET__}"
 PREFIX="${STUDIO_BACKUP_PREFIX:-__PREFIX__}"
 INTERVAL_MINUTES="${STUDIO_BACKUP_INTERVAL:-__INTERVAL__}"
+# The reference's switch: 0 backs up at every start only, never on a schedule.
+[ "${ENABLE_SCHEDULED_SYNC:-1}" = 0 ] && INTERVAL_MINUTES=0
 REQUESTS_TABLE="${STUDIO_BACKUP_REQUESTS_TABLE:-__REQUESTS_TABLE__}"
 HISTORY_TABLE="${STUDIO_BACKUP_HISTORY_TABLE:-__HISTORY_TABLE__}"
 # Installed without the backend: its placeholders are still there.
@@ -23,6 +25,16 @@ FIRST_BACKUP_SECONDS="${STUDIO_BACKUP_FIRST_BACKUP:-60}"
 
 mkdir -p "$(dirname "$LOG")" "$INSTALL_DIR"
 log() { echo "$(date -u +%FT%TZ) studio-backup-lcc: $*" >>"$LOG"; }
+# aws_logged aws <args>: its output passed on; an error (AccessDenied...) logged in one line, its status returned.
+# `aws s3 ls` of a missing key fails with no message: that is "not there", not logged.
+aws_logged() {
+  local err="$INSTALL_DIR/aws-error.$$" rc args="$*"
+  "$@" 2>"$err"
+  rc=$?
+  [ "$rc" -ne 0 ] && [ -s "$err" ] && log "FAILED: ${args:0:200}: $(grep -v '^[[:space:]]*$' "$err" | tail -n 1)"
+  rm -f "$err"
+  return "$rc"
+}
 
 # The image's node when it is 18 or newer, else one staged with the artifacts.
 find_node() {
@@ -42,11 +54,11 @@ fetch_artifacts() {
   if [ -f "$INSTALL_DIR/studio-backup.js" ] && [ -z "${STUDIO_BACKUP_REFRESH:-}" ]; then
     return 0 # baked into the image or fetched at an earlier start
   fi
-  aws s3 cp --only-show-errors "$ARTIFACTS/studio-backup.js" "$INSTALL_DIR/studio-backup.js.tmp" &&
-    mv "$INSTALL_DIR/studio-backup.js.tmp" "$INSTALL_DIR/studio-backup.js"
-  if ! find_node >/dev/null && aws s3 ls "$ARTIFACTS/node.tar.gz" >/dev/null 2>&1; then
+  aws_logged aws s3 cp --only-show-errors "$ARTIFACTS/studio-backup.js" "$INSTALL_DIR/studio-backup.js.tmp" &&
+    mv "$INSTALL_DIR/studio-backup.js.tmp" "$INSTALL_DIR/studio-backup.js" || return 1
+  if ! find_node >/dev/null && aws_logged aws s3 ls "$ARTIFACTS/node.tar.gz" >/dev/null; then
     mkdir -p "$INSTALL_DIR/node" &&
-      aws s3 cp --only-show-errors "$ARTIFACTS/node.tar.gz" - | tar -xz -C "$INSTALL_DIR/node" --strip-components=1
+      aws_logged aws s3 cp --only-show-errors "$ARTIFACTS/node.tar.gz" - | tar -xz -C "$INSTALL_DIR/node" --strip-components=1
   fi
 }
 
@@ -54,10 +66,13 @@ install_extension() {
   [ "$APP_TYPE" = "JupyterLab" ] || return 0
   [ -x "$PIP" ] || { log "no $PIP: the Backups panel is not installed (backups still run)"; return 0; }
   local wheel
-  wheel=$(aws s3 ls "$ARTIFACTS/" 2>/dev/null | awk '/sagemaker_studio_backup-.*\.whl$/ {print $4}' | sort | tail -n 1)
+  local listing
+  listing=$(aws_logged aws s3 ls "$ARTIFACTS/") || { log "FAILED: cannot list $ARTIFACTS/: the Backups panel is not installed (backups still run)"; return 1; }
+  wheel=$(echo "$listing" | awk '/sagemaker_studio_backup-.*\.whl$/ {print $4}' | sort | tail -n 1)
   [ -n "$wheel" ] || { log "no extension wheel under $ARTIFACTS: the panel is not installed"; return 0; }
-  aws s3 cp --only-show-errors "$ARTIFACTS/$wheel" "$INSTALL_DIR/$wheel" &&
-    "$PIP" install --quiet --no-deps "$INSTALL_DIR/$wheel" >>"$LOG" 2>&1 || return 1
+  aws_logged aws s3 cp --only-show-errors "$ARTIFACTS/$wheel" "$INSTALL_DIR/$wheel" &&
+    "$PIP" install --quiet --no-deps "$INSTALL_DIR/$wheel" >>"$LOG" 2>&1 ||
+    { log "FAILED: the Backups panel ($wheel) did not install (above)"; return 1; }
   # A page reload shows the panel, but it reaches the agent only through the package's Jupyter
   # server extension, loaded when the server starts: restart it, as AWS's JupyterLab LCC examples do.
   if [ "${STUDIO_BACKUP_RESTART_JUPYTER:-1}" = 1 ] && command -v restart-jupyter-server >/dev/null; then
@@ -98,7 +113,10 @@ fi
     HOME="$HOME_DIR" "$NODE" "$INSTALL_DIR/studio-backup.js" studio-start --bucket "$BUCKET" --prefix "$PREFIX" \
       --interval "$INTERVAL_MINUTES" --port "$PORT" --metadata "$METADATA" --home "$HOME_DIR" \
       --first-backup "$FIRST_BACKUP_SECONDS" --requests-table "$REQUESTS_TABLE" --history-table "$HISTORY_TABLE" >>"$LOG" 2>&1
-    log "the agent stopped (exit $?); restarting in ${pause}s"
+    code=$?
+    # 3: this space is not protected (a shared space), as the agent's line above says.
+    [ "$code" = 3 ] && { log "backups are off for this space"; exit 0; }
+    log "the agent stopped (exit $code); restarting in ${pause}s"
     sleep "$pause"
     if [ $(($(date +%s) - started)) -lt 60 ]; then pause=$((pause < 300 ? pause * 2 : 300)); else pause=5; fi
   done

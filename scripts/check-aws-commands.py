@@ -109,7 +109,8 @@ class ShellLexer:
     """Just enough of the shell grammar to find simple commands and their words (see the docstring)."""
 
     RESERVED = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "time"}
-    PREFIXES = {"command", "exec", "sudo", "nohup"}
+    # aws_logged: on-start.sh's wrapper that logs a failed command's error in one line.
+    PREFIXES = {"command", "exec", "sudo", "nohup", "aws_logged"}
 
     def __init__(self, text, line=1):
         self.s, self.i, self.line = text, 0, line

@@ -192,16 +192,19 @@ describe('on-start.sh in a simulated Studio space', () => {
       repository: 's3://team-backups/studio/alice/alice-space'
     });
 
-    // The reference's restore: into restored-files/<ts>/ with its marker; then the tag is cleared.
+    // The reference's restore: into restored-files/<ts>/ with its marker. The tag is for every
+    // space of the profile, so it stays; this space records that it applied it.
     const restored = join(home, 'restored-files', TS, 'notes', 'old-notes.txt');
     expect(readFileSync(restored, 'utf8')).toBe('from the reference backup\n');
     expect(existsSync(join(home, '.restore', `${TS}_SYNC_COMPLETE`))).toBe(
       true
     );
-    expect(state.tags[PROFILE_ARN]).toEqual({
+    expect(state.tags[PROFILE_ARN]).toEqual({ SM_EBS_RESTORE_TIMESTAMP: TS });
+    expect(state.tags[SPACE_ARN]).toEqual({
       'studio-backup:last-restore': expect.stringMatching(
-        new RegExp(`^ok ${TS} `)
-      )
+        new RegExp(`^ok ${TS} attempt 1 `)
+      ),
+      'studio-backup:applied:SM_EBS_RESTORE_TIMESTAMP': TS
     });
 
     const snapshots = await until('a snapshot in the bucket', async () => {
@@ -343,6 +346,46 @@ describe('on-start.sh in a simulated Studio space', () => {
       )
     );
     expect(existsSync(restarted)).toBe(true);
+  });
+
+  it('says in one line why the panel is not installed when its artifacts cannot be listed', async () => {
+    const installDir = tempDir('denied-install');
+    // The agent is already there (baked into the image): only the panel's listing fails.
+    write(installDir, 'studio-backup.js', readFileSync(BUNDLE, 'utf8'));
+    const conda = tempDir('conda-denied');
+    write(conda, 'bin/pip', '#!/bin/sh\nexit 0\n');
+    chmodSync(join(conda, 'bin', 'pip'), 0o755);
+    const jupyterMeta = write(
+      tempDir('meta-denied'),
+      'resource-metadata.json',
+      JSON.stringify({
+        DomainId: 'd-test',
+        SpaceName: 'alice-space',
+        AppType: 'JupyterLab'
+      })
+    );
+    const result = await runScript({
+      STUDIO_BACKUP_INSTALL_DIR: installDir,
+      STUDIO_BACKUP_METADATA: jupyterMeta,
+      STUDIO_BACKUP_PIP: join(conda, 'bin', 'pip'),
+      STUDIO_BACKUP_ARTIFACTS: 's3://no-such-bucket/artifacts',
+      STUDIO_BACKUP_PORT: String(await freePort())
+    });
+    expect(result.status).toBe(0);
+    const log = await until('the failure lines', () => {
+      const text = readFileSync(logFile, 'utf8');
+      return text.includes(
+        'the Backups panel is not installed (backups still run)'
+      )
+        ? text
+        : undefined;
+    });
+    expect(log).toMatch(
+      /FAILED: aws s3 ls s3:\/\/no-such-bucket\/artifacts\/: .*NoSuchBucket/
+    );
+    expect(log).toContain(
+      'FAILED: cannot list s3://no-such-bucket/artifacts/: the Backups panel is not installed (backups still run)'
+    );
   });
 
   it('exits cleanly without a bucket, not breaking the app start', async () => {
