@@ -7,9 +7,9 @@
  * Writes its section of docs/benchmarks.md.
  * Usage: node bench/engine.js [--rounds 3] [--scale 1] [--tiny 100000] [--only ours]
  */
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { mkdirSync, readFileSync, rmSync, existsSync } = require('node:fs');
-const { cpus, loadavg } = require('node:os');
+const { cpus, homedir, loadavg } = require('node:os');
 const { join, resolve } = require('node:path');
 const { makeHome, churn, makeTinyFiles } = require('./synthetic-home');
 const { writeSection } = require('./report-section');
@@ -64,7 +64,9 @@ function tools(env) {
         run('restore', 'latest', '--repo', repo, '--target', target),
       restoreOne: (repo, home, rel, target) =>
         run('restore', 'latest', rel, '--repo', repo, '--target', target),
-      version: () => run('--version')
+      version: () => run('--version'),
+      cache: env.STUDIO_BACKUP_CACHE_DIR,
+      s3Repo: s => `s3://${s.bucket}/ours`
     });
   }
   if ((!ONLY || ONLY === 'restic') && has('restic', 'version')) {
@@ -86,7 +88,9 @@ function tools(env) {
           '--include',
           join(home, rel)
         ),
-      version: () => ['restic', ['version'], env]
+      version: () => ['restic', ['version'], env],
+      cache: env.RESTIC_CACHE_DIR,
+      s3Repo: s => `s3:${s.endpoint}/${s.bucket}/restic`
     });
   }
   if ((!ONLY || ONLY === 'rustic') && has('rustic', '--version')) {
@@ -103,7 +107,8 @@ function tools(env) {
       restore: (repo, target) => run(repo, 'restore', 'latest', target),
       restoreOne: (repo, home, rel, target) =>
         run(repo, 'restore', `latest:${join(home, rel)}`, join(target, rel)),
-      version: () => ['rustic', ['--version'], env]
+      version: () => ['rustic', ['--version'], env],
+      cache: join(work, 'no-rustic-cache')
     });
   }
   return list;
@@ -116,6 +121,7 @@ const CASES = [
   'nothing changed',
   '1% churn',
   'full restore, local',
+  'full restore, S3 (versitygw)',
   'one file restore',
   'start-up (--version)'
 ];
@@ -127,7 +133,56 @@ const median = xs => {
     : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function main() {
+/** versitygw (a real S3 implementation over a local folder), when it was built with go install. */
+async function startS3(env) {
+  const bin = [join(homedir(), 'go', 'bin', 'versitygw'), 'versitygw'].find(
+    b => spawnSync(b, ['--version']).status === 0
+  );
+  if (!bin) return undefined;
+  const dir = join(work, 's3');
+  mkdirSync(join(dir, 'bench'), { recursive: true });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(
+    bin,
+    [
+      '--access',
+      'bench',
+      '--secret',
+      'benchbench',
+      '--port',
+      `127.0.0.1:${port}`,
+      'posix',
+      dir
+    ],
+    { stdio: 'ignore' }
+  );
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(endpoint);
+      break;
+    } catch {
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
+  Object.assign(env, {
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'benchbench',
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_EC2_METADATA_DISABLED: 'true'
+  });
+  return {
+    child,
+    endpoint,
+    bucket: 'bench',
+    version:
+      'versitygw (built with go install from github.com/versity/versitygw@latest)'
+  };
+}
+
+async function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const home = join(work, 'home');
@@ -141,7 +196,23 @@ function main() {
     RESTIC_CACHE_DIR: join(work, 'restic-cache'),
     STUDIO_BACKUP_CACHE_DIR: join(work, 'cache')
   };
+  const s3 = await startS3(env);
+  try {
+    await rounds(env, home, tiny, made, s3);
+  } finally {
+    s3?.child.kill('SIGTERM');
+  }
+}
+
+async function rounds(env, home, tiny, made, s3) {
   const list = tools(env);
+  if (s3) {
+    log('backing up the home to S3 once per tool');
+    for (const t of list.filter(t => t.s3Repo)) {
+      t.init(t.s3Repo(s3));
+      measure(...t.backup(t.s3Repo(s3), home));
+    }
+  }
   const results = {}; // tool -> case -> [{wall,cpu,rss}]
   const loads = [];
   const record = (tool, kase, m) => {
@@ -156,8 +227,8 @@ function main() {
       const tinyRepo = join(work, `tiny-repo-${t.name}`);
       rmSync(repo, { recursive: true, force: true });
       rmSync(tinyRepo, { recursive: true, force: true });
-      rmSync(env.STUDIO_BACKUP_CACHE_DIR, { recursive: true, force: true });
-      rmSync(env.RESTIC_CACHE_DIR, { recursive: true, force: true });
+      // Each tool starts without its own cache (and leaves the others' alone).
+      rmSync(t.cache, { recursive: true, force: true });
       t.init(repo);
       t.init(tinyRepo);
       record(t.name, CASES[0], measure(...t.backup(repo, home)));
@@ -174,20 +245,24 @@ function main() {
       rmSync(target, { recursive: true, force: true });
       record(t.name, CASES[5], measure(...t.restore(repo, target)));
       rmSync(target, { recursive: true, force: true });
+      if (s3 && t.s3Repo) {
+        record(t.name, CASES[6], measure(...t.restore(t.s3Repo(s3), target)));
+        rmSync(target, { recursive: true, force: true });
+      }
       const rel = made.churnable[7];
       record(
         t.name,
-        CASES[6],
+        CASES[7],
         measure(...t.restoreOne(repo, home, rel, target))
       );
       rmSync(target, { recursive: true, force: true });
-      record(t.name, CASES[7], measure(...t.version()));
+      record(t.name, CASES[8], measure(...t.version()));
     }
   }
-  report({ list, results, loads, made });
+  report({ list, results, loads, made, s3 });
 }
 
-function report({ list, results, loads, made }) {
+function report({ list, results, loads, made, s3 }) {
   const names = list.map(t => t.name);
   const ours = results['studio-backup'];
   const cell = (tool, kase) => {
@@ -226,6 +301,7 @@ cell is the median wall time, the median CPU time (user + sys, from \`/usr/bin/t
 Machine: ${cpus().length} cores (${cpus()[0].model}); load average (1 min) at the start of each round:
 ${loads.map(l => l.toFixed(2)).join(', ')} — other work shared the machine, so wall times are noisy and CPU times are the steadier comparison.
 Tools: ${names.map(n => (n === 'studio-backup' ? `studio-backup (lcc/lib, ${process.version})` : version(n, n === 'restic' ? ['version'] : ['--version']))).join('; ')}.${names.includes('rustic') ? '' : ' rustic: not installed.'}
+S3: ${s3 ? `${s3.version} (posix backend on the same disk; the home backed up to it once per tool, restored in every round)` : 'versitygw not installed, no S3 case'}.
 
 | ${header.join(' | ')} |
 |${header.map(() => '---').join('|')}|
@@ -239,4 +315,7 @@ if (!existsSync(cli)) {
   console.error('Build the engine first: cd lcc && npm run build');
   process.exit(1);
 }
-main();
+main().catch(err => {
+  console.error(err.message);
+  process.exit(1);
+});
