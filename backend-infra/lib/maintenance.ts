@@ -286,13 +286,11 @@ export class MaintenanceConstruct extends Construct {
         bucket: props.bucket,
         prefix: `${RUNS_PREFIX}results`
       }),
-      resultPath: sfn.JsonPath.DISCARD
-    });
-    map.itemProcessor(maintain, {
-      mode: sfn.ProcessorMode.DISTRIBUTED,
+      resultPath: sfn.JsonPath.DISCARD,
       // Standard, not Express: one repository may take up to the Lambda's 15 minutes.
-      executionType: sfn.ProcessorType.STANDARD
+      mapExecutionType: sfn.StateMachineType.STANDARD
     });
+    map.itemProcessor(maintain);
     const runFailed = toDeadLetters('RunToDeadLetters').next(
       new sfn.Fail(this, 'RunFailed', {
         error: 'MaintenanceFailed',

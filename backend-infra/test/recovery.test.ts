@@ -82,7 +82,8 @@ describe('events', () => {
         Properties: { MetricName: 'ExecutionsFailed' }
       })
     ).map(a => JSON.stringify(a.Properties.Dimensions));
-    expect(failedExecutions).toHaveLength(2);
+    expect(failedExecutions).toHaveLength(3);
+    expect(failedExecutions.some(d => d.includes('Maintenance'))).toBe(true);
     expect(failedExecutions.some(d => d.includes('RecoverHome'))).toBe(true);
     expect(failedExecutions.some(d => d.includes('ProcessRequest'))).toBe(true);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
