@@ -41,3 +41,25 @@ export function restoredPath(
   const prefix = `${home.replace(/\/+$/, '')}/`;
   return absolute.startsWith(prefix) ? absolute.slice(prefix.length) : absolute;
 }
+
+/** The paths, relative to the home, that a restore into the original place wrote over or re-created. */
+export function writtenInPlace(
+  plan: RestorePlanResponse,
+  home: string,
+  conflict: 'skip' | 'overwrite' | 'rename'
+): Set<string> {
+  const written = plan.items.filter(
+    i =>
+      i.type === 'file' &&
+      (i.action === 'restore' ||
+        (i.action === 'overwrite' && conflict === 'overwrite'))
+  );
+  return new Set(written.map(i => restoredPath(plan, home, i.path)));
+}
+
+/** The files a restore would write over, for the conflict dialog. */
+export function overwrittenPaths(plan: RestorePlanResponse): string[] {
+  return plan.items
+    .filter(i => i.action === 'overwrite' && i.type === 'file')
+    .map(i => i.path);
+}

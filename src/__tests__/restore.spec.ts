@@ -1,5 +1,11 @@
 import type { RestorePlanResponse } from '@studio-backup/lcc/contract';
-import { conflicts, planSummary, restoredPath } from '../restore';
+import {
+  conflicts,
+  overwrittenPaths,
+  planSummary,
+  restoredPath,
+  writtenInPlace
+} from '../restore';
 import { agentSettingsUpdate, IPanelSettings } from '../settings';
 import {
   deletedUnder,
@@ -29,6 +35,32 @@ const plan = (
 });
 
 describe('restore plans', () => {
+  const inPlace = plan(
+    { overwrite: 1, restore: 1, unchanged: 1 },
+    {
+      items: [
+        { path: 'a.ipynb', dest: 'a.ipynb', type: 'file', action: 'overwrite' },
+        { path: 'gone.py', dest: 'gone.py', type: 'file', action: 'restore' },
+        { path: 'same.md', dest: 'same.md', type: 'file', action: 'unchanged' },
+        { path: 'dir', dest: 'dir', type: 'dir', action: 'overwrite' }
+      ]
+    }
+  );
+
+  it('names the files a restore would write over', () => {
+    expect(overwrittenPaths(inPlace)).toEqual(['a.ipynb']);
+  });
+
+  it('lists the files an in-place restore wrote, by conflict choice', () => {
+    expect([...writtenInPlace(inPlace, '/home/u', 'overwrite')]).toEqual([
+      'a.ipynb',
+      'gone.py'
+    ]);
+    expect([...writtenInPlace(inPlace, '/home/u', 'skip')]).toEqual([
+      'gone.py'
+    ]);
+  });
+
   it('summarises what a restore would do', () => {
     expect(planSummary(plan({ overwrite: 3, restore: 12 }))).toBe(
       '3 files will be overwritten, 12 restored'

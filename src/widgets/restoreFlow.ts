@@ -7,14 +7,21 @@ import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 import type { RestorePlanResponse } from '@studio-backup/lcc/contract';
 import type { IBackupsContext } from '../context';
-import { conflicts, planSummary, restoredPath } from '../restore';
+import { reloadRestoredDocuments } from '../openDocuments';
+import {
+  conflicts,
+  overwrittenPaths,
+  planSummary,
+  restoredPath,
+  writtenInPlace
+} from '../restore';
 
 type Target = 'original' | 'side';
 type Conflict = 'skip' | 'overwrite' | 'rename';
 
 /** A dialog body with two radio buttons: the original place or restored-files/<snapshot>/. */
 class TargetChooser extends Widget implements Dialog.IBodyWidget<Target> {
-  constructor(original: string, side: string) {
+  constructor(original: string, side: string, checked: Target) {
     super();
     this.addClass('jp-StudioBackup-targetChooser');
     for (const [value, label] of [
@@ -26,7 +33,7 @@ class TargetChooser extends Widget implements Dialog.IBodyWidget<Target> {
       input.type = 'radio';
       input.name = 'studio-backup-target';
       input.value = value;
-      input.checked = value === 'side';
+      input.checked = value === checked;
       row.append(input, ` ${label}`);
       this.node.append(row);
     }
@@ -64,10 +71,7 @@ async function chooseConflict(
   if (overwritten > 0 && ctx.confirmOverwrite()) {
     const result = await showDialog({
       title: trans.__('Restore %1: files already exist', what),
-      body: trans.__(
-        '%1. Skip keeps your current files; Keep both restores next to them with the snapshot time in the name; Overwrite replaces them.',
-        planSummary(plan)
-      ),
+      body: conflictBody(ctx, plan),
       buttons: [
         Dialog.cancelButton({ label: trans.__('Cancel') }),
         Dialog.createButton({
@@ -105,6 +109,39 @@ async function chooseConflict(
   return result.button.accept ? 'overwrite' : null;
 }
 
+const NAMED = 5;
+
+/** The plan's summary, the files that would be overwritten (the first few by name), and the choices. */
+function conflictBody(ctx: IBackupsContext, plan: RestorePlanResponse): Widget {
+  const trans = ctx.trans;
+  const paths = overwrittenPaths(plan);
+  const body = new Widget();
+  body.addClass('jp-StudioBackup-conflicts');
+  const summary = document.createElement('p');
+  summary.textContent = `${planSummary(plan)}:`;
+  const list = document.createElement('ul');
+  for (const path of paths.slice(0, NAMED)) {
+    const item = document.createElement('li');
+    item.textContent = path;
+    list.append(item);
+  }
+  if (paths.length > NAMED) {
+    const more = document.createElement('li');
+    more.textContent = trans._n(
+      'and %1 more file',
+      'and %1 more files',
+      paths.length - NAMED
+    );
+    list.append(more);
+  }
+  const choices = document.createElement('p');
+  choices.textContent = trans.__(
+    'Skip keeps your current files; Keep both restores next to them with the snapshot time in the name; Overwrite replaces them.'
+  );
+  body.node.append(summary, list, choices);
+  return body;
+}
+
 /** Runs the whole restore conversation; never throws, failures end in a one-line notification. */
 export async function restoreWithDialogs(
   ctx: IBackupsContext,
@@ -115,6 +152,13 @@ export async function restoreWithDialogs(
   try {
     let target: Target = 'original';
     if (options.askTarget) {
+      // The original place is the default when the restore would write over nothing.
+      const inPlace = await ctx.snapshots.planRestore({
+        snapshot: options.snapshot,
+        paths: options.paths,
+        target: 'original',
+        conflict: 'overwrite'
+      });
       const where = await showDialog({
         title: trans.__('Restore %1', what),
         body: new TargetChooser(
@@ -122,7 +166,8 @@ export async function restoreWithDialogs(
           trans.__(
             'restored-files/%1/ (nothing is overwritten)',
             options.shortId
-          )
+          ),
+          conflicts(inPlace) > 0 ? 'side' : 'original'
         ),
         buttons: [
           Dialog.cancelButton({ label: trans.__('Cancel') }),
@@ -145,13 +190,16 @@ export async function restoreWithDialogs(
     }
     const job = await ctx.snapshots.restore({ ...body, conflict });
     await ctx.fileBrowser?.model.refresh();
+    const home = ctx.snapshots.status?.home ?? '';
+    if (target === 'original' && job.state === 'succeeded') {
+      await reloadRestoredDocuments(ctx, writtenInPlace(plan, home, conflict));
+    }
     if (job.state !== 'succeeded') {
       Notification.error(
         trans.__('Restore of %1 failed: %2', what, job.error ?? job.state)
       );
       return;
     }
-    const home = ctx.snapshots.status?.home ?? '';
     const first = options.paths[0];
     const where = first
       ? restoredPath(plan, home, first)

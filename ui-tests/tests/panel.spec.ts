@@ -96,8 +96,9 @@ test.describe.serial('Backups panel', () => {
     ).toBeVisible();
     await notebooks.locator('.jp-StudioBackup-restore').click();
     const dialog = page.locator('.jp-Dialog');
-    // Where to: the side folder is the default.
+    // Where to: nothing differs, so the original place is the default; the side folder is chosen.
     await expect(dialog).toContainText('restored-files/');
+    await dialog.locator('input[value="side"]').check();
     await dialog.locator('.jp-mod-accept').click();
     await expect(dialog).toContainText('1 file will be restored into');
     await dialog.locator('.jp-mod-accept').click();
