@@ -70,9 +70,11 @@ install_extension() {
   listing=$(aws_logged aws s3 ls "$ARTIFACTS/") || { log "FAILED: cannot list $ARTIFACTS/: the Backups panel is not installed (backups still run)"; return 1; }
   wheel=$(echo "$listing" | awk '/sagemaker_studio_backup-.*\.whl$/ {print $4}' | sort | tail -n 1)
   [ -n "$wheel" ] || { log "no extension wheel under $ARTIFACTS: the panel is not installed"; return 0; }
-  aws_logged aws s3 cp --only-show-errors "$ARTIFACTS/$wheel" "$INSTALL_DIR/$wheel" &&
-    "$PIP" install --quiet --no-deps "$INSTALL_DIR/$wheel" >>"$LOG" 2>&1 ||
-    { log "FAILED: the Backups panel ($wheel) did not install (above)"; return 1; }
+  if ! { aws_logged aws s3 cp --only-show-errors "$ARTIFACTS/$wheel" "$INSTALL_DIR/$wheel" &&
+    "$PIP" install --quiet --no-deps "$INSTALL_DIR/$wheel" >>"$LOG" 2>&1; }; then
+    log "FAILED: the Backups panel ($wheel) did not install (above)"
+    return 1
+  fi
   # A page reload shows the panel, but it reaches the agent only through the package's Jupyter
   # server extension, loaded when the server starts: restart it, as AWS's JupyterLab LCC examples do.
   if [ "${STUDIO_BACKUP_RESTART_JUPYTER:-1}" = 1 ] && command -v restart-jupyter-server >/dev/null; then

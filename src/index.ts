@@ -9,15 +9,19 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { DEFAULT_AGENT_PORT } from '@studio-backup/lcc/contract';
 import * as React from 'react';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
 import { AgentClient } from './api';
 import { CommandIDs, PANEL_ID, PLUGIN_ID } from './commands';
 import type { IBackupsContext } from './context';
 import { backupIcon } from './icons';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
 import { AgentModel } from './model';
 import { RequestsModel } from './requests';
 import { agentSettingsUpdate, IPanelSettings } from './settings';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
 import { SnapshotsModel } from './snapshots';
 import { IBackups } from './tokens';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
 import { BackupsPanel } from './widgets/BackupsPanel';
 import { openInMainArea } from './widgets/mainArea';
 

@@ -1,4 +1,5 @@
 /** Snapshots, the running job and the protection summary: state and signals, no DOM. */
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { ISignal, Signal } from '@lumino/signaling';
 import type {
   Job,
@@ -88,27 +89,36 @@ export function filterEntries(
     : entries;
 }
 
-export function ago(from: Date, now = new Date()): string {
+export function ago(
+  from: Date,
+  now = new Date(),
+  // Without a translator (tests): English, placeholders filled in.
+  trans: TranslationBundle = nullTranslator.load('sagemaker-studio-backup')
+): string {
   const minutes = Math.max(
     0,
     Math.round((now.getTime() - from.getTime()) / 60_000)
   );
   if (minutes < 1) {
-    return 'just now';
+    return trans.__('just now');
   }
   if (minutes < 60) {
-    return `${minutes} min ago`;
+    return trans.__('%1 min ago', minutes);
   }
   const hours = Math.round(minutes / 60);
-  return hours < 48 ? `${hours} h ago` : `${Math.round(hours / 24)} days ago`;
+  return hours < 48
+    ? trans.__('%1 h ago', hours)
+    : trans._n('%1 day ago', '%1 days ago', Math.round(hours / 24));
 }
 
-/** The one line at the top of the panel. */
+/** The one line at the top of the panel, translated. */
 export function protectionLine(
   status: StatusResponse | null,
   job: Job | null,
   latest: SnapshotSummary | undefined,
-  now = new Date()
+  now = new Date(),
+  // Without a translator (tests): English, placeholders filled in.
+  trans: TranslationBundle = nullTranslator.load('sagemaker-studio-backup')
 ): string {
   if (job?.state === 'running') {
     const p = job.progress;
@@ -116,19 +126,27 @@ export function protectionLine(
       p && p.bytesTotal > 0
         ? Math.floor((100 * p.bytesDone) / p.bytesTotal)
         : 0;
-    return `Backing up… ${percent}%`;
+    return trans.__('Backing up… %1%', percent);
   }
   const last = status?.lastBackup;
   if (last?.state === 'failed') {
-    return `Last backup failed: ${last.error ?? 'unknown error'}`;
+    return trans.__(
+      'Last backup failed: %1',
+      last.error ?? trans.__('unknown error')
+    );
   }
   if (!latest) {
-    return 'No backup yet';
+    return trans.__('No backup yet');
   }
-  const next = status?.nextBackup
-    ? `, next in ${Math.max(0, Math.round((Date.parse(status.nextBackup) - now.getTime()) / 60_000))} min`
-    : '';
-  return `Protected — last backup ${ago(new Date(latest.time), now)}${next}`;
+  const since = ago(new Date(latest.time), now, trans);
+  if (!status?.nextBackup) {
+    return trans.__('Protected — last backup %1', since);
+  }
+  const minutes = Math.max(
+    0,
+    Math.round((Date.parse(status.nextBackup) - now.getTime()) / 60_000)
+  );
+  return trans.__('Protected — last backup %1, next in %2 min', since, minutes);
 }
 
 export class SnapshotsModel {

@@ -145,7 +145,13 @@ export function SnapshotList(props: { ctx: IBackupsContext }): JSX.Element {
         role="status"
         aria-live="polite"
       >
-        {trans.__(protectionLine(model.status, job, model.snapshots[0]))}
+        {protectionLine(
+          model.status,
+          job,
+          model.snapshots[0],
+          new Date(),
+          trans
+        )}
       </div>
       <div className="jp-StudioBackup-actions">
         <button

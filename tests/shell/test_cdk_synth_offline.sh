@@ -18,6 +18,7 @@ done
 grep -q 'subnet-0abc' "$template" || { echo "the subnet context did not reach the template"; exit 1; }
 if grep -q 'SeedExisting' "$template"; then echo "skipSeed=true still seeds"; exit 1; fi
 # Our functions (NodejsFunction, index.handler); CDK's own providers ship prebuilt code.
+# shellcheck disable=SC2016 # the quoted text is JavaScript, expanded by node, not by the shell
 node -e '
   const [out, max] = [process.argv[1], 1.5 * 1024 * 1024];
   const { Resources } = require(`${out}/StudioBackup.template.json`);

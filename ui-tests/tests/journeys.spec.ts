@@ -3,8 +3,8 @@
  * edit of an open notebook, restores a snapshot, compares a file in both themes.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
 
 const PANEL = '#studio-backup-panel';
@@ -58,14 +58,18 @@ async function reachable(
 // Each test backs up what it needs, so one failure does not hide the others.
 test.describe('Issue #16 journeys', () => {
   let agent: IRunningAgent;
-  const notebook = () => join(agent.home, 'notebooks', 'analysis.ipynb');
+  // A folder of their own: opening a notebook leaves .ipynb_checkpoints/ beside it, which the
+  // other spec's counts of notebooks/ must not see.
+  const notebook = () => join(agent.home, 'journeys', 'analysis.ipynb');
 
   test.beforeAll(async () => {
     agent = await startAgent(AGENT_PORT);
+    mkdirSync(dirname(notebook()), { recursive: true });
     writeFileSync(notebook(), notebookWith("print('good')"));
   });
 
   test.afterAll(async () => {
+    rmSync(dirname(notebook()), { recursive: true, force: true });
     await agent?.stop();
   });
 
@@ -97,7 +101,7 @@ test.describe('Issue #16 journeys', () => {
     await page.sidebar.openTab('filebrowser');
     await page.filebrowser.openHomeDirectory();
     await page.filebrowser.refresh();
-    await page.filebrowser.open('notebooks/analysis.ipynb');
+    await page.filebrowser.open('journeys/analysis.ipynb');
     // The notebook names no kernel: JupyterLab asks for one; Escape keeps it without.
     await expect(page.locator('.jp-Dialog')).toBeVisible();
     await page.keyboard.press('Escape');
@@ -105,12 +109,12 @@ test.describe('Issue #16 journeys', () => {
     const cell = page.locator('.jp-NotebookPanel .jp-Cell .cm-content').first();
     await expect(cell).toHaveText("print('broken')");
     // An unsaved edit too: the restore asks before dropping it, Reload being the default.
-    await cell.click();
+    await page.notebook.enterCellEditingMode(0);
     await page.keyboard.press('End');
     await page.keyboard.type('  # unsaved');
 
     await page.filebrowser.openHomeDirectory();
-    await page.filebrowser.openDirectory('notebooks');
+    await page.filebrowser.openDirectory('journeys');
     await page
       .locator('.jp-DirListing-itemName', { hasText: 'analysis.ipynb' })
       .click({ button: 'right' });
@@ -120,14 +124,14 @@ test.describe('Issue #16 journeys', () => {
     const dialog = page.locator('.jp-Dialog');
     // The conflict dialog names the file it would overwrite.
     await expect(dialog).toContainText('1 file will be overwritten');
-    await expect(dialog).toContainText('notebooks/analysis.ipynb');
+    await expect(dialog).toContainText('journeys/analysis.ipynb');
     await dialog.locator('.jp-StudioBackup-overwrite').click();
     await expect(dialog).toContainText(
-      'notebooks/analysis.ipynb has unsaved changes'
+      'journeys/analysis.ipynb has unsaved changes'
     );
     await page.keyboard.press('Enter');
     await expect(page.locator('.jp-toast-message').first()).toContainText(
-      'Restored notebooks/analysis.ipynb'
+      'Restored journeys/analysis.ipynb'
     );
 
     await page
@@ -136,7 +140,7 @@ test.describe('Issue #16 journeys', () => {
     await expect(cell).toHaveText("print('good')");
     // An edit after the restore saves without a "File Changed" dialog (its Overwrite would be
     // harmless now, but a stale tab's would undo the restore).
-    await cell.click();
+    await page.notebook.enterCellEditingMode(0);
     await page.keyboard.press('End');
     await page.keyboard.type('  # checked');
     await page.keyboard.press('Control+s');
