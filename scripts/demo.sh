@@ -35,6 +35,26 @@ if ! kill -0 "$agent_pid" 2>/dev/null; then
   exit 1
 fi
 
+# The panel finds its agent by the agentPort setting (8765 by default): the demo's own JupyterLab
+# settings point it at this demo's agent, whatever the port, keeping any other setting made there.
+settings="$demo/user-settings/sagemaker-studio-backup/plugin.jupyterlab-settings"
+mkdir -p "$(dirname "$settings")"
+# shellcheck disable=SC2016 # the quoted text is JavaScript, expanded by node, not by the shell
+node -e '
+  const fs = require("fs");
+  const [file, port] = process.argv.slice(1);
+  let current = {};
+  if (fs.existsSync(file)) {
+    try {
+      current = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch {
+      console.error(`${file} is not plain JSON (edited by hand?): left as it is; set agentPort to ${port} there.`);
+      process.exit(0);
+    }
+  }
+  fs.writeFileSync(file, JSON.stringify({ ...current, agentPort: Number(port) }, null, 2));
+' "$settings" "$port"
+
 token=$(node -e "process.stdout.write(require('crypto').randomBytes(16).toString('hex'))")
 echo
 echo "Studio Backup demo: open http://127.0.0.1:$lab_port/lab?token=$token"
@@ -42,5 +62,6 @@ echo "(agent on 127.0.0.1:$port, repository file://$repo; Ctrl+C stops both)"
 echo
 # answer_yes: one Ctrl+C stops JupyterLab (no "Shutdown this Jupyter server (y/[n])?" prompt).
 jupyter lab --no-browser --ip=127.0.0.1 --port="$lab_port" --ServerApp.port_retries=0 --ServerApp.answer_yes=True \
+  --LabApp.user_settings_dir="$demo/user-settings" \
   --ServerApp.root_dir="$home" --IdentityProvider.token="$token" --allow-root \
   >"$demo/logs/jupyterlab.log" 2>&1

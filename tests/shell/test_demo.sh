@@ -40,3 +40,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: token $token" "
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Forwarded-Context: /proxy/$STUDIO_BACKUP_PORT" "http://127.0.0.1:$STUDIO_BACKUP_PORT/api/v1/health")
 [ "$code" = 403 ] || { echo "the agent answered $code to a direct caller without its secret"; exit 1; }
 [ -f "$demo/home/analysis.ipynb" ] || { echo "no sample home"; exit 1; }
+# The panel is pointed at this demo's agent, not at the default port (someone else's agent).
+settings=$(curl -sf -H "Authorization: token $token" "$lab/lab/api/settings/sagemaker-studio-backup:plugin")
+# shellcheck disable=SC2016 # the quoted text is JavaScript, expanded by node, not by the shell
+echo "$settings" | node -e '
+  let text = ""; process.stdin.on("data", d => (text += d)).on("end", () => {
+    const port = JSON.parse(text).settings.agentPort;
+    if (port !== Number(process.argv[1])) { console.error(`the panel points at port ${port}`); process.exit(1); }
+  });' "$STUDIO_BACKUP_PORT"
