@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Fails when the layout stops telling the truth:
 // - the engine's folders import only downward: cli → agent, studio → maintenance → restore →
-//   backup → repository → api (a folder never imports one of the same rank or above);
+//   backup → repository → api, state (a folder never imports one of the same rank or above);
 // - a name the three workspaces share is declared once, in lcc/src/api/layout.ts, and imported
 //   everywhere else (a second declaration would drift).
 'use strict';
@@ -13,6 +13,7 @@ const root = join(__dirname, '..');
 const RANK = {
   repository: 0,
   api: -1,
+  state: -1,
   backup: 1,
   restore: 2,
   maintenance: 3,

@@ -30,7 +30,7 @@ import { NotInSnapshotError, restore } from '../restore/restore';
 import { openView } from '../restore/view';
 import { HttpError, Router, sendJson } from './http';
 import { BusyError, JobManager } from './jobs';
-import { JsonFile } from './json-store';
+import { JsonFile } from '../state/json-store';
 import { Scheduler } from './scheduler';
 import { Backend, IBackendOptions } from './backend';
 

@@ -19,10 +19,11 @@ import {
   SageMakerClient,
   Tag
 } from '@aws-sdk/client-sagemaker';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FullRestoreRecord } from '../api/contract';
 import { RESTORE_TAG } from '../api/layout';
+import { JsonFile } from '../state/json-store';
 import { Repository } from '../repository/repository';
 import { restore } from '../restore/restore';
 import { openView } from '../restore/view';
@@ -326,15 +327,13 @@ async function applyPanelRequests(
   options: { repo: Repository; home: string; stateDir: string },
   applied: IAppliedRestore[]
 ): Promise<void> {
-  const file = join(options.stateDir, 'restore-requests.json');
-  let requests: FullRestoreRecord[] = [];
-  try {
-    requests = FullRestoreRecord.array().parse(
-      JSON.parse(await readFile(file, 'utf8'))
-    );
-  } catch {
-    return; // None recorded.
-  }
+  // The same file, read and written the same way, as the agent's POST /restore-requests.
+  const file = new JsonFile(
+    join(options.stateDir, 'restore-requests.json'),
+    FullRestoreRecord.array(),
+    []
+  );
+  const requests = file.read();
   let changed = false;
   for (const request of requests.filter(
     r => r.state === 'pending' && r.kind === 'full-restore'
@@ -361,7 +360,6 @@ async function applyPanelRequests(
     applied.push(result);
   }
   if (changed) {
-    await writeFile(`${file}.tmp`, JSON.stringify(requests, null, 2));
-    await rename(`${file}.tmp`, file);
+    file.write(requests);
   }
 }
