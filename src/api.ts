@@ -15,8 +15,11 @@ import {
   HealthResponse,
   Job,
   JobResponse,
+  RecoveriesResponse,
   RestorePlanResponse,
   RestoreRequestBody,
+  RestoreRequestResponse,
+  RestoreRequestsResponse,
   SnapshotsResponse,
   StatusResponse,
   TreeResponse,
@@ -62,13 +65,7 @@ export function agentUrl(
   );
 }
 
-const RequestsResponse = z.object({ requests: z.array(FullRestoreRecord) });
-const RequestResponse = z.object({ request: FullRestoreRecord });
-const RecoveriesResponse = z.object({
-  recoveries: z.array(z.record(z.unknown())),
-  reason: z.string().optional()
-});
-export type Recoveries = z.infer<typeof RecoveriesResponse>;
+export type Recoveries = RecoveriesResponse;
 export type NewRestoreRequest = Pick<
   FullRestoreRecord,
   'kind' | 'snapshot' | 'target'
@@ -180,14 +177,15 @@ export class AgentClient {
   }
 
   async restoreRequests(): Promise<FullRestoreRecord[]> {
-    return (await this._request('restore-requests', RequestsResponse)).requests;
+    return (await this._request('restore-requests', RestoreRequestsResponse))
+      .requests;
   }
 
   async createRestoreRequest(
     request: NewRestoreRequest
   ): Promise<FullRestoreRecord> {
     return (
-      await this._request('restore-requests', RequestResponse, {
+      await this._request('restore-requests', RestoreRequestResponse, {
         method: 'POST',
         body: JSON.stringify(request)
       })

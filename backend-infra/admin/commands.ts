@@ -14,7 +14,7 @@ import {
   UpdateItemCommand
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { existingHomes, seed } from '../lambda/seed';
+import { existingHomes, seed } from '../core/studio-homes';
 import type { IAdminContext } from './clients';
 
 export class AdminError extends Error {}

@@ -15,7 +15,7 @@ import {
   retentionFor,
   RULES,
   writeRetention
-} from '../lambda/retention-store';
+} from '../core/retention-store';
 import type { IAdminContext } from './clients';
 import { AdminError } from './commands';
 

@@ -7,10 +7,8 @@
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { folders } from './plan-copy';
-
-/** Where each run's list is written (expired by a lifecycle rule of lib/maintenance.ts). */
-export const RUNS_PREFIX = 'maintenance/runs/';
+import { RUNS_PREFIX } from '../core/bucket-layout';
+import { folders } from '../core/plan-copy';
 
 export interface IListEvent {
   /** Names the list object; the state machine passes its execution name. */

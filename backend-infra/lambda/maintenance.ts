@@ -30,7 +30,7 @@ import {
   IRetentionSetting,
   recordResult,
   retentionFor
-} from './retention-store';
+} from '../core/retention-store';
 
 /** A map item: the repository's key prefix (from the list of repositories the run starts with). */
 export interface IMaintenanceItem {

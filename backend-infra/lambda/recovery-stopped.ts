@@ -23,10 +23,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { IRecoveryInput } from './recovery-trigger';
-
-/** The Fail state a recovery ends in once it has recorded and cleaned up by itself. */
-export const RECORDED_FAILURE = 'RecoveryFailed';
+import { IHistoryRow, RECORDED_FAILURE } from '../../lcc/src/api/backend-rows';
+import type { IRecoveryInput } from '../core/recovery-input';
 
 export interface IExecutionStatusEvent {
   detail: {
@@ -220,7 +218,7 @@ export async function recordStoppedRecovery(
         event: 'recovery',
         replication_status: 'FAILED',
         execution: detail.executionArn
-      })
+      } satisfies IHistoryRow)
     })
   );
   const created = await createdResources(deps.sfn, detail.executionArn);

@@ -7,22 +7,7 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent, DynamoDBRecord } from 'aws-lambda';
-
-export interface IRecoveryInput {
-  profile_name: string;
-  domain_name: string;
-  kind: 'user' | 'space';
-  /** When the recovery was asked for (ms); the history row's sort key. */
-  requested_at: number;
-  source: { efs_sys_id: string; efs_uid: string; domain_id: string };
-  target: {
-    efs_sys_id: string;
-    efs_uid: string;
-    domain_id: string;
-    user_profile_name: string;
-    space_name: string;
-  };
-}
+import type { IRecoveryInput } from '../core/recovery-input';
 
 type Image = Record<string, any>;
 
@@ -96,10 +81,10 @@ export async function startRecoveries(
   return started;
 }
 
+// Created once per container, not per invocation.
+let sfn: SFNClient | undefined;
+
 export async function handler(event: DynamoDBStreamEvent): Promise<void> {
-  await startRecoveries(
-    new SFNClient({}),
-    process.env.STATE_MACHINE_ARN!,
-    event
-  );
+  sfn ??= new SFNClient({});
+  await startRecoveries(sfn, process.env.STATE_MACHINE_ARN!, event);
 }

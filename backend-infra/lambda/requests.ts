@@ -23,27 +23,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { STUDIO_NAME } from '../../lcc/src/api/layout';
-import { RESTORE_TAG } from './pending-restore';
-import { planCopy } from './plan-copy';
-import type { IRecoveryInput } from './recovery-trigger';
-
-export interface IRequest {
-  user_profile_name: string;
-  request_id: string;
-  kind: 'full-restore' | 'recover-profile';
-  /** Absent on a request just filed: users cannot write it (see isolation.ts). */
-  state?: string;
-  domain_id?: string;
-  domain_name?: string;
-  snapshot?: string;
-  target?: 'original' | 'side';
-  from_profile?: string;
-  /** The former profile's space to recover; all of its spaces when absent. */
-  from_space?: string;
-  /** The requester's space, which receives the copied snapshots. */
-  space_name?: string;
-}
+import type { IRequestRow } from '../../lcc/src/api/backend-rows';
+import { RESTORE_TAG, STUDIO_NAME } from '../../lcc/src/api/layout';
+import { planCopy } from '../core/plan-copy';
+import type { IRecoveryInput } from '../core/recovery-input';
 
 export interface IRequestDeps {
   dynamodb: DynamoDBClient;
@@ -97,11 +80,11 @@ const SNAPSHOT_REF =
 export class RequestError extends Error {}
 
 /** The value of the restore tag: the snapshot, and whether it goes back in place. */
-const tagValue = (snapshot: string, request: IRequest) =>
+const tagValue = (snapshot: string, request: IRequestRow) =>
   `${snapshot}${request.target === 'original' ? ':in-place' : ''}`;
 
 /** The approval policy, from the request as it is now and as it was. */
-export function decide(request: IRequest, before?: IRequest): Decision {
+export function decide(request: IRequestRow, before?: IRequestRow): Decision {
   const state = request.state ?? 'new';
   if (request.kind === 'full-restore' && state === 'new') {
     return {
@@ -137,7 +120,7 @@ export function decide(request: IRequest, before?: IRequest): Decision {
 
 async function setState(
   deps: IRequestDeps,
-  request: IRequest,
+  request: IRequestRow,
   state: string,
   message: string
 ) {
@@ -177,7 +160,7 @@ function checkName(what: string, name: string | undefined): string {
 /** The EFS copy when both homes are recorded, otherwise the copy of the S3 snapshots. */
 async function recovery(
   deps: IRequestDeps,
-  request: IRequest,
+  request: IRequestRow,
   fromProfile: string,
   domainName: string,
   requestedAt: number
@@ -237,7 +220,7 @@ async function recovery(
 /** The state machine's input for a decision, with names checked and the domain resolved. */
 export async function processInput(
   deps: IRequestDeps,
-  request: IRequest,
+  request: IRequestRow,
   decision: Exclude<Decision, { action: 'none' }>
 ): Promise<IProcessInput> {
   const input: IProcessInput = {
@@ -290,7 +273,7 @@ export async function processInput(
  * retried batch starts nothing twice, while a request rewritten later is a new record and runs again.
  */
 export const executionName = (
-  request: IRequest,
+  request: IRequestRow,
   state: string,
   sequence = ''
 ) =>
@@ -305,9 +288,9 @@ export async function processRecord(
   if (!record.dynamodb?.NewImage) {
     return { action: 'none' };
   }
-  const request = unmarshall(record.dynamodb.NewImage as any) as IRequest;
+  const request = unmarshall(record.dynamodb.NewImage as any) as IRequestRow;
   const before = record.dynamodb.OldImage
-    ? (unmarshall(record.dynamodb.OldImage as any) as IRequest)
+    ? (unmarshall(record.dynamodb.OldImage as any) as IRequestRow)
     : undefined;
   const decision = decide(request, before);
   if (decision.action === 'none') {
@@ -340,8 +323,11 @@ export async function processRecord(
   return decision;
 }
 
+// Created once per container, not per invocation.
+let deps: IRequestDeps | undefined;
+
 export async function handler(event: DynamoDBStreamEvent): Promise<void> {
-  const deps: IRequestDeps = {
+  deps ??= {
     dynamodb: new DynamoDBClient({}),
     sagemaker: new SageMakerClient({}),
     sfn: new SFNClient({}),

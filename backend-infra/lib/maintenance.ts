@@ -34,7 +34,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2 } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { RUNS_PREFIX } from '../lambda/list-repositories';
+import { RUNS_PREFIX } from '../core/bucket-layout';
 import {
   acknowledgeLambdaBasics,
   FUNCTION_DEFAULTS,

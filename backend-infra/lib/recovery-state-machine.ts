@@ -17,7 +17,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { RECORDED_FAILURE } from '../lambda/recovery-stopped';
+import { RECORDED_FAILURE } from '../../lcc/src/api/backend-rows';
+import { IRecoveryHistoryProps, putRecoveryHistory } from './recovery-history';
 
 /** The reference's DataSync options: copy what changed, overwrite, leave ownership to the new home. */
 export const DATASYNC_OPTIONS = {
@@ -244,29 +245,19 @@ function recordSteps(scope: Construct, props: IRecoveryStateMachineProps) {
   });
   const history = (
     id: string,
-    status: string,
-    extra: Record<string, tasks.DynamoAttributeValue> = {}
+    status: 'SUCCESS' | 'FAILED',
+    fields: IRecoveryHistoryProps['fields'] = {}
   ) =>
-    new tasks.DynamoPutItem(scope, id, {
+    putRecoveryHistory(scope, id, {
       table: props.historyTable,
-      item: {
-        profile_name: tasks.DynamoAttributeValue.fromString(
-          sfn.JsonPath.stringAt('$.profile_name')
-        ),
-        epoctime: tasks.DynamoAttributeValue.numberFromString(
-          sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.requested_at'))
-        ),
+      profilePath: '$.profile_name',
+      status,
+      fields: {
         domain_name: tasks.DynamoAttributeValue.fromString(
           sfn.JsonPath.stringAt('$.domain_name')
         ),
-        event: tasks.DynamoAttributeValue.fromString('recovery'),
-        replication_status: tasks.DynamoAttributeValue.fromString(status),
-        execution: tasks.DynamoAttributeValue.fromString(
-          sfn.JsonPath.stringAt('$$.Execution.Id')
-        ),
-        ...extra
-      },
-      resultPath: sfn.JsonPath.DISCARD
+        ...fields
+      }
     });
   const markFailed = new tasks.DynamoUpdateItem(scope, 'RecordFailure', {
     table: props.userTable,

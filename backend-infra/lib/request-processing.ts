@@ -30,7 +30,8 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { acknowledgeLambdaBasics, FUNCTION_DEFAULTS } from './functions';
-import { RESTORE_TAG } from '../lambda/pending-restore';
+import { RESTORE_TAG } from '../../lcc/src/api/layout';
+import { IRecoveryHistoryProps, putRecoveryHistory } from './recovery-history';
 
 export interface IRequestProcessingProps {
   readonly requestsTable: dynamodb.ITable;
@@ -278,36 +279,22 @@ export class RequestProcessing extends Construct {
       )
     );
     // The recovery history (what the panel lists), with the bytes the copy Lambdas counted on the row.
-    const history = (
-      id: string,
-      extra: Record<string, tasks.DynamoAttributeValue>
-    ) =>
+    const history = (id: string, fields: IRecoveryHistoryProps['fields']) =>
       onError(
-        new tasks.DynamoPutItem(this, id, {
+        putRecoveryHistory(this, id, {
           table: props.historyTable,
-          item: {
-            profile_name: tasks.DynamoAttributeValue.fromString(
-              sfn.JsonPath.stringAt('$.request.user_profile_name')
-            ),
-            epoctime: tasks.DynamoAttributeValue.numberFromString(
-              sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.requested_at'))
-            ),
+          profilePath: '$.request.user_profile_name',
+          status: 'SUCCESS',
+          fields: {
             domain_id: tasks.DynamoAttributeValue.fromString(
               sfn.JsonPath.stringAt('$.domain_id')
             ),
-            event: tasks.DynamoAttributeValue.fromString('recovery'),
             method: tasks.DynamoAttributeValue.fromString('s3-snapshots'),
             from_profile: tasks.DynamoAttributeValue.fromString(
               sfn.JsonPath.stringAt('$.s3.from_profile')
             ),
-            replication_status:
-              tasks.DynamoAttributeValue.fromString('SUCCESS'),
-            execution: tasks.DynamoAttributeValue.fromString(
-              sfn.JsonPath.stringAt('$$.Execution.Id')
-            ),
-            ...extra
-          },
-          resultPath: sfn.JsonPath.DISCARD
+            ...fields
+          }
         })
       );
     const recordCopied = onError(

@@ -3,7 +3,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { main } from '../admin/cli';
-import { retentionFor } from '../lambda/retention-store';
+import { retentionFor } from '../core/retention-store';
 import { createMaintenanceTables, RETENTION_TABLE } from './maintenance-tables';
 import { IEmulators, startEmulators } from './moto';
 

@@ -36,7 +36,7 @@ import {
   ICopyBatch,
   relativeKey
 } from '../lambda/copy-snapshots';
-import { planCopy } from '../lambda/plan-copy';
+import { planCopy } from '../core/plan-copy';
 import { createTable, REQUEST_KEYS } from './moto';
 
 jest.setTimeout(120_000);

@@ -19,7 +19,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { recoveryFor, startRecoveries } from '../lambda/recovery-trigger';
-import { describeCreated, IDeps, recordCreated } from '../lambda/studio-events';
+import { describeCreated, IDeps, recordCreated } from '../core/studio-homes';
 import {
   createTable,
   HISTORY_KEYS,
@@ -28,7 +28,7 @@ import {
   USER_KEYS
 } from './moto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { markPendingRestore } from '../lambda/pending-restore';
+import { markPendingRestore } from '../core/pending-restore';
 
 jest.setTimeout(60_000);
 

@@ -26,10 +26,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { Match } from 'aws-cdk-lib/assertions';
+import { RECORDED_FAILURE } from '../../lcc/src/api/backend-rows';
 import {
   IStoppedDeps,
-  recordStoppedRecovery,
-  RECORDED_FAILURE
+  recordStoppedRecovery
 } from '../lambda/recovery-stopped';
 import { recoveryHistory, recoveryInput } from './helpers/recovery-fixtures';
 import {

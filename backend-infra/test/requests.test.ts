@@ -404,14 +404,14 @@ describe('restore requests', () => {
       user_profile_name: 'a',
       request_id: 'x',
       kind: 'full-restore' as const,
-      state: 'approved'
+      state: 'approved' as const
     };
     expect(decide(r, { ...r, state: undefined })).toEqual({ action: 'none' });
     const p = {
       ...r,
       kind: 'recover-profile' as const,
       from_profile: 'b',
-      state: 'forwarded'
+      state: 'forwarded' as const
     };
     expect(decide(p, { ...p, state: 'approved' })).toEqual({ action: 'none' });
     // A row the user rewrote (no state) is a new request again: it waits for an admin.

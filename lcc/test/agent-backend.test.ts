@@ -206,11 +206,13 @@ it('reads the recovery history of its own profile', async () => {
   const { json } = await call('GET', '/recoveries');
   expect(json).toEqual({
     recoveries: [
-      expect.objectContaining({
-        replication_status: 'SUCCESS',
-        bytes_written: 1234,
+      {
+        status: 'SUCCESS',
+        method: 'efs-datasync',
+        bytesWritten: 1234,
+        durationMs: 61000,
         time: '2023-11-14T22:13:20.000Z'
-      })
+      }
     ]
   });
 });

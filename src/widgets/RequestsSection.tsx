@@ -64,10 +64,6 @@ async function requestRecovery(
   });
 }
 
-function str(value: unknown): string {
-  return value === undefined || value === null ? '' : String(value);
-}
-
 /** Full-restore and recovery requests, their state, and the backend's recovery history. */
 export function RequestsSection(props: {
   ctx: IBackupsContext;
@@ -152,10 +148,18 @@ export function RequestsSection(props: {
           <tbody>
             {model.recoveries.map((r, i) => (
               <tr key={i}>
-                <td>{str(r.time ?? r.updated)}</td>
-                <td>{str(r.replication_status ?? r.status)}</td>
-                <td>{formatSize(Number(r.bytes_written ?? 0))}</td>
-                <td>{`${Math.round(Number(r.total_duration_ms ?? 0) / 1000)} s`}</td>
+                <td>{r.time}</td>
+                <td>
+                  {r.fromProfile
+                    ? trans.__('%1 (from %2)', r.status, r.fromProfile)
+                    : r.status}
+                </td>
+                <td>{formatSize(r.bytesWritten ?? 0)}</td>
+                <td>
+                  {r.durationMs === undefined
+                    ? ''
+                    : trans.__('%1 s', Math.round(r.durationMs / 1000))}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -1,7 +1,7 @@
 /** What the recovery tests share: a recovery's input, as recovery-trigger.ts makes it, and its history row. */
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { IRecoveryInput } from '../../lambda/recovery-trigger';
+import type { IRecoveryInput } from '../../core/recovery-input';
 
 /** alice's profile recreated: her home moves from fs-old/200001 to fs-new/200002. */
 export const recoveryInput = (requestedAt: number): IRecoveryInput => ({

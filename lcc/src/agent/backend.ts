@@ -9,7 +9,8 @@ import {
   PutItemCommand
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { FullRestoreRecord } from '../api/contract';
+import type { IHistoryRow, IRequestRow } from '../api/backend-rows';
+import type { FullRestoreRecord, RecoveryRecord } from '../api/contract';
 import { humanBytes } from '../backup/progress';
 
 export interface IBackendOptions {
@@ -23,7 +24,10 @@ export interface IBackendOptions {
 }
 
 /** The backend's request states, in the four the panel knows. */
-const STATES: Record<string, FullRestoreRecord['state']> = {
+const STATES: Record<
+  NonNullable<IRequestRow['state']>,
+  FullRestoreRecord['state']
+> = {
   new: 'pending',
   'pending-approval': 'pending',
   approved: 'forwarded',
@@ -36,7 +40,7 @@ const STATES: Record<string, FullRestoreRecord['state']> = {
 /** While the backend copies a former profile's snapshots, the row counts what it copied so far. */
 function withProgress(
   message: string | undefined,
-  row: Record<string, any>
+  row: IRequestRow
 ): string | undefined {
   if (row.state !== 'forwarded' || row.objects_copied === undefined) {
     return message;
@@ -68,7 +72,7 @@ export class Backend {
             domain_id: this.options.domainId,
             space_name: this.options.space,
             created: record.created
-          },
+          } satisfies IRequestRow,
           { removeUndefinedValues: true }
         ),
         ConditionExpression: 'attribute_not_exists(request_id)'
@@ -77,7 +81,7 @@ export class Backend {
   }
 
   async requests(): Promise<FullRestoreRecord[]> {
-    const items = await this.ownRows(
+    const items = await this.ownRows<IRequestRow>(
       this.options.requestsTable,
       'user_profile_name'
     );
@@ -89,9 +93,10 @@ export class Backend {
         target: r.target ?? 'side',
         fromProfile: r.from_profile,
         fromSpace: r.from_space,
-        created: r.created,
+        // Rows the agent filed carry it; one written by hand may not.
+        created: r.created ?? '',
         // A request has no state until the backend's policy has seen it (users cannot write one).
-        state: STATES[r.state] ?? 'pending',
+        state: (r.state && STATES[r.state]) ?? 'pending',
         message: withProgress(
           r.message ??
             (r.state === 'pending-approval'
@@ -103,24 +108,33 @@ export class Backend {
     });
   }
 
-  async recoveries(): Promise<Array<Record<string, unknown>>> {
-    const rows = await this.ownRows(
+  async recoveries(): Promise<RecoveryRecord[]> {
+    const rows = await this.ownRows<IHistoryRow>(
       this.options.historyTable,
       'profile_name',
       false
     );
     return rows
       .filter(r => r.event === 'recovery')
-      .map(r => ({ ...r, time: new Date(Number(r.epoctime)).toISOString() }));
+      .map(r => ({
+        time: new Date(Number(r.epoctime)).toISOString(),
+        // A row with no status was written by a recovery that never finished recording.
+        status: r.replication_status ?? 'FAILED',
+        method: r.method ?? 'efs-datasync',
+        fromProfile: r.from_profile,
+        bytesWritten: r.bytes_written,
+        filesTransferred: r.bytes_file_transferred,
+        durationMs: r.total_duration_ms
+      }));
   }
 
   /** Every row keyed by the own profile (IAM allows no other), all pages of the query. */
-  private async ownRows(
+  private async ownRows<Row>(
     table: string,
     key: string,
     oldestFirst = true
-  ): Promise<Array<Record<string, any>>> {
-    const rows: Array<Record<string, any>> = [];
+  ): Promise<Row[]> {
+    const rows: Row[] = [];
     for await (const page of paginateQuery(
       { client: this.client },
       {
@@ -131,7 +145,7 @@ export class Backend {
         ScanIndexForward: oldestFirst
       }
     )) {
-      rows.push(...(page.Items ?? []).map(item => unmarshall(item)));
+      rows.push(...(page.Items ?? []).map(item => unmarshall(item) as Row));
     }
     return rows;
   }

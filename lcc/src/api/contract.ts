@@ -193,11 +193,26 @@ export type FullRestoreRecord = z.infer<typeof FullRestoreRecord>;
 export const RestoreRequestsResponse = z.object({
   requests: z.array(FullRestoreRecord)
 });
+export const RestoreRequestResponse = z.object({ request: FullRestoreRecord });
 
+/** One recovery of this profile's home, from the backend's history (backend-rows' IHistoryRow). */
+export const RecoveryRecord = z.object({
+  time: z.string(),
+  status: z.enum(['SUCCESS', 'FAILED']),
+  /** DataSync from the former EFS home, or the former profile's S3 snapshots. */
+  method: z.enum(['efs-datasync', 's3-snapshots']),
+  fromProfile: z.string().optional(),
+  bytesWritten: z.number().optional(),
+  filesTransferred: z.number().optional(),
+  durationMs: z.number().optional()
+});
+export type RecoveryRecord = z.infer<typeof RecoveryRecord>;
 export const RecoveriesResponse = z.object({
-  recoveries: z.array(z.record(z.unknown())),
+  recoveries: z.array(RecoveryRecord),
+  /** Why there is no history: no backend deployed for this domain. */
   reason: z.string().optional()
 });
+export type RecoveriesResponse = z.infer<typeof RecoveriesResponse>;
 
 /** Settings a user may change from the panel; the agent keeps them across restarts. */
 export const AgentSettings = z.object({
