@@ -1,4 +1,4 @@
-.PHONY: demo test setup bench bench-ui clean
+.PHONY: demo test setup bench bench-ui bench-agent clean
 
 ## Start the local demo: JupyterLab with the Backups panel, the agent and a sample home.
 demo:
@@ -16,6 +16,10 @@ setup:
 bench-ui: setup
 	bash scripts/setup.sh --browser
 	cd ui-tests && PATH="$(CURDIR)/.venv/bin:$$PATH" CI=1 npx playwright test -c playwright.bench.config.js
+
+## Time the agent's answers to the panel on S3 (versitygw) with 1,000 snapshots; writes its section of docs/benchmarks.md.
+bench-agent: setup
+	node bench/agent-reads.js
 
 ## Benchmark the engine against aws s3 sync and restic; writes docs/benchmarks.md (about 15 minutes).
 bench: setup

@@ -7,12 +7,13 @@
  * Writes its section of docs/benchmarks.md.
  * Usage: node bench/engine.js [--rounds 3] [--scale 1] [--tiny 100000] [--only ours]
  */
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const { mkdirSync, readFileSync, rmSync, existsSync } = require('node:fs');
-const { cpus, homedir, loadavg } = require('node:os');
+const { cpus, loadavg } = require('node:os');
 const { join, resolve } = require('node:path');
 const { makeHome, churn, makeTinyFiles } = require('./synthetic-home');
 const { writeSection } = require('./report-section');
+const { startVersitygw } = require('./versitygw');
 
 const root = resolve(__dirname, '..');
 const work = join(root, '.bench-engine');
@@ -133,55 +134,6 @@ const median = xs => {
     : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** versitygw (a real S3 implementation over a local folder), when it was built with go install. */
-async function startS3(env) {
-  const bin = [join(homedir(), 'go', 'bin', 'versitygw'), 'versitygw'].find(
-    b => spawnSync(b, ['--version']).status === 0
-  );
-  if (!bin) return undefined;
-  const dir = join(work, 's3');
-  mkdirSync(join(dir, 'bench'), { recursive: true });
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(
-    bin,
-    [
-      '--access',
-      'bench',
-      '--secret',
-      'benchbench',
-      '--port',
-      `127.0.0.1:${port}`,
-      'posix',
-      dir
-    ],
-    { stdio: 'ignore' }
-  );
-  const endpoint = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(endpoint);
-      break;
-    } catch {
-      await new Promise(r => setTimeout(r, 100));
-    }
-  }
-  Object.assign(env, {
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'benchbench',
-    AWS_REGION: 'us-east-1',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL_S3: endpoint,
-    AWS_EC2_METADATA_DISABLED: 'true'
-  });
-  return {
-    child,
-    endpoint,
-    bucket: 'bench',
-    version:
-      'versitygw (built with go install from github.com/versity/versitygw@latest)'
-  };
-}
-
 async function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -196,7 +148,7 @@ async function main() {
     RESTIC_CACHE_DIR: join(work, 'restic-cache'),
     STUDIO_BACKUP_CACHE_DIR: join(work, 'cache')
   };
-  const s3 = await startS3(env);
+  const s3 = await startVersitygw(join(work, 's3'), env);
   try {
     await rounds(env, home, tiny, made, s3);
   } finally {

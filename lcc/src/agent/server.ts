@@ -19,6 +19,7 @@ import { NotFoundError, StorageError } from '../repository/backend';
 import { FormatError } from '../repository/format';
 import { LockError } from '../repository/lock';
 import { openBackend, openForReading } from '../repository/open';
+import { RepositorySession } from '../repository/session';
 import { Repository } from '../repository/repository';
 import {
   diffSnapshots,
@@ -136,11 +137,15 @@ export function agentDirs(options: Pick<IAgentOptions, 'home' | 'stateDir'>): {
 export function createAgentServer(options: IAgentOptions): Server {
   const { home, stateDir } = agentDirs(options);
   const jobs = new JobManager();
-  // Reads work where only the reference LCC's copies are; a backup creates the repository.
+  // Reads go through one session kept open across requests, which also works where only the
+  // reference LCC's copies are; a backup (create) opens its own and creates the repository.
+  const session = new RepositorySession(() =>
+    openForReading(options.repository)
+  );
   const repo = (create = false) =>
     create
       ? Repository.open(openBackend(options.repository), { create })
-      : openForReading(options.repository);
+      : session.reader();
   const queryPath = (url: URL, name = 'path') =>
     normaliseRelative(url.searchParams.get(name) ?? '');
   const requestsFile = new JsonFile(

@@ -95,6 +95,11 @@ export class BlobIndex {
     return this.blobs.get(id);
   }
 
+  clear(): void {
+    this.blobs.clear();
+    this.packs.clear();
+  }
+
   has(id: string): boolean {
     return this.blobs.has(id);
   }

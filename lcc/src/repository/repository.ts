@@ -32,6 +32,9 @@ const MAX_BLOBS_PER_PACK = 10_000;
  */
 const CHECKPOINT_PACKS = 4;
 
+/** Trees kept decoded: a long-lived reader (the agent) browses many snapshots, so the cache is bounded. */
+const TREE_CACHE_ENTRIES = 4096;
+
 export class Repository {
   readonly index = new BlobIndex();
   private readonly pending = new Map<string, BlobType>();
@@ -45,7 +48,13 @@ export class Repository {
   private uploadError?: unknown;
   private written: IndexFile['packs'] = [];
   private readonly treeCache = new Map<string, Tree>();
+  /** Index files read into `index`, and the refresh under way. */
+  private readonly indexKeys = new Set<string>();
+  private indexRefresh?: Promise<void>;
   private indexLoaded = false;
+  /** Manifests already decoded: a snapshot never changes under its id. */
+  private readonly manifests = new Map<string, SnapshotManifest>();
+  private referenceOnly = false;
   /** Bytes of packs uploaded by this process. */
   bytesUploaded = 0;
   /** Ids of the packs uploaded by this process. */
@@ -94,30 +103,72 @@ export class Repository {
 
   /** A location with no repository, for reading the reference LCC's copies there (see open.ts). */
   static overReferenceCopies(backend: IBackend): Repository {
-    return new Repository(backend, newConfig());
+    const repo = new Repository(backend, newConfig());
+    repo.referenceOnly = true;
+    return repo;
   }
 
-  /** Loads every index file once per process (later calls are no-ops). */
+  /** Opened over the reference LCC's copies only: there is no repository here (yet). */
+  get overReferenceOnly(): boolean {
+    return this.referenceOnly;
+  }
+
+  /** Reads every index file, the first time only (later calls are no-ops: see refreshIndex). */
   async loadIndex(): Promise<void> {
-    if (this.indexLoaded) {
-      return;
+    if (!this.indexLoaded) {
+      await this.refreshIndex();
     }
-    this.indexLoaded = true;
-    const keys: string[] = [];
+  }
+
+  /** Whether loadIndex has run: a repository kept open then refreshes it (session.ts). */
+  get hasIndex(): boolean {
+    return this.indexLoaded;
+  }
+
+  /**
+   * Reads the index files not read yet (one LIST, then only the new files), so a repository kept
+   * open sees what later backups added. When a file read before is gone, a prune rewrote the
+   * index: a reader then reads it all again. Concurrent calls share one refresh.
+   */
+  refreshIndex(): Promise<void> {
+    this.indexRefresh ??= this.readNewIndexFiles().finally(() => {
+      this.indexRefresh = undefined;
+    });
+    return this.indexRefresh;
+  }
+
+  private async readNewIndexFiles(): Promise<void> {
+    const listed = new Set<string>();
     for await (const item of this.backend.list('index/')) {
-      keys.push(item.key);
+      listed.add(item.key);
     }
+    const rewritten = [...this.indexKeys].some(
+      key => !listed.has(key) && !this.indexesWritten.has(key)
+    );
+    // A writer keeps what it knows: its own packs are in `index` and nowhere else yet.
+    if (rewritten && this.packsWritten.size === 0) {
+      this.index.clear();
+      this.indexKeys.clear();
+      this.indexProblems.length = 0;
+    }
+    const keys = [...listed].filter(
+      key => !this.indexKeys.has(key) && !this.indexesWritten.has(key)
+    );
     const limit = pLimit(8);
     const files = await Promise.all(
       keys.map(key =>
         limit(async () => {
           try {
-            return await this.readIndexFile(key);
+            const file = await this.readIndexFile(key);
+            this.indexKeys.add(key);
+            return file;
           } catch (err) {
-            // A damaged index must not hide what the other index files describe.
+            // A damaged index must not hide what the other index files describe; a storage error
+            // leaves the file unread, for the next call.
             if (!(err instanceof FormatError || err instanceof NotFoundError)) {
               throw err;
             }
+            this.indexKeys.add(key);
             this.indexProblems.push(
               `${err.message.replace(/: run .*$/, '')}: run "studio-backup repair index".`
             );
@@ -131,6 +182,7 @@ export class Repository {
         this.index.add(file);
       }
     }
+    this.indexLoaded = true;
   }
 
   async readIndexFile(key: string): Promise<IndexFile> {
@@ -284,6 +336,9 @@ export class Repository {
   async loadTree(id: string): Promise<Tree> {
     const cached = this.treeCache.get(id);
     if (cached) {
+      // Most recently used last: the first key is the one to evict.
+      this.treeCache.delete(id);
+      this.treeCache.set(id, cached);
       return cached;
     }
     let json: unknown;
@@ -302,6 +357,9 @@ export class Repository {
       );
     }
     this.treeCache.set(id, parsed.data);
+    if (this.treeCache.size > TREE_CACHE_ENTRIES) {
+      this.treeCache.delete(this.treeCache.keys().next().value!);
+    }
     return parsed.data;
   }
 
@@ -328,6 +386,10 @@ export class Repository {
   }
 
   async loadSnapshot(id: string): Promise<SnapshotManifest> {
+    const known = this.manifests.get(id);
+    if (known) {
+      return known;
+    }
     const parsed = SnapshotManifest.safeParse(
       unpackJson(
         await this.backend.get(`snapshots/${id}`),
@@ -340,6 +402,7 @@ export class Repository {
         `Snapshot ${id.slice(0, 8)} has a malformed manifest (${issue.path.join('.')}: ${issue.message}).`
       );
     }
+    this.manifests.set(id, parsed.data);
     return parsed.data;
   }
 
@@ -362,6 +425,13 @@ export class Repository {
         id: item.key.slice('snapshots/'.length),
         lastModified: item.lastModified
       });
+    }
+    // Forgotten snapshots leave the cache with the listing.
+    const present = new Set(items.map(item => item.id));
+    for (const id of this.manifests.keys()) {
+      if (!present.has(id)) {
+        this.manifests.delete(id);
+      }
     }
     const limit = pLimit(8);
     const ours = await Promise.all(
