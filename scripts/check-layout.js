@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Fails when the layout stops telling the truth:
 // - the engine's folders import only downward: cli → agent, studio → maintenance → restore →
-//   backup → repository → api, state (a folder never imports one of the same rank or above);
+//   backup, browse → repository → api, state, progress (a folder never imports one of the same
+//   rank or above);
 // - a name the three workspaces share is declared once, in its module under lcc/src/api/ (layout,
 //   backend rows, the agent's contract), and imported everywhere else (a second would drift);
 // - backend-infra/lambda/ holds handlers only: lib/, admin/ and core/ import nothing from it, and a
@@ -16,7 +17,9 @@ const RANK = {
   repository: 0,
   api: -1,
   state: -1,
+  progress: -1,
   backup: 1,
+  browse: 1,
   restore: 2,
   maintenance: 3,
   agent: 4,

@@ -20,7 +20,7 @@ import { check } from '../../lcc/src/maintenance/check';
 import { openBackend } from '../../lcc/src/repository/open';
 import { Repository } from '../../lcc/src/repository/repository';
 import { restore } from '../../lcc/src/restore/restore';
-import { openView, resolveSnapshot } from '../../lcc/src/restore/view';
+import { openView, resolveSnapshot } from '../../lcc/src/browse/view';
 import {
   cleanupTempDirs,
   describeTree,

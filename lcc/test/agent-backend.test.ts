@@ -10,7 +10,7 @@ import {
   ScanCommand,
   UpdateItemCommand
 } from '@aws-sdk/client-dynamodb';
-import { humanBytes } from '../src/backup/progress';
+import { humanBytes } from '../src/progress/progress';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { Server } from 'node:http';
 import { createAgentServer, listen } from '../src/agent/server';

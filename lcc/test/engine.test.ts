@@ -17,8 +17,8 @@ import { FileBackend } from '../src/repository/file-backend';
 import { FormatError, packJson } from '../src/repository/format';
 import { Repository } from '../src/repository/repository';
 import { restore } from '../src/restore/restore';
-import { listFolder } from '../src/restore/compare';
-import { openView } from '../src/restore/view';
+import { listFolder } from '../src/browse/compare';
+import { openView } from '../src/browse/view';
 import {
   cleanupTempDirs,
   describeTree,

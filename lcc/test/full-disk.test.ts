@@ -6,7 +6,7 @@ import { backup } from '../src/backup/backup';
 import { FileBackend } from '../src/repository/file-backend';
 import { Repository } from '../src/repository/repository';
 import { restore } from '../src/restore/restore';
-import { openView } from '../src/restore/view';
+import { openView } from '../src/browse/view';
 import { cleanupTempDirs, randomish, tempDir, write } from './helpers/fixtures';
 
 const mountPoint = join(tempDir('tinyfs-probe'), 'mnt');

@@ -19,7 +19,7 @@ import { packKey } from '../src/repository/format';
 import { openBackend } from '../src/repository/open';
 import { Repository } from '../src/repository/repository';
 import { restore } from '../src/restore/restore';
-import { openView } from '../src/restore/view';
+import { openView } from '../src/browse/view';
 import {
   cleanupTempDirs,
   describeTree,

@@ -11,7 +11,7 @@ import { check } from '../src/maintenance/check';
 import { prune } from '../src/maintenance/prune';
 import { LockError } from '../src/repository/lock';
 import { restore } from '../src/restore/restore';
-import { openView } from '../src/restore/view';
+import { openView } from '../src/browse/view';
 import {
   cleanupTempDirs,
   describeTree,

@@ -12,7 +12,7 @@ import { FileBackend } from '../src/repository/file-backend';
 import { openForReading } from '../src/repository/open';
 import { Repository } from '../src/repository/repository';
 import { RepositorySession } from '../src/repository/session';
-import { openView } from '../src/restore/view';
+import { openView } from '../src/browse/view';
 import { cleanupTempDirs, randomish, tempDir, write } from './helpers/fixtures';
 import { FaultyBackend } from './helpers/faulty-backend';
 

@@ -8,7 +8,7 @@ import { Lock, LockError } from '../src/repository/lock';
 import { openBackend } from '../src/repository/open';
 import { Repository } from '../src/repository/repository';
 import { restore } from '../src/restore/restore';
-import { openView } from '../src/restore/view';
+import { openView } from '../src/browse/view';
 import { check } from '../src/maintenance/check';
 import {
   cleanupTempDirs,

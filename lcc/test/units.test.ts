@@ -18,9 +18,9 @@ import { applyPolicy } from '../src/maintenance/retention';
 import {
   checkName,
   normaliseRelative,
-  resolvesInside,
   UnsafePathError
-} from '../src/restore/paths';
+} from '../src/browse/names';
+import { resolvesInside } from '../src/restore/paths';
 import {
   decodeBlob,
   encodeBlob,

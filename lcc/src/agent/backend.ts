@@ -11,7 +11,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { IHistoryRow, IRequestRow } from '../api/backend-rows';
 import type { FullRestoreRecord, RecoveryRecord } from '../api/contract';
-import { humanBytes } from '../backup/progress';
+import { humanBytes } from '../progress/progress';
 
 export interface IBackendOptions {
   requestsTable: string;

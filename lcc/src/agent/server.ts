@@ -21,14 +21,10 @@ import { LockError } from '../repository/lock';
 import { openBackend, openForReading } from '../repository/open';
 import { RepositorySession } from '../repository/session';
 import { Repository } from '../repository/repository';
-import {
-  diffSnapshots,
-  diffWithFolder,
-  findVersions
-} from '../restore/compare';
-import { normaliseRelative, UnsafePathError } from '../restore/paths';
+import { diffSnapshots, diffWithFolder, findVersions } from '../browse/compare';
+import { normaliseRelative, UnsafePathError } from '../browse/names';
 import { NotInSnapshotError, restore } from '../restore/restore';
-import { openView } from '../restore/view';
+import { openView } from '../browse/view';
 import { HttpError, Router, sendJson } from './http';
 import { BusyError, JobManager } from './jobs';
 import { JsonFile } from '../state/json-store';

@@ -12,7 +12,12 @@ import { defaultCacheDir, FileCache } from './cache';
 import { Chunker } from './chunker';
 import { CancelledError, FileResult, saveFile, stampOf } from './read-file';
 import { Excludes, IExcludeOptions } from './excludes';
-import { eta, IProgress, ProgressListener, throttled } from './progress';
+import {
+  eta,
+  IProgress,
+  ProgressListener,
+  throttled
+} from '../progress/progress';
 import { countSource, DirNode, listDir, rootNode, ScanNode } from './scan';
 
 export interface IBackupOptions extends IExcludeOptions {

@@ -1,12 +1,8 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { Excludes } from '../backup/excludes';
-import {
-  diffSnapshots,
-  diffWithFolder,
-  findVersions
-} from '../restore/compare';
-import { normaliseRelative } from '../restore/paths';
+import { diffSnapshots, diffWithFolder, findVersions } from '../browse/compare';
+import { normaliseRelative } from '../browse/names';
 import { humanBytes, openReadOnly, printJson, table, withRepo } from './common';
 
 export function diffCommand(): Command {

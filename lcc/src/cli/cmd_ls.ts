@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { openView } from '../restore/view';
-import { normaliseRelative } from '../restore/paths';
+import { openView } from '../browse/view';
+import { normaliseRelative } from '../browse/names';
 import { humanBytes, openReadOnly, printJson, table, withRepo } from './common';
 
 export function lsCommand(): Command {

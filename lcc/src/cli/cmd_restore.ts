@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { restore } from '../restore/restore';
-import { openView } from '../restore/view';
+import { openView } from '../browse/view';
 import {
   EXIT_OK,
   EXIT_PARTIAL,

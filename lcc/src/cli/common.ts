@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { openBackend, openForReading } from '../repository/open';
 import { Repository } from '../repository/repository';
-import { humanBytes, IProgress } from '../backup/progress';
+import { humanBytes, IProgress } from '../progress/progress';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;

@@ -32,8 +32,8 @@ import {
   SnapshotTotals
 } from '../repository/snapshots';
 import { TreeEntry } from '../repository/trees';
-import { checkName } from '../restore/paths';
-import { IViewEntry, viewFor, walk } from '../restore/view';
+import { checkName } from '../browse/names';
+import { IViewEntry, viewFor, walk } from '../browse/view';
 import { VERSION } from '../version';
 
 export const IMPORTED_TAG = 'imported';

@@ -30,16 +30,11 @@ import {
   IProgress,
   ProgressListener,
   throttled
-} from '../backup/progress';
-import { ISnapshotView, IViewEntry, walk } from './view';
+} from '../progress/progress';
+import { ISnapshotView, IViewEntry, walk } from '../browse/view';
 import { writePackedFiles } from './pack-writer';
-import {
-  checkNoSymlinkBetween,
-  isInside,
-  normaliseRelative,
-  resolvesInside,
-  UnsafePathError
-} from './paths';
+import { normaliseRelative, UnsafePathError } from '../browse/names';
+import { checkNoSymlinkBetween, isInside, resolvesInside } from './paths';
 import { removeStaleTemps, tempPathIn } from './temp-files';
 import { fsTime } from './file-times';
 

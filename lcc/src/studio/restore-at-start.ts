@@ -26,7 +26,7 @@ import { RESTORE_TAG } from '../api/layout';
 import { JsonFile } from '../state/json-store';
 import { Repository } from '../repository/repository';
 import { restore } from '../restore/restore';
-import { openView } from '../restore/view';
+import { openView } from '../browse/view';
 import { RESTORE_FOLDER } from '../backup/excludes';
 import { IStudioIdentity } from './identity';
 

@@ -33,7 +33,7 @@ import { backup } from '../../src/backup/backup';
 import { check } from '../../src/maintenance/check';
 import { packKey } from '../../src/repository/format';
 import { restore } from '../../src/restore/restore';
-import { openView } from '../../src/restore/view';
+import { openView } from '../../src/browse/view';
 import {
   cleanupTempDirs,
   describeTree,

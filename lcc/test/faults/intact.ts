@@ -6,7 +6,7 @@ import { IBackend } from '../../src/repository/backend';
 import { Repository } from '../../src/repository/repository';
 import { check } from '../../src/maintenance/check';
 import { restore } from '../../src/restore/restore';
-import { openView } from '../../src/restore/view';
+import { openView } from '../../src/browse/view';
 import { describeTree, tempDir } from '../helpers/fixtures';
 
 export function fileRepo(dir: string): Promise<Repository> {

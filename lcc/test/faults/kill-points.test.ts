@@ -30,7 +30,7 @@ import { check } from '../../src/maintenance/check';
 import { forget } from '../../src/maintenance/forget';
 import { prune } from '../../src/maintenance/prune';
 import { restore } from '../../src/restore/restore';
-import { openView } from '../../src/restore/view';
+import { openView } from '../../src/browse/view';
 import {
   cleanupTempDirs,
   describeTree,

@@ -7,7 +7,7 @@ import { Repository } from '../../src/repository/repository';
 import { forget } from '../../src/maintenance/forget';
 import { prune } from '../../src/maintenance/prune';
 import { repairIndex, repairSnapshots } from '../../src/maintenance/repair';
-import { openView } from '../../src/restore/view';
+import { openView } from '../../src/browse/view';
 import {
   cleanupTempDirs,
   describeTree,

@@ -31,7 +31,7 @@ import { FileBackend } from '../../src/repository/file-backend';
 import { Repository } from '../../src/repository/repository';
 import { restore } from '../../src/restore/restore';
 import { check } from '../../src/maintenance/check';
-import { openView } from '../../src/restore/view';
+import { openView } from '../../src/browse/view';
 import { packKey } from '../../src/repository/format';
 import {
   cleanupTempDirs,

@@ -9,7 +9,7 @@ import { IBackend } from '../../src/repository/backend';
 import { openBackend } from '../../src/repository/open';
 import { Repository } from '../../src/repository/repository';
 import { restore } from '../../src/restore/restore';
-import { openView } from '../../src/restore/view';
+import { openView } from '../../src/browse/view';
 import { IFaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import {
   cleanupTempDirs,

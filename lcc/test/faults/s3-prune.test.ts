@@ -12,7 +12,7 @@ import { openBackend } from '../../src/repository/open';
 import { GET_ATTEMPTS } from '../../src/repository/s3-backend';
 import { Repository } from '../../src/repository/repository';
 import { restore } from '../../src/restore/restore';
-import { openView } from '../../src/restore/view';
+import { openView } from '../../src/browse/view';
 import { IFaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import {
   cleanupTempDirs,

@@ -9,7 +9,7 @@ import { referenceMarker, REFERENCE_TIMESTAMP } from '../repository/reference';
 import { Repository } from '../repository/repository';
 import { ISnapshotInfo } from '../repository/snapshots';
 import { TreeEntry } from '../repository/trees';
-import { checkName, normaliseRelative, UnsafePathError } from './paths';
+import { checkName, normaliseRelative, UnsafePathError } from './names';
 
 export interface IViewEntry {
   name: string;
