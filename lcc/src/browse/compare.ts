@@ -76,7 +76,7 @@ export async function listFolder(
 const BLOB_LIST = /^[0-9a-f]{64}(,[0-9a-f]{64})*$/;
 
 /** Same content: by blob ids when both sides have them, otherwise by size and modification time. */
-function sameEntry(a: IViewEntry, b: IViewEntry): boolean {
+export function sameEntry(a: IViewEntry, b: IViewEntry): boolean {
   if (a.type !== b.type) {
     return false;
   }

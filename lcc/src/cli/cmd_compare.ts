@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Excludes } from '../backup/excludes';
 import { diffSnapshots, diffWithFolder, findVersions } from '../browse/compare';
 import { normaliseRelative } from '../browse/names';
+import { searchSnapshots } from '../browse/search';
 import { humanBytes, openReadOnly, printJson, table, withRepo } from './common';
 
 export function diffCommand(): Command {
@@ -70,5 +71,59 @@ export function findCommand(): Command {
         ]);
       }
       console.log(table(rows));
+    });
+}
+
+export function searchCommand(): Command {
+  return withRepo(new Command('search'))
+    .description(
+      'files whose name matches, in every snapshot, with each distinct version'
+    )
+    .argument(
+      '<pattern>',
+      'a glob ("*.ipynb", "data/**/*.csv") or part of a name; case-insensitive'
+    )
+    .option('--limit <n>', 'at most this many paths', '200')
+    .action(async (pattern: string, options) => {
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1) {
+        throw new Error(
+          `--limit must be a positive whole number, not ${options.limit}.`
+        );
+      }
+      const result = await searchSnapshots(
+        await openReadOnly(options),
+        pattern,
+        {
+          limit
+        }
+      );
+      if (options.json) {
+        printJson(result);
+        return;
+      }
+      if (result.paths.length === 0) {
+        console.log(
+          `No file matches ${pattern} in ${result.snapshots} snapshots.`
+        );
+        return;
+      }
+      const rows = [['PATH', 'SNAPSHOT', 'TIME', 'SIZE']];
+      for (const found of result.paths) {
+        for (const v of found.versions) {
+          rows.push([
+            found.path,
+            v.shortId,
+            v.time.replace('T', ' ').slice(0, 19),
+            v.type === 'file' ? humanBytes(v.size) : v.type
+          ]);
+        }
+      }
+      console.log(table(rows));
+      if (result.truncated) {
+        console.log(
+          `Only the first ${limit} paths are listed: narrow the pattern or raise --limit.`
+        );
+      }
     });
 }

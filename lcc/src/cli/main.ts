@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Command[]> = {
   restore: () => [require('./cmd_restore').restoreCommand()],
   diff: () => [require('./cmd_compare').diffCommand()],
   find: () => [require('./cmd_compare').findCommand()],
+  search: () => [require('./cmd_compare').searchCommand()],
   forget: () => [require('./cmd_maintenance').forgetCommand()],
   prune: () => [require('./cmd_maintenance').pruneCommand()],
   check: () => [require('./cmd_maintenance').checkCommand()],
