@@ -67,21 +67,33 @@ export const TreeResponse = z.object({
 });
 export type TreeResponse = z.infer<typeof TreeResponse>;
 
+/** One version of a path: the newest snapshot that holds it. */
+export const Version = z.object({
+  snapshot: z.string(),
+  shortId: z.string(),
+  time: z.string(),
+  kind: z.enum(['studio-backup', 'reference']),
+  type: z.enum(['file', 'dir', 'symlink']),
+  size: z.number(),
+  mtime: z.number().optional()
+});
+export type Version = z.infer<typeof Version>;
+
 export const VersionsResponse = z.object({
   path: z.string(),
-  versions: z.array(
-    z.object({
-      snapshot: z.string(),
-      shortId: z.string(),
-      time: z.string(),
-      kind: z.enum(['studio-backup', 'reference']),
-      type: z.enum(['file', 'dir', 'symlink']),
-      size: z.number(),
-      mtime: z.number().optional()
-    })
-  )
+  versions: z.array(Version)
 });
 export type VersionsResponse = z.infer<typeof VersionsResponse>;
+
+/** Files whose name matches, in every snapshot (GET /search). */
+export const SearchResponse = z.object({
+  pattern: z.string(),
+  paths: z.array(z.object({ path: z.string(), versions: z.array(Version) })),
+  /** More paths matched than the limit. */
+  truncated: z.boolean(),
+  snapshots: z.number()
+});
+export type SearchResponse = z.infer<typeof SearchResponse>;
 
 export const DiffResponse = z.object({
   from: z.string(),
