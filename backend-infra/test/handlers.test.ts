@@ -28,6 +28,7 @@ import {
   USER_KEYS
 } from './moto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { recoveryInput } from './helpers/recovery-fixtures';
 import { markPendingRestore } from '../core/pending-restore';
 
 jest.setTimeout(60_000);
@@ -248,22 +249,7 @@ describe('recovery trigger on the real stream', () => {
     const records = await streamRecords();
     const decisions = records.map(r => recoveryFor(r, () => 42));
     const recoveries = decisions.filter(d => !('skip' in d));
-    expect(recoveries).toEqual([
-      {
-        profile_name: 'alice',
-        domain_name: 'research',
-        kind: 'user',
-        requested_at: 42,
-        source: { efs_sys_id: 'fs-old', efs_uid: '200001', domain_id: 'd-1' },
-        target: {
-          efs_sys_id: 'fs-new',
-          efs_uid: '200002',
-          domain_id: 'd-1',
-          user_profile_name: 'alice',
-          space_name: ''
-        }
-      }
-    ]);
+    expect(recoveries).toEqual([recoveryInput(42)]);
     const reasons = decisions
       .filter(d => 'skip' in d)
       .map(d => (d as { skip: string }).skip);

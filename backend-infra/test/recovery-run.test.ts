@@ -5,12 +5,10 @@
  * moto lacks (SageMaker ListApps, DataSync EFS locations), the stand-in in helpers/ over the same
  * JSON wire protocol. Waits and retry intervals are shortened; nothing else of the definition is.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import * as dynamodbApi from '@aws-sdk/client-dynamodb';
 import * as datasyncApi from '@aws-sdk/client-datasync';
 import * as sagemakerApi from '@aws-sdk/client-sagemaker';
 import * as sqsApi from '@aws-sdk/client-sqs';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -21,7 +19,11 @@ import {
   newStandinState,
   startRecoveryStandin
 } from './helpers/recovery-standin';
-import { recoveryHistory, recoveryInput } from './helpers/recovery-fixtures';
+import {
+  aliceRow,
+  recoveryHistory,
+  recoveryInput
+} from './helpers/recovery-fixtures';
 import {
   createTable,
   HISTORY_KEYS,
@@ -157,17 +159,7 @@ function run(input: ReturnType<typeof recoveryInput>, executionId: string) {
   );
 }
 
-const studioRow = async () =>
-  unmarshall(
-    (
-      await env.dynamodb.send(
-        new GetItemCommand({
-          TableName: 'studioUser',
-          Key: marshall({ profile_name: 'alice', domain_name: 'research' })
-        })
-      )
-    ).Item ?? {}
-  );
+const studioRow = () => aliceRow(env.dynamodb);
 
 beforeAll(async () => {
   env = await startEmulators();

@@ -5,7 +5,6 @@
  * or times out while it waits; the handler reads that execution's history, deletes what it made
  * and records the run as FAILED. The rule and the alarm are asserted in the synthesized template.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DataSyncClient,
   ListLocationsCommand,
@@ -24,14 +23,17 @@ import {
   ReceiveMessageCommand,
   SQSClient
 } from '@aws-sdk/client-sqs';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { Match } from 'aws-cdk-lib/assertions';
 import { RECORDED_FAILURE } from '../../lcc/src/api/backend-rows';
 import {
   IStoppedDeps,
   recordStoppedRecovery
 } from '../lambda/recovery-stopped';
-import { recoveryHistory, recoveryInput } from './helpers/recovery-fixtures';
+import {
+  aliceRow,
+  recoveryHistory,
+  recoveryInput
+} from './helpers/recovery-fixtures';
 import {
   createTable,
   HISTORY_KEYS,
@@ -211,16 +213,7 @@ it('records an aborted recovery as FAILED everywhere and deletes the task and lo
   });
 
   expect(await leftInDataSync()).toEqual({ tasks: [], locations: [] });
-  const row = unmarshall(
-    (
-      await env.dynamodb.send(
-        new GetItemCommand({
-          TableName: 'studioUser',
-          Key: marshall({ profile_name: 'alice', domain_name: 'research' })
-        })
-      )
-    ).Item!
-  );
+  const row = await aliceRow(env.dynamodb);
   expect(row.replication_status).toBe('FAILED');
   expect(JSON.parse(row.replication_error)).toMatchObject({
     Error: 'States.Aborted'

@@ -6,11 +6,7 @@
  * already made (S3 ones, which moto has): the task creation fails, and the failure path must
  * record it everywhere and still delete the location that exists.
  */
-import {
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand
-} from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
@@ -28,7 +24,7 @@ import {
   DataSyncClient,
   ListLocationsCommand
 } from '@aws-sdk/client-datasync';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import {
   createTable,
   HISTORY_KEYS,
@@ -36,6 +32,11 @@ import {
   startEmulators,
   USER_KEYS
 } from './moto';
+import {
+  aliceRow,
+  recoveryHistory,
+  recoveryInput
+} from './helpers/recovery-fixtures';
 import { emulatorDefinition, synthStack } from './synth';
 
 jest.setTimeout(120_000);
@@ -112,18 +113,7 @@ it('records a failed recovery on the row, in the history and the dead-letter que
           'arn:aws:datasync:us-east-1:123456789012:location/loc-0000000000missing'
       }
     },
-    profile_name: 'alice',
-    domain_name: 'research',
-    kind: 'user',
-    requested_at: 1_700_000_000_123,
-    source: { efs_sys_id: 'fs-old', efs_uid: '200001', domain_id: 'd-1' },
-    target: {
-      efs_sys_id: 'fs-new',
-      efs_uid: '200002',
-      domain_id: 'd-1',
-      user_profile_name: 'alice',
-      space_name: ''
-    }
+    ...recoveryInput(1_700_000_000_123)
   };
   const { executionArn } = await sfn.send(
     new StartExecutionCommand({
@@ -164,27 +154,11 @@ it('records a failed recovery on the row, in the history and the dead-letter que
   );
   datasync.destroy();
 
-  const row = unmarshall(
-    (
-      await env.dynamodb.send(
-        new GetItemCommand({
-          TableName: 'studioUser',
-          Key: marshall({ profile_name: 'alice', domain_name: 'research' })
-        })
-      )
-    ).Item!
-  );
+  const row = await aliceRow(env.dynamodb);
   expect(row.replication_status).toBe('FAILED');
   expect(row.replication_error).toMatch(/Error/);
 
-  const rows = await env.dynamodb.send(
-    new QueryCommand({
-      TableName: 'studioUserHistory',
-      KeyConditionExpression: 'profile_name = :p',
-      ExpressionAttributeValues: marshall({ ':p': 'alice' })
-    })
-  );
-  expect(rows.Items?.map(i => unmarshall(i))).toEqual([
+  expect(await recoveryHistory(env.dynamodb, 1_700_000_000_123)).toEqual([
     expect.objectContaining({
       epoctime: 1_700_000_000_123,
       event: 'recovery',

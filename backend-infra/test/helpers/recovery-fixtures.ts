@@ -1,5 +1,9 @@
 /** What the recovery tests share: a recovery's input, as recovery-trigger.ts makes it, and its history row. */
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  QueryCommand
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { IRecoveryInput } from '../../core/recovery-input';
 
@@ -32,4 +36,17 @@ export async function recoveryHistory(
     })
   );
   return (rows.Items ?? []).map(i => unmarshall(i));
+}
+
+/** alice's studioUser row (empty when there is none). */
+export async function aliceRow(
+  dynamodb: DynamoDBClient
+): Promise<Record<string, any>> {
+  const { Item } = await dynamodb.send(
+    new GetItemCommand({
+      TableName: 'studioUser',
+      Key: marshall({ profile_name: 'alice', domain_name: 'research' })
+    })
+  );
+  return Item ? unmarshall(Item) : {};
 }

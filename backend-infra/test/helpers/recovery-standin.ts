@@ -5,7 +5,12 @@
  * It speaks the services' JSON 1.1 wire protocol, so the real SDK v3 clients talk to it; a task
  * execution reports TRANSFERRING on its first describe and its final status after.
  */
-import { createServer, Server } from 'node:http';
+import {
+  IJsonStandin,
+  JsonHandlers,
+  JsonReply,
+  serveJsonProtocol
+} from '../../../lcc/test/helpers/json-protocol-server';
 
 export interface IRecoveryStandinState {
   /** Apps per user profile or space name, as ListApps returns them. */
@@ -27,27 +32,24 @@ export const newStandinState = (): IRecoveryStandinState => ({
   calls: []
 });
 
-type Reply = { status?: number; body: unknown };
 const ARN = 'arn:aws:datasync:us-east-1:123456789012';
-const notFound = (arn: string): Reply => ({
+const notFound = (arn: string): JsonReply => ({
   status: 400,
   body: { __type: 'InvalidRequestException', message: `${arn} not found` }
 });
 
-function handlers(
-  state: IRecoveryStandinState
-): Record<string, (input: any) => Reply> {
+function handlers(state: IRecoveryStandinState): JsonHandlers {
   let counter = 0;
   const id = () => (++counter).toString(16).padStart(17, '0');
   return {
-    'SageMaker.ListApps': input => ({
+    ListApps: input => ({
       body: {
         Apps: (
           state.apps[input.UserProfileNameEquals ?? input.SpaceNameEquals] ?? []
         ).map(app => ({ DomainId: input.DomainIdEquals, ...app }))
       }
     }),
-    'FmrsService.CreateLocationEfs': input => {
+    CreateLocationEfs: input => {
       const arn = `${ARN}:location/loc-${id()}`;
       const fs = String(input.EfsFilesystemArn).split('/').pop();
       state.locations[arn] = {
@@ -55,7 +57,7 @@ function handlers(
       };
       return { body: { LocationArn: arn } };
     },
-    'FmrsService.CreateTask': input => {
+    CreateTask: input => {
       for (const arn of [
         input.SourceLocationArn,
         input.DestinationLocationArn
@@ -70,13 +72,13 @@ function handlers(
       };
       return { body: { TaskArn: arn } };
     },
-    'FmrsService.StartTaskExecution': input => {
+    StartTaskExecution: input => {
       if (!state.tasks[input.TaskArn]) return notFound(input.TaskArn);
       const arn = `${input.TaskArn}/execution/exec-${id()}`;
       state.executions[arn] = { task: input.TaskArn, describes: 0 };
       return { body: { TaskExecutionArn: arn } };
     },
-    'FmrsService.DescribeTaskExecution': input => {
+    DescribeTaskExecution: input => {
       const execution = state.executions[input.TaskExecutionArn];
       if (!execution) return notFound(input.TaskExecutionArn);
       const done = ++execution.describes > 1;
@@ -90,23 +92,23 @@ function handlers(
         }
       };
     },
-    'FmrsService.CancelTaskExecution': input =>
+    CancelTaskExecution: input =>
       state.executions[input.TaskExecutionArn]
         ? { body: {} }
         : notFound(input.TaskExecutionArn),
-    'FmrsService.DeleteTask': input => {
+    DeleteTask: input => {
       if (!state.tasks[input.TaskArn]) return notFound(input.TaskArn);
       delete state.tasks[input.TaskArn];
       return { body: {} };
     },
-    'FmrsService.DeleteLocation': input => {
+    DeleteLocation: input => {
       if (!state.locations[input.LocationArn]) {
         return notFound(input.LocationArn);
       }
       delete state.locations[input.LocationArn];
       return { body: {} };
     },
-    'FmrsService.ListTasks': () => ({
+    ListTasks: () => ({
       body: {
         Tasks: Object.entries(state.tasks).map(([TaskArn, t]) => ({
           TaskArn,
@@ -114,7 +116,7 @@ function handlers(
         }))
       }
     }),
-    'FmrsService.ListLocations': () => ({
+    ListLocations: () => ({
       body: {
         Locations: Object.entries(state.locations).map(([LocationArn, l]) => ({
           LocationArn,
@@ -127,29 +129,6 @@ function handlers(
 
 export async function startRecoveryStandin(
   state: IRecoveryStandinState
-): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const answer = handlers(state);
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', d => (body += d));
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      state.calls.push(target.split('.').pop()!);
-      const reply = answer[target]?.(JSON.parse(body || '{}')) ?? {
-        status: 400,
-        body: { __type: 'UnknownOperationException', message: target }
-      };
-      res.writeHead(reply.status ?? 200, {
-        'Content-Type': 'application/x-amz-json-1.1'
-      });
-      res.end(JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>(resolve =>
-    server.listen(0, '127.0.0.1', () => resolve())
-  );
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    stop: () => new Promise(resolve => server.close(() => resolve()))
-  };
+): Promise<IJsonStandin> {
+  return serveJsonProtocol(handlers(state), state.calls);
 }

@@ -4,7 +4,11 @@
  * and the tag calls on their ARNs. It speaks the real wire protocol (JSON 1.1 with X-Amz-Target),
  * so the code under test uses the real @aws-sdk/client-sagemaker over HTTP. Everything else goes to moto.
  */
-import { createServer, Server } from 'node:http';
+import {
+  IJsonStandin,
+  JsonHandlers,
+  serveJsonProtocol
+} from './json-protocol-server';
 
 export interface ISageMakerState {
   spaces: Record<
@@ -70,15 +74,12 @@ function page(
 
 export async function startSageMaker(
   state: ISageMakerState
-): Promise<{ endpoint: string; stop(): Promise<void> }> {
+): Promise<IJsonStandin> {
   const notFound = (what: string) => ({
     status: 400,
     body: { __type: 'ResourceNotFound', Message: `${what} does not exist` }
   });
-  const handlers: Record<
-    string,
-    (input: any) => { status?: number; body: unknown }
-  > = {
+  const handlers: JsonHandlers = {
     DescribeSpace: ({ DomainId, SpaceName }) => {
       const space = state.spaces[SpaceName];
       if (!space || space.domainId !== DomainId)
@@ -241,33 +242,5 @@ export async function startSageMaker(
       };
     }
   };
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', d => (body += d));
-    req.on('end', () => {
-      const action = String(req.headers['x-amz-target'] ?? '').replace(
-        'SageMaker.',
-        ''
-      );
-      state.calls.push(action);
-      const handler = handlers[action];
-      const reply = handler
-        ? handler(JSON.parse(body || '{}'))
-        : {
-            status: 400,
-            body: { __type: 'UnknownOperationException', Message: action }
-          };
-      res.writeHead(reply.status ?? 200, {
-        'Content-Type': 'application/x-amz-json-1.1'
-      });
-      res.end(JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>(resolve =>
-    server.listen(0, '127.0.0.1', () => resolve())
-  );
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    stop: () => new Promise(resolve => server.close(() => resolve()))
-  };
+  return serveJsonProtocol(handlers, state.calls);
 }
