@@ -648,14 +648,6 @@ const SYNTHESIZED: IDocuments = {
   key: keyPolicy
 };
 
-async function decideAll(docs: IDocuments): Promise<Decision[]> {
-  const out: Decision[] = [];
-  for (const [who, call] of TABLE) {
-    out.push(await decide(docs, who, call));
-  }
-  return out;
-}
-
 describe('who may do what (iam-simulate over the synthesized template)', () => {
   it.each(
     TABLE.map(([who, call, expected]) => [who, call.label, expected, call])
@@ -682,18 +674,35 @@ function mutate(
   return { ...docs, [document]: { ...docs[document], Statement: statements } };
 }
 
-/** The rows whose decision differs from the table's when one statement is changed. */
+/** Whether a statement of `document` can decide a call: a bucket policy only S3's, a key policy KMS's. */
+const reaches = (document: keyof IDocuments, call: ICall) =>
+  document === 'bucket'
+    ? call.action.startsWith('s3:')
+    : document === 'key'
+      ? call.action.startsWith('kms:')
+      : true;
+
+/**
+ * The rows whose decision differs from the table's when one statement is changed; with
+ * `firstOnly`, the first such row (enough to show the statement matters, and much faster).
+ */
 async function rowsChangedBy(
   document: keyof IDocuments,
   index: number,
-  how: Mutation
+  how: Mutation,
+  firstOnly = false
 ): Promise<string[]> {
-  const decisions = await decideAll(mutate(SYNTHESIZED, document, index, how));
-  return TABLE.flatMap(([who, call, expected], i) =>
-    decisions[i] === expected
-      ? []
-      : [`${who}: ${call.label}: ${expected} → ${decisions[i]}`]
-  );
+  const docs = mutate(SYNTHESIZED, document, index, how);
+  const changed: string[] = [];
+  for (const [who, call, expected] of TABLE) {
+    if (!reaches(document, call)) continue;
+    const decision = await decide(docs, who, call);
+    if (decision !== expected) {
+      changed.push(`${who}: ${call.label}: ${expected} → ${decision}`);
+      if (firstOnly) break;
+    }
+  }
+  return changed;
 }
 
 describe('every statement of the three documents decides some row of the table', () => {
@@ -731,7 +740,8 @@ describe('every statement of the three documents decides some row of the table',
         const changed = await rowsChangedBy(
           document as keyof IDocuments,
           index as number,
-          how
+          how,
+          true
         );
         expect({ how, changed: changed.length > 0 }).toEqual({
           how,
