@@ -5,6 +5,7 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { DEFAULT_AGENT_PORT } from '@studio-backup/lcc/contract';
@@ -52,7 +53,8 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
     ILayoutRestorer,
     ISettingRegistry,
     ITranslator,
-    IDefaultFileBrowser
+    IDefaultFileBrowser,
+    IRenderMimeRegistry
   ],
   activate: async (
     app: JupyterFrontEnd,
@@ -60,7 +62,8 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
     restorer: ILayoutRestorer | null,
     settingRegistry: ISettingRegistry | null,
     translator: ITranslator | null,
-    fileBrowser: IDefaultFileBrowser | null
+    fileBrowser: IDefaultFileBrowser | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const trans = (translator ?? nullTranslator).load(
       'sagemaker_studio_backup'
@@ -81,6 +84,7 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
       shell: app.shell,
       fileBrowser,
       contents: app.serviceManager.contents,
+      rendermime,
       confirmOverwrite: () => settings.confirmOverwrite
     };
 

@@ -12,27 +12,6 @@ export function previewKind(path: string): PreviewKind {
   return /\.ipynb$/i.test(path) ? 'notebook' : 'text';
 }
 
-/** A notebook as readable text: each cell's type and source; the raw text if it is not a notebook. */
-export function notebookAsText(text: string): string {
-  let notebook: { cells?: Array<{ cell_type?: string; source?: unknown }> };
-  try {
-    notebook = JSON.parse(text);
-  } catch {
-    return text;
-  }
-  if (!Array.isArray(notebook?.cells)) {
-    return text;
-  }
-  return notebook.cells
-    .map((cell, i) => {
-      const source = Array.isArray(cell.source)
-        ? cell.source.join('')
-        : String(cell.source ?? '');
-      return `# [${i + 1}] ${cell.cell_type ?? 'cell'}\n${source}`;
-    })
-    .join('\n\n');
-}
-
 export interface IDiffLine {
   kind: 'added' | 'removed' | 'same';
   text: string;

@@ -7,12 +7,8 @@ import {
   writtenInPlace
 } from '../restore';
 import { agentSettingsUpdate, IPanelSettings } from '../settings';
-import {
-  deletedUnder,
-  lineDiff,
-  notebookAsText,
-  previewKind
-} from '../preview';
+import { notebookAsText } from '../notebookDiff';
+import { deletedUnder, lineDiff, previewKind } from '../preview';
 
 const plan = (
   counts: Partial<RestorePlanResponse['counts']>,

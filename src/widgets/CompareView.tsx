@@ -1,7 +1,10 @@
 import * as React from 'react';
 import type { DiffResponse } from '@studio-backup/lcc/contract';
 import type { IBackupsContext } from '../context';
-import { IDiffLine, lineDiff, notebookAsText, previewKind } from '../preview';
+import { diffNotebooks, ICellChange, notebookAsText } from '../notebookDiff';
+import { IDiffLine, lineDiff, previewKind } from '../preview';
+import { DiffLines } from './DiffLines';
+import { NotebookDiff } from './NotebookCells';
 
 const SHOWN = 500;
 
@@ -113,9 +116,10 @@ export function FileCompareView(props: {
   const { ctx, snapshot, path } = props;
   const trans = ctx.trans;
   const [lines, setLines] = React.useState<IDiffLine[] | string | null>(null);
+  const [cells, setCells] = React.useState<ICellChange[] | undefined>();
   React.useEffect(() => {
-    const asText = (text: string) =>
-      previewKind(path) === 'notebook' ? notebookAsText(text) : text;
+    const notebook = previewKind(path) === 'notebook';
+    const asText = (text: string) => (notebook ? notebookAsText(text) : text);
     Promise.all([
       ctx.client.file(snapshot, path, true).then(blob => blob.text()),
       ctx.contents
@@ -123,9 +127,13 @@ export function FileCompareView(props: {
         .then(model => String(model.content))
         .catch(() => '')
     ])
-      .then(([before, after]) =>
-        setLines(lineDiff(asText(before), asText(after)))
-      )
+      .then(([before, after]) => {
+        // A notebook is compared cell by cell, with its outputs, when both versions parse.
+        const byCell =
+          notebook && ctx.rendermime ? diffNotebooks(before, after) : undefined;
+        setCells(byCell);
+        setLines(byCell ? [] : lineDiff(asText(before), asText(after)));
+      })
       .catch(err => setLines(err instanceof Error ? err.message : String(err)));
   }, [snapshot, path]);
   return (
@@ -143,19 +151,13 @@ export function FileCompareView(props: {
           {lines}
         </div>
       )}
-      {Array.isArray(lines) && (
-        <pre className="jp-StudioBackup-diff">
-          {lines.map((line, i) => (
-            <div key={i} className={`jp-StudioBackup-diff-${line.kind}`}>
-              {line.kind === 'added'
-                ? '+ '
-                : line.kind === 'removed'
-                  ? '- '
-                  : '  '}
-              {line.text}
-            </div>
-          ))}
-        </pre>
+      {Array.isArray(lines) && <DiffLines lines={lines} />}
+      {cells && ctx.rendermime && (
+        <NotebookDiff
+          changes={cells}
+          rendermime={ctx.rendermime}
+          trans={trans}
+        />
       )}
     </div>
   );

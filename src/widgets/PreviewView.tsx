@@ -1,12 +1,15 @@
 import * as React from 'react';
 import type { IBackupsContext } from '../context';
-import { notebookAsText, previewKind } from '../preview';
+import { ICell, notebookAsText, parseNotebook } from '../notebookDiff';
+import { previewKind } from '../preview';
+import { NotebookPreview } from './NotebookCells';
 import { download } from './mainArea';
 
 type Loaded =
   | { state: 'loading' }
   | { state: 'text'; text: string }
   | { state: 'image'; url: string }
+  | { state: 'notebook'; cells: ICell[] }
   | { state: 'error'; message: string };
 
 /** A read-only look at one file of a snapshot: text, a notebook's cells, or an image. */
@@ -29,6 +32,14 @@ export function PreviewView(props: {
           setLoaded({ state: 'image', url });
         } else {
           const text = await blob.text();
+          const cells =
+            kind === 'notebook' && ctx.rendermime
+              ? parseNotebook(text)
+              : undefined;
+          if (cells) {
+            setLoaded({ state: 'notebook', cells });
+            return;
+          }
           setLoaded({
             state: 'text',
             text: kind === 'notebook' ? notebookAsText(text) : text
@@ -72,6 +83,9 @@ export function PreviewView(props: {
       )}
       {loaded.state === 'text' && (
         <pre className="jp-StudioBackup-previewText">{loaded.text}</pre>
+      )}
+      {loaded.state === 'notebook' && ctx.rendermime && (
+        <NotebookPreview cells={loaded.cells} rendermime={ctx.rendermime} />
       )}
       {loaded.state === 'image' && (
         <img

@@ -1,0 +1,173 @@
+/**
+ * Notebooks shown as notebooks (issue #16, "beyond"): a snapshot's version previewed with its
+ * rendered Markdown and outputs, and compared with the current file cell by cell, changed images
+ * side by side. The snapshot is taken with the CLI into the agent's repository.
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
+
+const CLI = join(__dirname, '..', '..', 'lcc', 'bin', 'studio-backup.js');
+const PATH = 'nbviews/report.ipynb';
+// 1×1 PNGs, red and blue.
+const RED =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+const BLUE =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPj/HwADBwIAMCbHYQAAAABJRU5ErkJggg==';
+
+function report(image: string, x: number, extra = false): string {
+  const cells: unknown[] = [
+    {
+      cell_type: 'markdown',
+      id: 'title',
+      metadata: {},
+      source: ['# Quarterly report\n', 'Churn by region.']
+    },
+    {
+      cell_type: 'code',
+      id: 'plot',
+      execution_count: 1,
+      metadata: {},
+      source: 'plot(churn)',
+      outputs: [
+        {
+          output_type: 'display_data',
+          data: { 'image/png': image },
+          metadata: {}
+        }
+      ]
+    },
+    {
+      cell_type: 'code',
+      id: 'param',
+      execution_count: 2,
+      metadata: {},
+      source: `x = ${x}`,
+      outputs: [
+        { output_type: 'stream', name: 'stdout', text: [`x is ${x}\n`] }
+      ]
+    }
+  ];
+  if (extra) {
+    cells.push({
+      cell_type: 'code',
+      id: 'save',
+      execution_count: null,
+      metadata: {},
+      source: 'save(report)',
+      outputs: []
+    });
+  }
+  return JSON.stringify({
+    cells,
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5
+  });
+}
+
+async function openView(
+  page: IJupyterLabPageFixture,
+  command: string,
+  snapshot: string
+): Promise<void> {
+  await page.evaluate(
+    ([id, args]) => window.jupyterapp.commands.execute(id, args),
+    [command, { snapshot, path: PATH }] as const
+  );
+}
+
+test.describe('Notebooks shown as notebooks', () => {
+  let agent: IRunningAgent;
+  let snapshot: string;
+
+  test.beforeAll(async () => {
+    agent = await startAgent(AGENT_PORT);
+    mkdirSync(join(agent.home, 'nbviews'), { recursive: true });
+    writeFileSync(join(agent.home, PATH), report(RED, 1));
+    const backup = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'backup',
+        '--json',
+        '--repo',
+        agent.repository,
+        '--source',
+        agent.home,
+        '--cache-dir',
+        mkdtempSync(join(tmpdir(), 'studio-backup-ui-cache-'))
+      ],
+      { encoding: 'utf8' }
+    );
+    expect(backup.status).toBe(0);
+    const done = backup.stdout
+      .trim()
+      .split('\n')
+      .map(line => JSON.parse(line))
+      .find(event => event.type === 'summary');
+    snapshot = done.snapshot;
+    // Now: the plot is blue, x is 2, and a cell was added.
+    writeFileSync(join(agent.home, PATH), report(BLUE, 2, true));
+  });
+
+  test.afterAll(async () => {
+    rmSync(join(agent.home, 'nbviews'), { recursive: true, force: true });
+    await agent?.stop();
+  });
+
+  test("a snapshot's notebook is previewed with its Markdown rendered and its outputs", async ({
+    page
+  }) => {
+    await openView(page, 'studio-backup:preview', snapshot);
+    const view = page.locator(
+      '.jp-StudioBackup-preview .jp-StudioBackup-notebook'
+    );
+    await expect(
+      view.locator('h1', { hasText: 'Quarterly report' })
+    ).toBeVisible();
+    await expect(
+      view.locator('.jp-StudioBackup-cellOutputs img')
+    ).toHaveAttribute('src', `data:image/png;base64,${RED}`);
+    await expect(
+      view.locator('.jp-StudioBackup-cellOutputs', { hasText: 'x is 1' })
+    ).toBeVisible();
+  });
+
+  test('compared with the current file cell by cell, a changed image shown before and now', async ({
+    page
+  }) => {
+    await openView(page, 'studio-backup:compare-file', snapshot);
+    const diff = page.locator('.jp-StudioBackup-notebookDiff');
+    await expect(diff.getByText('3 cells differ.')).toBeVisible();
+    await expect(
+      diff.locator('.jp-StudioBackup-cell-same .jp-StudioBackup-cellHeader')
+    ).toHaveText(['Cell 1: unchanged']);
+    const plot = diff.getByRole('region', { name: 'Cell 2: outputs changed' });
+    const images = plot.locator('.jp-StudioBackup-outputsCompared img');
+    await expect(images).toHaveCount(2);
+    await expect(images.nth(0)).toHaveAttribute(
+      'src',
+      `data:image/png;base64,${RED}`
+    );
+    await expect(images.nth(1)).toHaveAttribute(
+      'src',
+      `data:image/png;base64,${BLUE}`
+    );
+    const param = diff.getByRole('region', {
+      name: 'Cell 3: edited, outputs changed'
+    });
+    await expect(param.locator('.jp-StudioBackup-diff-removed')).toHaveText(
+      '- x = 1'
+    );
+    await expect(param.locator('.jp-StudioBackup-diff-added')).toHaveText(
+      '+ x = 2'
+    );
+    await expect(
+      diff.getByRole('region', { name: 'Cell 4: added' })
+    ).toContainText('save(report)');
+  });
+});
