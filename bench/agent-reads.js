@@ -112,7 +112,8 @@ async function main() {
         `/snapshots/${id}/tree?path=big-folder`
       ],
       ['previous versions of a file', '/versions?path=README.md'],
-      ['preview a file', `/snapshots/${id}/file?path=README.md`]
+      ['preview a file', `/snapshots/${id}/file?path=README.md`],
+      ['find a file by name in every snapshot', '/search?name=README*']
     ];
     const rows = [];
     for (const [name, path] of cases) {

@@ -20,6 +20,7 @@ import {
   RestoreRequestBody,
   RestoreRequestResponse,
   RestoreRequestsResponse,
+  SearchResponse,
   SnapshotsResponse,
   StatusResponse,
   TreeResponse,
@@ -128,6 +129,14 @@ export class AgentClient {
     return this._request(
       `versions?${new URLSearchParams({ path })}`,
       VersionsResponse
+    );
+  }
+
+  /** Files whose name matches a glob or a part of a name, in every snapshot, each version once. */
+  search(name: string): Promise<SearchResponse> {
+    return this._request(
+      `search?${new URLSearchParams({ name })}`,
+      SearchResponse
     );
   }
 

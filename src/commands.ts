@@ -7,6 +7,7 @@ export namespace CommandIDs {
   export const preview = 'studio-backup:preview';
   export const compare = 'studio-backup:compare';
   export const compareFile = 'studio-backup:compare-file';
+  export const search = 'studio-backup:search';
 }
 
 export const PLUGIN_ID = 'sagemaker-studio-backup:plugin';

@@ -8,6 +8,7 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { searchIcon } from '@jupyterlab/ui-components';
 import { DEFAULT_AGENT_PORT } from '@studio-backup/lcc/contract';
 import * as React from 'react';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
@@ -227,6 +228,27 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
       name => trans.__('Diff: %1', name),
       async () => (await import('./widgets/CompareView')).FileCompareView
     );
+    app.commands.addCommand(CommandIDs.search, {
+      label: trans.__('Backups: Find a file in every snapshot'),
+      caption: trans.__(
+        'Find files by name in every snapshot and list each version'
+      ),
+      icon: searchIcon,
+      describedBy: {
+        args: { type: 'object', properties: { pattern: { type: 'string' } } }
+      },
+      execute: async args => {
+        const { SearchView } = await import('./widgets/SearchView');
+        const initial = (args.pattern as string | undefined) ?? '';
+        openInMainArea(
+          ctx,
+          'studio-backup-search',
+          trans.__('Find in snapshots'),
+          searchIcon,
+          () => React.createElement(SearchView, { ctx, initial })
+        );
+      }
+    });
     app.commands.addCommand(CommandIDs.compare, {
       label: trans.__('Compare a snapshot'),
       describedBy: snapshotPathArgs,
@@ -247,7 +269,8 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
       CommandIDs.openPanel,
       CommandIDs.refresh,
       CommandIDs.backupNow,
-      CommandIDs.previousVersions
+      CommandIDs.previousVersions,
+      CommandIDs.search
     ]) {
       palette?.addItem({ command, category: trans.__('Backups') });
     }

@@ -282,6 +282,21 @@ describe('agent API', () => {
       added: ['brand-new.txt'],
       changed: []
     });
+    // Found by name in every snapshot, each distinct version once, newest first.
+    const found = await call('GET', '/search?name=ANALYSIS*');
+    expect(found.status).toBe(200);
+    expect(found.json).toMatchObject({
+      pattern: 'ANALYSIS*',
+      truncated: false,
+      paths: [
+        {
+          path: 'analysis.ipynb',
+          versions: [{ snapshot: second.data.result.snapshot }, { snapshot }]
+        }
+      ]
+    });
+    expect((await call('GET', '/search?name=%20')).status).toBe(400);
+    expect((await call('GET', '/search?name=x&limit=0')).status).toBe(400);
     // One folder only: what lies outside it is neither walked nor reported.
     write(home, 'data/extra.csv', 'a,b\n');
     write(home, 'fresh/one.txt', '1');

@@ -1,5 +1,10 @@
 import { TranslationBundle } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal, refreshIcon } from '@jupyterlab/ui-components';
+import {
+  ReactWidget,
+  UseSignal,
+  refreshIcon,
+  searchIcon
+} from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { IBackupsContext } from '../context';
 import { AgentModel, AgentState } from '../model';
@@ -7,7 +12,7 @@ import { RequestsModel } from '../requests';
 import { SnapshotList } from './SnapshotList';
 import { RequestsSection } from './RequestsSection';
 import { backupIcon } from '../icons';
-import { PANEL_ID } from '../commands';
+import { CommandIDs, PANEL_ID } from '../commands';
 
 function AgentStatus(props: {
   state: AgentState;
@@ -72,6 +77,14 @@ export class BackupsPanel extends ReactWidget {
       <div className="jp-StudioBackup-content">
         <header className="jp-StudioBackup-header">
           <h2 className="jp-StudioBackup-title">{trans.__('Backups')}</h2>
+          <button
+            className="jp-Button jp-mod-minimal jp-StudioBackup-find"
+            title={trans.__('Find a file in every snapshot')}
+            aria-label={trans.__('Find a file in every snapshot')}
+            onClick={() => void ctx.commands.execute(CommandIDs.search)}
+          >
+            <searchIcon.react tag="span" />
+          </button>
           <button
             className="jp-Button jp-mod-minimal jp-StudioBackup-refresh"
             title={trans.__('Check the agent again')}

@@ -4,6 +4,7 @@ import type { IBackupsContext } from '../context';
 import { CommandIDs } from '../commands';
 import { deletedUnder } from '../preview';
 import { formatSize, formatTime } from './format';
+import { FileActions } from './FileActions';
 import { restoreWithDialogs } from './restoreFlow';
 
 type Version = VersionsResponse['versions'][number];
@@ -152,30 +153,11 @@ export function VersionsView(props: {
                   </td>
                   <td className="jp-StudioBackup-versionActions">
                     {v.type === 'file' ? (
-                      <>
-                        <button
-                          className="jp-Button jp-mod-minimal jp-StudioBackup-preview"
-                          onClick={() =>
-                            void ctx.commands.execute(CommandIDs.preview, {
-                              snapshot: v.snapshot,
-                              path
-                            })
-                          }
-                        >
-                          {trans.__('Preview')}
-                        </button>
-                        <button
-                          className="jp-Button jp-mod-minimal jp-StudioBackup-compareFile"
-                          onClick={() =>
-                            void ctx.commands.execute(CommandIDs.compareFile, {
-                              snapshot: v.snapshot,
-                              path
-                            })
-                          }
-                        >
-                          {trans.__('Compare with current')}
-                        </button>
-                      </>
+                      <FileActions
+                        ctx={ctx}
+                        snapshot={v.snapshot}
+                        path={path}
+                      />
                     ) : (
                       <button
                         className="jp-Button jp-mod-minimal jp-StudioBackup-browse"

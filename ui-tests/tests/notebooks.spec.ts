@@ -1,7 +1,8 @@
 /**
- * Notebooks shown as notebooks (issue #16, "beyond"): a snapshot's version previewed with its
+ * Issue #16, "beyond": notebooks shown as notebooks (a snapshot's version previewed with its
  * rendered Markdown and outputs, and compared with the current file cell by cell, changed images
- * side by side. The snapshot is taken with the CLI into the agent's repository.
+ * side by side), and a file found by name in every snapshot. The snapshots are taken with the CLI
+ * into the agent's repository.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { spawnSync } from 'node:child_process';
@@ -169,5 +170,28 @@ test.describe('Notebooks shown as notebooks', () => {
     await expect(
       diff.getByRole('region', { name: 'Cell 4: added' })
     ).toContainText('save(report)');
+  });
+
+  test('a file is found by name in every snapshot from the panel, and opens from there', async ({
+    page
+  }) => {
+    await page.evaluate(() =>
+      window.jupyterapp.commands.execute('studio-backup:open-panel')
+    );
+    await page.locator('#studio-backup-panel .jp-StudioBackup-find').click();
+    const view = page.getByLabel('Find in every snapshot');
+    await view.getByLabel('Name or pattern to find').fill('REPORT*');
+    await view.getByRole('button', { name: 'Find' }).click();
+    const found = view.locator('.jp-StudioBackup-found', { hasText: PATH });
+    await expect(found.locator('.jp-StudioBackup-foundVersion')).toHaveCount(1);
+    await expect(view.getByRole('status')).toContainText(
+      '1 path, 1 version, in 1 snapshots'
+    );
+    await found.getByRole('button', { name: 'Preview' }).click();
+    await expect(
+      page.locator('.jp-StudioBackup-preview h1', {
+        hasText: 'Quarterly report'
+      })
+    ).toBeVisible();
   });
 });

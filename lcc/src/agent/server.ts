@@ -23,6 +23,7 @@ import { RepositorySession } from '../repository/session';
 import { Repository } from '../repository/repository';
 import { diffSnapshots, diffWithFolder, findVersions } from '../browse/compare';
 import { normaliseRelative, UnsafePathError } from '../browse/names';
+import { searchSnapshots } from '../browse/search';
 import { NotInSnapshotError, restore } from '../restore/restore';
 import { openView } from '../browse/view';
 import { HttpError, Router, sendJson } from './http';
@@ -360,6 +361,28 @@ export function createAgentServer(options: IAgentOptions): Server {
       }
       return {
         body: { path, versions: await findVersions(await repo(), path) }
+      };
+    })
+    .add('GET', '/search', async ({ url }) => {
+      const pattern = (url.searchParams.get('name') ?? '').trim();
+      if (!pattern) {
+        throw new HttpError(
+          400,
+          'Give a name or a pattern to search for: ?name=*.ipynb'
+        );
+      }
+      const limit = Number(url.searchParams.get('limit') ?? 200);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw new HttpError(
+          400,
+          'limit must be a whole number from 1 to 1000.'
+        );
+      }
+      return {
+        body: {
+          pattern,
+          ...(await searchSnapshots(await repo(), pattern, { limit }))
+        }
       };
     })
     .add('GET', '/diff', async ({ url }) => {
