@@ -12,8 +12,11 @@ INTERVAL_MINUTES="${STUDIO_BACKUP_INTERVAL:-__INTERVAL__}"
 [ "${ENABLE_SCHEDULED_SYNC:-1}" = 0 ] && INTERVAL_MINUTES=0
 REQUESTS_TABLE="${STUDIO_BACKUP_REQUESTS_TABLE:-__REQUESTS_TABLE__}"
 HISTORY_TABLE="${STUDIO_BACKUP_HISTORY_TABLE:-__HISTORY_TABLE__}"
+RETENTION_TABLE="${STUDIO_BACKUP_RETENTION_TABLE:-__RETENTION_TABLE__}"
+RESULTS_TABLE="${STUDIO_BACKUP_RESULTS_TABLE:-__RESULTS_TABLE__}"
 # Installed without the backend: its placeholders are still there.
 case "$REQUESTS_TABLE$HISTORY_TABLE" in *__*) REQUESTS_TABLE="" HISTORY_TABLE="" ;; esac
+case "$RETENTION_TABLE$RESULTS_TABLE" in *__*) RETENTION_TABLE="" RESULTS_TABLE="" ;; esac
 ARTIFACTS="${STUDIO_BACKUP_ARTIFACTS:-s3://$BUCKET/artifacts}"
 PORT="${STUDIO_BACKUP_PORT:-8765}"
 LOG="${STUDIO_BACKUP_LOG:-/var/log/apps/app_container.log}"
@@ -114,7 +117,8 @@ fi
     started=$(date +%s)
     HOME="$HOME_DIR" "$NODE" "$INSTALL_DIR/studio-backup.js" studio-start --bucket "$BUCKET" --prefix "$PREFIX" \
       --interval "$INTERVAL_MINUTES" --port "$PORT" --metadata "$METADATA" --home "$HOME_DIR" \
-      --first-backup "$FIRST_BACKUP_SECONDS" --requests-table "$REQUESTS_TABLE" --history-table "$HISTORY_TABLE" >>"$LOG" 2>&1
+      --first-backup "$FIRST_BACKUP_SECONDS" --requests-table "$REQUESTS_TABLE" --history-table "$HISTORY_TABLE" \
+      --retention-table "$RETENTION_TABLE" --results-table "$RESULTS_TABLE" >>"$LOG" 2>&1
     code=$?
     # 3: this space is not protected (a shared space), as the agent's line above says.
     [ "$code" = 3 ] && { log "backups are off for this space"; exit 0; }

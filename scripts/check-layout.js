@@ -36,6 +36,7 @@ const SHARED = {
   RECORDED_FAILURE: ROWS,
   IRequestRow: ROWS,
   IHistoryRow: ROWS,
+  IMaintenanceRunRow: ROWS,
   RestoreRequestsResponse: CONTRACT,
   RestoreRequestResponse: CONTRACT,
   RecoveriesResponse: CONTRACT,

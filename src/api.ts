@@ -15,6 +15,7 @@ import {
   HealthResponse,
   Job,
   JobResponse,
+  MaintenanceResponse,
   RecoveriesResponse,
   RestorePlanResponse,
   RestoreRequestBody,
@@ -130,6 +131,11 @@ export class AgentClient {
       `versions?${new URLSearchParams({ path })}`,
       VersionsResponse
     );
+  }
+
+  /** Retention in force, kept-until per snapshot, the last maintenance run and storage. */
+  maintenance(): Promise<MaintenanceResponse> {
+    return this._request('maintenance', MaintenanceResponse);
   }
 
   /** Files whose name matches a glob or a part of a name, in every snapshot, each version once. */

@@ -6,11 +6,14 @@ import type { Contents } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { CommandRegistry } from '@lumino/commands';
 import type { AgentClient } from './api';
+import type { MaintenanceModel } from './retention';
 import type { SnapshotsModel } from './snapshots';
 
 export interface IBackupsContext {
   client: AgentClient;
   snapshots: SnapshotsModel;
+  /** Retention, kept-until and storage (GET /maintenance). */
+  maintenance: MaintenanceModel;
   trans: TranslationBundle;
   commands: CommandRegistry;
   shell: JupyterFrontEnd.IShell;

@@ -20,6 +20,7 @@ import { backupIcon } from './icons';
 import { AgentModel } from './model';
 import { RequestsModel } from './requests';
 import { agentSettingsUpdate, IPanelSettings } from './settings';
+import { MaintenanceModel } from './retention';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
 import { SnapshotsModel } from './snapshots';
 import { IBackups } from './tokens';
@@ -76,10 +77,12 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
     });
     const model = new AgentModel(client);
     const snapshots = new SnapshotsModel(client);
+    const maintenance = new MaintenanceModel(client);
     const requests = new RequestsModel(client);
     const ctx: IBackupsContext = {
       client,
       snapshots,
+      maintenance,
       trans,
       commands: app.commands,
       shell: app.shell,
@@ -114,6 +117,16 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
         void snapshots.refresh();
         void requests.refresh();
         void pushSettings();
+      }
+    });
+
+    // Kept-until and storage change with the snapshots: read them again when the list does.
+    let listed: string | undefined;
+    snapshots.changed.connect(() => {
+      const ids = snapshots.snapshots.map(s => s.id).join();
+      if (ids !== listed) {
+        listed = ids;
+        void maintenance.refresh();
       }
     });
 

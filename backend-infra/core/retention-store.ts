@@ -1,105 +1,34 @@
 /**
- * The retention policy in force for a repository, and the record of each maintenance run, in
- * DynamoDB. Shared by the maintenance Lambda and `studio-backup-admin retention`.
- *
- * Retention table, keyed by `scope`: `default` (the domain's policy) or `profile#<name>` (an
- * override that replaces the default whole for that profile's spaces).
- * Results table, keyed by `profile` and `run` = `<space>#<ISO start time>`, so that a profile's
- * latest run of a space is one Query (the agent reads its own profile's rows).
+ * The writing side of the retention and results tables, for `studio-backup-admin retention` and
+ * the maintenance Lambda. Reading the policy in force and the last run is the engine's
+ * (lcc/src/maintenance/retention-store.ts), which the agent shares.
  */
 import {
   DeleteItemCommand,
   DynamoDBClient,
-  GetItemCommand,
   PutItemCommand
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { IMaintenanceRunRow } from '../../lcc/src/api/backend-rows';
 import type { IRetentionPolicy } from '../../lcc/src/maintenance/retention';
+import {
+  IRetentionSetting,
+  RULES
+} from '../../lcc/src/maintenance/retention-store';
 
-export const DEFAULT_SCOPE = 'default';
-/** Keep the last 24 hourly, 14 daily, 8 weekly and 12 monthly snapshots unless the admin says otherwise. */
-export const DEFAULT_RETENTION: IRetentionPolicy = {
-  hourly: 24,
-  daily: 14,
-  weekly: 8,
-  monthly: 12
-};
+export {
+  DEFAULT_RETENTION,
+  DEFAULT_SCOPE,
+  defaultRetention,
+  describePolicy,
+  profileScope,
+  retentionFor,
+  RULES
+} from '../../lcc/src/maintenance/retention-store';
+export type { IRetentionSetting } from '../../lcc/src/maintenance/retention-store';
+
 /** Results rows expire after this long (DynamoDB TTL on `expires_at`). */
 export const RESULT_DAYS = 400;
-export const RULES = ['last', 'hourly', 'daily', 'weekly', 'monthly'] as const;
-
-export interface IRetentionSetting {
-  policy: IRetentionPolicy;
-  /** The admin's opt-in to forget the reference LCC's full copies by the same policy. */
-  includeReferenceCopies: boolean;
-  /** Where it comes from: the profile's override, the domain default, or the built-in default. */
-  source: 'profile' | 'default' | 'built-in';
-  updatedAt?: string;
-}
-
-export function profileScope(profile: string): string {
-  return `profile#${profile}`;
-}
-
-function fromRow(
-  row: Record<string, any>,
-  source: IRetentionSetting['source']
-): IRetentionSetting {
-  const policy: IRetentionPolicy = {};
-  for (const rule of RULES) {
-    if (typeof row[`keep_${rule}`] === 'number' && row[`keep_${rule}`] > 0) {
-      policy[rule] = row[`keep_${rule}`];
-    }
-  }
-  return {
-    policy,
-    includeReferenceCopies: row.include_reference_copies === true,
-    source,
-    updatedAt: row.updated_at
-  };
-}
-
-async function readScope(
-  dynamodb: DynamoDBClient,
-  table: string,
-  scope: string
-): Promise<Record<string, any> | undefined> {
-  const { Item } = await dynamodb.send(
-    new GetItemCommand({
-      TableName: table,
-      Key: marshall({ scope }),
-      ConsistentRead: true
-    })
-  );
-  return Item ? unmarshall(Item) : undefined;
-}
-
-/** The policy for one profile: its override, else the domain default, else the built-in default. */
-export async function retentionFor(
-  dynamodb: DynamoDBClient,
-  table: string,
-  profile: string
-): Promise<IRetentionSetting> {
-  const own = await readScope(dynamodb, table, profileScope(profile));
-  if (own) {
-    return fromRow(own, 'profile');
-  }
-  return defaultRetention(dynamodb, table);
-}
-
-export async function defaultRetention(
-  dynamodb: DynamoDBClient,
-  table: string
-): Promise<IRetentionSetting> {
-  const row = await readScope(dynamodb, table, DEFAULT_SCOPE);
-  return row
-    ? fromRow(row, 'default')
-    : {
-        policy: DEFAULT_RETENTION,
-        includeReferenceCopies: false,
-        source: 'built-in'
-      };
-}
 
 export async function writeRetention(
   dynamodb: DynamoDBClient,
@@ -132,12 +61,6 @@ export async function removeRetention(
   await dynamodb.send(
     new DeleteItemCommand({ TableName: table, Key: marshall({ scope }) })
   );
-}
-
-export function describePolicy(policy: IRetentionPolicy): string {
-  return RULES.filter(rule => policy[rule])
-    .map(rule => `${rule} ${policy[rule]}`)
-    .join(', ');
 }
 
 /** What one maintenance run did to one repository. */
@@ -193,7 +116,7 @@ export async function recordResult(
           started_at: result.startedAt,
           duration_ms: result.durationMs,
           expires_at: expires
-        },
+        } satisfies IMaintenanceRunRow,
         { removeUndefinedValues: true }
       )
     })

@@ -31,6 +31,10 @@ export interface IUserIsolationProps {
   readonly requestsTable: dynamodb.ITable;
   /** Recovery history, readable for one's own rows (the panel's recovery list). */
   readonly historyTable: dynamodb.ITable;
+  /** Retention policies: the domain's and one's own are readable (the panel's retention line). */
+  readonly retentionTable?: dynamodb.ITable;
+  /** Maintenance runs, readable for one's own rows (the panel's last run). */
+  readonly resultsTable?: dynamodb.ITable;
 }
 
 /** Where the agent's lock objects live in a repository: `<prefix>/<profile>/<space>/locks/`. */
@@ -177,6 +181,35 @@ export class UserIsolationPolicy extends Construct {
             }
           }
         }),
+        ...(props.retentionTable && props.resultsTable
+          ? [
+              new iam.PolicyStatement({
+                sid: 'DomainAndOwnRetention',
+                actions: ['dynamodb:GetItem'],
+                resources: [props.retentionTable.tableArn],
+                conditions: {
+                  ...hasIdentity,
+                  'ForAllValues:StringEquals': {
+                    'dynamodb:LeadingKeys': [
+                      'default',
+                      `profile#${SOURCE_IDENTITY}`
+                    ]
+                  }
+                }
+              }),
+              new iam.PolicyStatement({
+                sid: 'OwnMaintenanceRuns',
+                actions: ['dynamodb:Query'],
+                resources: [props.resultsTable.tableArn],
+                conditions: {
+                  ...hasIdentity,
+                  'ForAllValues:StringEquals': {
+                    'dynamodb:LeadingKeys': [SOURCE_IDENTITY]
+                  }
+                }
+              })
+            ]
+          : []),
         new iam.PolicyStatement({
           sid: 'OwnRestoreRequests',
           actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],

@@ -93,7 +93,9 @@ export class StudioBackupStack extends Stack {
       key: storage.key,
       prefix,
       requestsTable: requests,
-      historyTable: recovery.historyTable
+      historyTable: recovery.historyTable,
+      retentionTable: maintenance.retentionTable,
+      resultsTable: maintenance.resultsTable
     });
     new CfnOutput(this, 'BackupBucketName', {
       value: storage.bucket.bucketName

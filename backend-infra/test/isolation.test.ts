@@ -280,13 +280,14 @@ const key = (
       : {})
   }
 });
-const table = (name: 'requests' | 'history') =>
-  arnOf(
-    resourceId(
-      'AWS::DynamoDB::Table',
-      name === 'requests' ? 'RestoreRequestsTable' : 'StudioUserHistory'
-    )
-  );
+const TABLE_IDS = {
+  requests: 'RestoreRequestsTable',
+  history: 'StudioUserHistory',
+  retention: 'MaintenanceRetention',
+  results: 'MaintenanceResults'
+};
+const table = (name: keyof typeof TABLE_IDS) =>
+  arnOf(resourceId('AWS::DynamoDB::Table', TABLE_IDS[name]));
 /** What the agent writes for a request (lcc/src/agent/backend.ts). */
 const FILED = [
   'user_profile_name',
@@ -310,6 +311,19 @@ const queryHistory = (owner: string): ICall => ({
   label: `Query history of ${owner}`,
   action: 'dynamodb:Query',
   resource: table('history'),
+  context: { 'dynamodb:LeadingKeys': [owner] }
+});
+
+const readRetention = (scope: string): ICall => ({
+  label: `GetItem retention ${scope}`,
+  action: 'dynamodb:GetItem',
+  resource: table('retention'),
+  context: { 'dynamodb:LeadingKeys': [scope] }
+});
+const queryRuns = (owner: string): ICall => ({
+  label: `Query maintenance runs of ${owner}`,
+  action: 'dynamodb:Query',
+  resource: table('results'),
   context: { 'dynamodb:LeadingKeys': [owner] }
 });
 
@@ -346,6 +360,10 @@ const TABLE: Array<[string, ICall, Decision]> = [
   ['alice', key('kms:Decrypt', 'through S3'), A],
   ['alice', putRequest('alice', FILED), A],
   ['alice', queryHistory('alice'), A],
+  // The panel's retention line and last run (GET /maintenance).
+  ['alice', readRetention('default'), A],
+  ['alice', readRetention('profile#alice'), A],
+  ['alice', queryRuns('alice'), A],
   // What a script or ransomware with alice's session cannot do to her history.
   ['alice', put(PACK, false), X],
   ['alice', put(`${ALICE}/config`, false), X],
@@ -382,6 +400,9 @@ const TABLE: Array<[string, ICall, Decision]> = [
   ['alice', list(), X],
   ['alice', putRequest('bob', FILED), I],
   ['alice', queryHistory('bob'), I],
+  ['alice', readRetention('profile#bob'), I],
+  ['alice', readRetention('profile#alice2'), I],
+  ['alice', queryRuns('bob'), I],
   // The same session on an execution role that allows everything: the bucket and key policies hold.
   ['alice, execution role with AdministratorAccess', get(`${ALICE}/config`), A],
   ['alice, execution role with AdministratorAccess', put(PACK, true), A],
@@ -442,6 +463,8 @@ const TABLE: Array<[string, ICall, Decision]> = [
   ['Studio session without source identity', put(PACK, true), X],
   ['Studio session without source identity', list(`${PREFIX}/alice/`), X],
   ['Studio session without source identity', putRequest('alice', FILED), I],
+  ['Studio session without source identity', readRetention('default'), I],
+  ['Studio session without source identity', queryRuns('alice'), I],
   [
     'Studio session without source identity, AdministratorAccess',
     get('artifacts/studio-backup.js'),

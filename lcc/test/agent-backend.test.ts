@@ -4,7 +4,6 @@
  * from studioUserHistory. DynamoDB is moto's, over HTTP.
  */
 import {
-  CreateTableCommand,
   DynamoDBClient,
   PutItemCommand,
   ScanCommand,
@@ -15,6 +14,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { Server } from 'node:http';
 import { createAgentServer, listen } from '../src/agent/server';
 import { newAgentSecret } from '../src/agent/secret';
+import { createTable } from './helpers/dynamodb';
 import { cleanupTempDirs, tempDir } from './helpers/fixtures';
 import { IS3Server, startS3 } from './helpers/s3';
 
@@ -41,25 +41,14 @@ const call = async (method: string, path: string, body?: unknown) => {
 beforeAll(async () => {
   moto = await startS3();
   dynamodb = new DynamoDBClient({ endpoint: moto.endpoint });
-  for (const [name, hash, range, type] of [
-    ['requests', 'user_profile_name', 'request_id', 'S'],
-    ['history', 'profile_name', 'epoctime', 'N']
-  ]) {
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: hash, KeyType: 'HASH' },
-          { AttributeName: range, KeyType: 'RANGE' }
-        ],
-        AttributeDefinitions: [
-          { AttributeName: hash, AttributeType: 'S' },
-          { AttributeName: range, AttributeType: type as 'S' | 'N' }
-        ]
-      })
-    );
-  }
+  await createTable(dynamodb, 'requests', 'user_profile_name', {
+    name: 'request_id',
+    type: 'S'
+  });
+  await createTable(dynamodb, 'history', 'profile_name', {
+    name: 'epoctime',
+    type: 'N'
+  });
   server = createAgentServer({
     version: '1',
     secret,

@@ -11,6 +11,7 @@ import { AgentModel, AgentState } from '../model';
 import { RequestsModel } from '../requests';
 import { SnapshotList } from './SnapshotList';
 import { RequestsSection } from './RequestsSection';
+import { RetentionSection } from './RetentionSection';
 import { backupIcon } from '../icons';
 import { CommandIDs, PANEL_ID } from '../commands';
 
@@ -110,6 +111,13 @@ export class BackupsPanel extends ReactWidget {
           {() =>
             this._model.state.kind === 'running' ? (
               <SnapshotList ctx={ctx} />
+            ) : null
+          }
+        </UseSignal>
+        <UseSignal signal={ctx.maintenance.changed}>
+          {() =>
+            this._model.state.kind === 'running' ? (
+              <RetentionSection ctx={ctx} />
             ) : null
           }
         </UseSignal>

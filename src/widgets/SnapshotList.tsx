@@ -8,10 +8,28 @@ import {
   snapshotRows
 } from '../snapshots';
 import { CommandIDs } from '../commands';
-import { formatSize } from './format';
+import { formatSize, formatTime } from './format';
 import { restoreWithDialogs } from './restoreFlow';
 import { SnapshotBrowser } from './SnapshotBrowser';
 import { VirtualList } from './VirtualList';
+
+/** "Browse this snapshot", and until when retention keeps it (an estimate). */
+function keptUntilTitle(ctx: IBackupsContext, id: string): string {
+  const trans = ctx.trans;
+  const until = ctx.maintenance.keptUntil(id);
+  const interval = ctx.maintenance.info?.intervalMinutes ?? 60;
+  if (until === undefined) {
+    return trans.__('Browse this snapshot');
+  }
+  return until === null
+    ? trans.__('Browse this snapshot. Kept for more than two years.')
+    : trans._n(
+        'Browse this snapshot. Kept until about %2 if a backup runs every minute.',
+        'Browse this snapshot. Kept until about %2 if a backup runs every %1 minutes.',
+        interval,
+        formatTime(until)
+      );
+}
 
 /** Two lines: time, badges and actions; then the totals. */
 export const SNAPSHOT_ROW_HEIGHT = 46;
@@ -36,7 +54,7 @@ function SnapshotRow(props: {
     >
       <button
         className="jp-StudioBackup-snapshot-time"
-        title={trans.__('Browse this snapshot')}
+        title={keptUntilTitle(ctx, snapshot.id)}
         onClick={() => void ctx.snapshots.browse(snapshot.id)}
       >
         {time}

@@ -9,13 +9,25 @@ import {
   PutItemCommand
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { IHistoryRow, IRequestRow } from '../api/backend-rows';
+import type {
+  IHistoryRow,
+  IMaintenanceRunRow,
+  IRequestRow
+} from '../api/backend-rows';
+import {
+  IRetentionSetting,
+  lastMaintenanceRun,
+  retentionFor
+} from '../maintenance/retention-store';
 import type { FullRestoreRecord, RecoveryRecord } from '../api/contract';
 import { humanBytes } from '../progress/progress';
 
 export interface IBackendOptions {
   requestsTable: string;
   historyTable: string;
+  /** The maintenance tables (retention policy, runs); absent on an older deployment. */
+  retentionTable?: string;
+  resultsTable?: string;
   profile: string;
   domainId: string;
   /** The space this agent backs up: a recovery's snapshots are copied into it. */
@@ -126,6 +138,27 @@ export class Backend {
         filesTransferred: r.bytes_file_transferred,
         durationMs: r.total_duration_ms
       }));
+  }
+
+  /** The retention policy in force for this profile: its own, else the domain's, else the default. */
+  async retention(): Promise<IRetentionSetting | undefined> {
+    const table = this.options.retentionTable;
+    return table
+      ? retentionFor(this.client, table, this.options.profile)
+      : undefined;
+  }
+
+  /** The newest maintenance run of this space, if the backend recorded one. */
+  async lastMaintenance(): Promise<IMaintenanceRunRow | undefined> {
+    const table = this.options.resultsTable;
+    return table && this.options.space
+      ? lastMaintenanceRun(
+          this.client,
+          table,
+          this.options.profile,
+          this.options.space
+        )
+      : undefined;
   }
 
   /** Every row keyed by the own profile (IAM allows no other), all pages of the query. */

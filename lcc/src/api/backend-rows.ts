@@ -56,6 +56,32 @@ export interface IHistoryRow {
   total_duration_ms?: number;
 }
 
+/** A row of the maintenance results table (key: profile + run = `<space>#<started_at>`). */
+export interface IMaintenanceRunRow {
+  profile: string;
+  run: string;
+  repository: string;
+  space: string;
+  /** done; skipped-locked (a backup or another prune held the lock); no-repository; failed. */
+  status: 'done' | 'skipped-locked' | 'no-repository' | 'failed';
+  message?: string;
+  /** The policy applied, described ("hourly 24, daily 14"), and where it came from. */
+  policy: string;
+  policy_source: 'profile' | 'default' | 'built-in';
+  include_reference_copies: boolean;
+  snapshots_forgotten: number;
+  snapshots_kept: number;
+  reference_copies_forgotten: number;
+  reference_copies_kept: number;
+  packs_deleted: number;
+  bytes_freed: number;
+  stored_bytes: number;
+  started_at: string;
+  duration_ms: number;
+  /** DynamoDB TTL, in seconds since the epoch. */
+  expires_at: number;
+}
+
 /** A history row's field names, for the state machines' DynamoDB tasks (checked by the compiler). */
 export type HistoryField = keyof IHistoryRow;
 

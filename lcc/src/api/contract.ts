@@ -226,6 +226,58 @@ export const RecoveriesResponse = z.object({
 });
 export type RecoveriesResponse = z.infer<typeof RecoveriesResponse>;
 
+/** Retention, the last maintenance run and storage, for the panel (GET /maintenance). */
+export const MaintenanceResponse = z.object({
+  retention: z.object({
+    policy: z.object({
+      last: z.number().optional(),
+      hourly: z.number().optional(),
+      daily: z.number().optional(),
+      weekly: z.number().optional(),
+      monthly: z.number().optional()
+    }),
+    /** The profile's own policy, the domain's, or the built-in default. */
+    source: z.enum(['profile', 'default', 'built-in']),
+    includeReferenceCopies: z.boolean()
+  }),
+  /**
+   * Per snapshot id, when retention will forget it if backups go on every `intervalMinutes` (an
+   * estimate); null: kept more than two years, or a reference copy maintenance leaves alone.
+   */
+  keptUntil: z.record(z.string().nullable()),
+  intervalMinutes: z.number(),
+  lastRun: z
+    .object({
+      time: z.string(),
+      status: z.enum(['done', 'skipped-locked', 'no-repository', 'failed']),
+      message: z.string().optional(),
+      snapshotsForgotten: z.number(),
+      snapshotsKept: z.number(),
+      bytesFreed: z.number(),
+      durationMs: z.number()
+    })
+    .nullable(),
+  storage: z.object({
+    snapshots: z.number(),
+    storedBytes: z.number(),
+    logicalBytes: z.number(),
+    latestBytes: z.number(),
+    ratio: z.number(),
+    /** On S3 only: an estimate of a month of S3 Standard storage at the region's price. */
+    monthlyCost: z
+      .object({
+        usd: z.number(),
+        region: z.string(),
+        pricePerGbMonth: z.number(),
+        priceDate: z.string()
+      })
+      .optional()
+  }),
+  /** Why the policy is the built-in default and there is no last run: no backend deployed. */
+  reason: z.string().optional()
+});
+export type MaintenanceResponse = z.infer<typeof MaintenanceResponse>;
+
 /** Settings a user may change from the panel; the agent keeps them across restarts. */
 export const AgentSettings = z.object({
   intervalMinutes: z

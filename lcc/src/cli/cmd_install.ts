@@ -29,6 +29,14 @@ export function installLccCommand(): Command {
       "the backend's studioUserHistory table (stack output StudioUserHistoryTable)"
     )
     .option(
+      '--retention-table <name>',
+      "the backend's retention table (stack output RetentionTable)"
+    )
+    .option(
+      '--results-table <name>',
+      "the backend's maintenance results table (stack output MaintenanceResultsTable)"
+    )
+    .option(
       '--profile <name>',
       'attach to this user profile instead of the domain defaults (repeatable)',
       collect,
@@ -63,6 +71,8 @@ export function installLccCommand(): Command {
           intervalMinutes: options.interval,
           requestsTable: options.requestsTable,
           historyTable: options.historyTable,
+          retentionTable: options.retentionTable,
+          resultsTable: options.resultsTable,
           domainId: options.domain,
           profiles: options.profile,
           name: options.name,

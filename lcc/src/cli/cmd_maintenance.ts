@@ -3,6 +3,7 @@ import { check } from '../maintenance/check';
 import { forget } from '../maintenance/forget';
 import { DEFAULT_GRACE_MS, prune } from '../maintenance/prune';
 import { repairIndex, repairSnapshots } from '../maintenance/repair';
+import { repositoryStats } from '../maintenance/stats';
 import {
   countPrinter,
   EXIT_ERROR,
@@ -159,29 +160,9 @@ export function statsCommand(): Command {
   return withRepo(new Command('stats'))
     .description('what the repository stores and how much deduplication saves')
     .action(async options => {
-      const repo = await openRepository(options);
-      const snapshots = (await repo.listSnapshots()).filter(
-        s => s.kind === 'studio-backup'
-      );
-      let stored = 0;
-      let packs = 0;
-      for await (const item of repo.backend.list('')) {
-        stored += item.size;
-        packs += item.key.startsWith('data/') ? 1 : 0;
-      }
-      const logical = snapshots.reduce(
-        (n, s) => n + (s.manifest?.totals.bytes ?? 0),
-        0
-      );
-      const latest = snapshots[0]?.manifest?.totals.bytes ?? 0;
-      const stats = {
-        snapshots: snapshots.length,
-        packs,
-        storedBytes: stored,
-        logicalBytes: logical,
-        latestBytes: latest,
-        ratio: stored > 0 ? logical / stored : 0
-      };
+      const stats = await repositoryStats(await openRepository(options));
+      const { storedBytes: stored, packs, logicalBytes: logical } = stats;
+      const latest = stats.latestBytes;
       if (options.json) {
         printJson(stats);
         return;

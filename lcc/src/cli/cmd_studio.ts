@@ -57,6 +57,16 @@ export function studioStartCommand(): Command {
       ''
     )
     .option(
+      '--retention-table <name>',
+      "the backend's retention table (stack output RetentionTable)",
+      ''
+    )
+    .option(
+      '--results-table <name>',
+      "the backend's maintenance results table (stack output MaintenanceResultsTable)",
+      ''
+    )
+    .option(
       '--stop-grace <seconds>',
       'at most this long for one last backup when the app stops (0: none)',
       Number,
@@ -114,6 +124,8 @@ export function studioStartCommand(): Command {
             ? {
                 requestsTable: options.requestsTable,
                 historyTable: options.historyTable,
+                retentionTable: options.retentionTable || undefined,
+                resultsTable: options.resultsTable || undefined,
                 profile: identity.userProfile,
                 domainId: identity.domainId,
                 space: identity.spaceName

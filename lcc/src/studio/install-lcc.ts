@@ -27,6 +27,9 @@ export interface IInstallOptions {
   /** The backend's tables (stack outputs), when it is deployed. */
   requestsTable?: string;
   historyTable?: string;
+  /** The maintenance tables: the panel shows the policy in force and the last run. */
+  retentionTable?: string;
+  resultsTable?: string;
   domainId: string;
   /** Attach to these user profiles instead of the domain's defaults. */
   profiles?: string[];
@@ -42,11 +45,22 @@ export function renderScript(
   template: string,
   options: Pick<
     IInstallOptions,
-    'bucket' | 'prefix' | 'intervalMinutes' | 'requestsTable' | 'historyTable'
+    | 'bucket'
+    | 'prefix'
+    | 'intervalMinutes'
+    | 'requestsTable'
+    | 'historyTable'
+    | 'retentionTable'
+    | 'resultsTable'
   >
 ): string {
   const safe = /^[A-Za-z0-9._/-]+$/;
-  const tables = [options.requestsTable ?? '', options.historyTable ?? ''];
+  const tables = [
+    options.requestsTable ?? '',
+    options.historyTable ?? '',
+    options.retentionTable ?? '',
+    options.resultsTable ?? ''
+  ];
   if (
     !safe.test(options.bucket) ||
     !safe.test(options.prefix) ||
@@ -61,7 +75,9 @@ export function renderScript(
     .replace('__PREFIX__', options.prefix)
     .replace('__INTERVAL__', String(options.intervalMinutes))
     .replace('__REQUESTS_TABLE__', tables[0])
-    .replace('__HISTORY_TABLE__', tables[1]);
+    .replace('__HISTORY_TABLE__', tables[1])
+    .replace('__RETENTION_TABLE__', tables[2])
+    .replace('__RESULTS_TABLE__', tables[3]);
 }
 
 const APPS: Array<{
