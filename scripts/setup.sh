@@ -39,6 +39,19 @@ if ! stamp_ok .venv/.studio-backup-stamp "$venv_hash"; then
   ) &
   venv_pid=$!
 fi
+# checkov pins boto3/botocore older than moto's and cfn-lint's: a venv of its own.
+checkov_hash=$(hash_of requirements-checkov.txt)
+checkov_pid=""
+if ! stamp_ok .venv-checkov/.studio-backup-stamp "$checkov_hash"; then
+  log "Creating checkov's Python environment in .venv-checkov"
+  (
+    python3 -m venv .venv-checkov
+    .venv-checkov/bin/pip install -q --upgrade pip
+    .venv-checkov/bin/pip install -q -r requirements-checkov.txt
+    echo "$checkov_hash" >.venv-checkov/.studio-backup-stamp
+  ) &
+  checkov_pid=$!
+fi
 
 npm_hash=$(hash_of package-lock.json)
 if ! stamp_ok node_modules/.studio-backup-stamp "$npm_hash"; then
@@ -48,6 +61,10 @@ if ! stamp_ok node_modules/.studio-backup-stamp "$npm_hash"; then
 fi
 if [ -n "$venv_pid" ] && ! wait "$venv_pid"; then
   echo "Creating the Python environment failed (pip's error is above)." >&2
+  exit 1
+fi
+if [ -n "$checkov_pid" ] && ! wait "$checkov_pid"; then
+  echo "Creating checkov's Python environment failed (pip's error is above)." >&2
   exit 1
 fi
 export PATH="$root/.venv/bin:$PATH"

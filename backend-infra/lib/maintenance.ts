@@ -68,10 +68,17 @@ export class MaintenanceConstruct extends Construct {
   constructor(scope: Construct, id: string, props: IMaintenanceProps) {
     super(scope, id);
     // The map's ResultWriter in its current form (without the flag, CDK renders the deprecated one).
-    this.node.setContext(STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2, true);
+    this.node.setContext(
+      STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2,
+      true
+    );
     const { bucket, key, prefix } = props;
     const concurrency = props.maxConcurrency ?? DEFAULT_CONCURRENCY;
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10000) {
+    if (
+      !Number.isInteger(concurrency) ||
+      concurrency < 1 ||
+      concurrency > 10000
+    ) {
       throw new Error(
         `-c maintenanceConcurrency=${props.maxConcurrency}: a whole number from 1 to 10000.`
       );
@@ -337,7 +344,8 @@ export class MaintenanceConstruct extends Construct {
         'Invoking the maintenance function includes its versions, as CDK grants it.',
       [`<${fnId(this.lister)}.Arn>:*`]:
         'Invoking the listing function includes its versions, as CDK grants it.',
-      'Action::kms:GenerateDataKey*': 'What CDK grants for SSE-KMS reads and writes.',
+      'Action::kms:GenerateDataKey*':
+        'What CDK grants for SSE-KMS reads and writes.',
       'Action::kms:ReEncrypt*': 'What CDK grants for SSE-KMS reads and writes.'
     };
     for (const [resource, reason] of Object.entries(reasons)) {

@@ -6,10 +6,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type {
-  HistoryField,
-  IHistoryRow
-} from '../../lcc/src/api/backend-rows';
+import type { HistoryField, IHistoryRow } from '../../lcc/src/api/backend-rows';
 
 export interface IRecoveryHistoryProps {
   table: dynamodb.ITable;

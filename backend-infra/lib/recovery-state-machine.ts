@@ -18,6 +18,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { RECORDED_FAILURE } from '../../lcc/src/api/backend-rows';
+import { skipCheckov } from './checkov';
 import { IRecoveryHistoryProps, putRecoveryHistory } from './recovery-history';
 
 /** The reference's DataSync options: copy what changed, overwrite, leave ownership to the new home. */
@@ -419,6 +420,13 @@ export function buildRecoveryStateMachine(
       includeExecutionData: false
     }
   });
+  skipCheckov(machine.role.node.findChild('DefaultPolicy'), [
+    {
+      id: 'CKV_AWS_111',
+      comment:
+        "sagemaker:ListApps and datasync:CreateLocationEfs cannot be scoped to a resource (the apps are found, the locations made, at run time), and the logs/X-Ray actions are Step Functions' own delivery."
+    }
+  ]);
   for (const kind of ['task', 'location']) {
     Validations.of(machine).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:datasync:${shown(stack.region, 'AWS::Region')}:${shown(stack.account, 'AWS::AccountId')}:${kind}/*]`,

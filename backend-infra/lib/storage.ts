@@ -1,3 +1,4 @@
+import { skipCheckov } from './checkov';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -58,6 +59,17 @@ export class StorageConstruct extends Construct {
         { id: 'expire-access-logs', expiration: Duration.days(365) }
       ]
     });
+    skipCheckov(accessLogs, [
+      {
+        id: 'CKV_AWS_18',
+        comment: 'The access-log target: logging it into itself would loop.'
+      },
+      {
+        id: 'CKV_AWS_21',
+        comment:
+          'Log delivery writes each object once and the lifecycle expires it after a year; versions would keep expired logs.'
+      }
+    ]);
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions::AwsSolutions-S1',
       reason:

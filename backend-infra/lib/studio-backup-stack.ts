@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { CheckovJustifications } from './checkov';
 import { Construct } from 'constructs';
 import { BucketGuard } from './bucket-guard';
 import { UserIsolationPolicy } from './isolation';
@@ -15,6 +16,7 @@ import { ARTIFACTS_PREFIX, StorageConstruct } from './storage';
 export class StudioBackupStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
+    Aspects.of(this).add(new CheckovJustifications());
     const context = (name: string, fallback: string) =>
       (this.node.tryGetContext(name) as string | undefined) ?? fallback;
     const number = (name: string) => {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CDK app synthesizes offline with the real CDK CLI (as `npx cdk deploy` would before deploying),
 # with the network settings given as context; every function of ours is bundled and small, and the
-# template passes cfn-lint. The only synthesis of the suite that bundles (the jest tests do not).
+# template passes cfn-lint and checkov (every check it skips is justified in the template's Metadata,
+# backend-infra/lib/checkov.ts). The only synthesis of the suite that bundles (the jest tests do not).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d)
@@ -30,3 +31,6 @@ node -e '
   if (bundles.length === 0 || bad.length) { console.error("missing or over 1.5 MiB:", bad); process.exit(1); }
 ' "$out"
 "$root/.venv/bin/cfn-lint" "$template" || [ $(( $? & 2 )) -eq 0 ]
+# checkov fails the test on any failed check; skipped ones carry their reason (checkov.skip).
+"$root/.venv-checkov/bin/checkov" -f "$template" --framework cloudformation --compact --quiet \
+  >"$out/checkov.log" 2>&1 || { cat "$out/checkov.log"; echo "checkov failed"; exit 1; }
