@@ -36,23 +36,40 @@ export async function forgetReferenceCopies(
     : await Lock.exclusive(backend, 'forget reference copies');
   try {
     for (const copy of decision.remove) {
-      const keys: string[] = [];
-      for await (const item of backend.list(`${copy.id}/`)) {
-        keys.push(item.key);
-        result.bytesFreed += item.size;
-      }
-      // The completion marker first, so that a copy cut short by a failure is seen as incomplete
-      // (and never restored) rather than as a complete copy with files missing.
-      const marker = keys.filter(k => k.endsWith('_BACKUP_COMPLETE'));
-      const files = keys.filter(k => !k.endsWith('_BACKUP_COMPLETE'));
-      for (const key of [...marker, ...files]) {
-        if (!options.dryRun) {
-          await backend.delete(key);
-        }
-      }
+      result.bytesFreed += await deleteReferenceCopy(
+        backend,
+        copy.id,
+        options.dryRun
+      );
     }
   } finally {
     await lock?.release().catch(() => undefined);
   }
   return result;
+}
+
+/**
+ * Deletes one reference copy, `<ts>/`, and answers its bytes. The completion marker goes first, so
+ * that a copy cut short by a failure is seen as incomplete (and never restored) rather than as a
+ * complete copy with files missing.
+ */
+export async function deleteReferenceCopy(
+  backend: IBackend,
+  ts: string,
+  dryRun = false
+): Promise<number> {
+  const keys: string[] = [];
+  let bytes = 0;
+  for await (const item of backend.list(`${ts}/`)) {
+    keys.push(item.key);
+    bytes += item.size;
+  }
+  const marker = keys.filter(k => k.endsWith('_BACKUP_COMPLETE'));
+  const files = keys.filter(k => !k.endsWith('_BACKUP_COMPLETE'));
+  for (const key of [...marker, ...files]) {
+    if (!dryRun) {
+      await backend.delete(key);
+    }
+  }
+  return bytes;
 }

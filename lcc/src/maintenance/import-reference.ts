@@ -280,7 +280,7 @@ class CopyImporter {
 }
 
 /** Imported snapshots by the timestamp of their copy. */
-function importedCopies(
+export function importedCopies(
   snapshots: ISnapshotInfo[]
 ): Map<string, ISnapshotInfo> {
   const done = new Map<string, ISnapshotInfo>();

@@ -202,15 +202,32 @@ export class FileBackend implements IBackend {
     }
   }
 
+  /**
+   * The folders that hold at least one object, as S3 has them: a folder whose files were all
+   * deleted (a forgotten reference copy) is not listed, though the directories stay on disk.
+   */
   async listFolders(prefix: string): Promise<string[]> {
+    const base = this.path(prefix.replace(/\/$/, ''));
+    const hasFile = async (dir: string): Promise<boolean> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(
+        () => []
+      );
+      for (const e of entries) {
+        if (!e.isDirectory() || (await hasFile(join(dir, e.name)))) {
+          return true;
+        }
+      }
+      return false;
+    };
     try {
-      const entries = await readdir(this.path(prefix.replace(/\/$/, '')), {
-        withFileTypes: true
-      });
-      return entries
-        .filter(e => e.isDirectory())
-        .map(e => e.name)
-        .sort();
+      const entries = await readdir(base, { withFileTypes: true });
+      const folders: string[] = [];
+      for (const e of entries) {
+        if (e.isDirectory() && (await hasFile(join(base, e.name)))) {
+          folders.push(e.name);
+        }
+      }
+      return folders.sort();
     } catch {
       return [];
     }
