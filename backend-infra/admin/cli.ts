@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { AdminError } from './commands';
 import * as commands from './commands';
 import { defaultClients, IAdminClients, IAdminContext, table } from './clients';
+import { registerMigrate } from './migrate';
 import { registerRetention } from './retention';
 
 function split(
@@ -271,6 +272,7 @@ export async function main(
   }
 
   registerRetention(program, context, print);
+  registerMigrate(program, context, print);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

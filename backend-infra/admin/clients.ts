@@ -3,12 +3,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SFNClient } from '@aws-sdk/client-sfn';
 
 export interface IAdminClients {
   dynamodb: DynamoDBClient;
   sagemaker: SageMakerClient;
   efs: EFSClient;
   ec2: EC2Client;
+  /** Step Functions, for migrate (created when first needed otherwise). */
+  sfn?: SFNClient;
 }
 
 export interface IAdminContext extends IAdminClients {
@@ -24,7 +27,8 @@ export function defaultClients(): IAdminClients {
     dynamodb: new DynamoDBClient({}),
     sagemaker: new SageMakerClient({}),
     efs: new EFSClient({}),
-    ec2: new EC2Client({})
+    ec2: new EC2Client({}),
+    sfn: new SFNClient({})
   };
 }
 

@@ -5,3 +5,20 @@
 
 /** Where each maintenance run's list of repositories is written (expired by a lifecycle rule of lib/maintenance.ts). */
 export const RUNS_PREFIX = 'maintenance/runs/';
+
+/** `<root>/<profile>/<space>` into its parts; anything else is refused. */
+export function repositoryOf(
+  prefix: string,
+  root: string
+): { profile: string; space: string } {
+  const rest = prefix.replace(/\/$/, '').startsWith(`${root}/`)
+    ? prefix.replace(/\/$/, '').slice(root.length + 1)
+    : '';
+  const parts = rest.split('/');
+  if (parts.length !== 2 || parts.some(p => p === '' || p === '..')) {
+    throw new Error(
+      `${prefix} is not a repository: expected ${root}/<profile>/<space>.`
+    );
+  }
+  return { profile: parts[0], space: parts[1] };
+}

@@ -31,6 +31,7 @@ import {
   recordResult,
   retentionFor
 } from '../core/retention-store';
+import { repositoryOf } from '../core/bucket-layout';
 
 /** A map item: the repository's key prefix (from the list of repositories the run starts with). */
 export interface IMaintenanceItem {
@@ -51,23 +52,6 @@ export interface IMaintenanceContext {
 
 export class PruneStopped extends Error {
   override name = 'PruneStopped';
-}
-
-/** `<root>/<profile>/<space>` into its parts; anything else is refused. */
-export function repositoryOf(
-  prefix: string,
-  root: string
-): { profile: string; space: string } {
-  const rest = prefix.replace(/\/$/, '').startsWith(`${root}/`)
-    ? prefix.replace(/\/$/, '').slice(root.length + 1)
-    : '';
-  const parts = rest.split('/');
-  if (parts.length !== 2 || parts.some(p => p === '' || p === '..')) {
-    throw new Error(
-      `${prefix} is not a repository: expected ${root}/<profile>/<space>.`
-    );
-  }
-  return { profile: parts[0], space: parts[1] };
 }
 
 async function storedBytes(backend: IBackend): Promise<number> {

@@ -11,35 +11,26 @@
  * `<profile>/<space>` folders, so one Lambda lists the folders (one request per profile) and writes
  * them as a JSON array, which S3JsonItemReader reads.
  */
-import {
-  Duration,
-  Fn,
-  RemovalPolicy,
-  Stack,
-  Token,
-  Validations
-} from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2 } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { RUNS_PREFIX } from '../core/bucket-layout';
+import { acknowledgeLambdaBasics, FUNCTION_DEFAULTS } from './functions';
 import {
-  acknowledgeLambdaBasics,
-  FUNCTION_DEFAULTS,
-  stateMachineLogging
-} from './functions';
+  acknowledgeRepositoryMap,
+  repositoryMapMachine
+} from './repository-map';
 
 /** Daily at 03:00 UTC, when the fewest Studio sessions back up. */
 export const DEFAULT_SCHEDULE = 'cron(0 3 * * ? *)';
@@ -206,8 +197,33 @@ export class MaintenanceConstruct extends Construct {
         'Maintenance runs on every repository; their profiles and spaces are created at run time and their packs are named by content.'
     });
 
-    this.stateMachine = this.build(props);
-    this.acknowledge(bucketId);
+    this.stateMachine = repositoryMapMachine(this, {
+      bucket,
+      key,
+      lister: this.lister,
+      worker: this.maintainer,
+      deadLetters: this.deadLetters,
+      maxConcurrency: concurrency,
+      // A prune that stopped on something unreadable stops again: no retry, straight to the queue.
+      noRetry: ['PruneStopped'],
+      names: {
+        work: 'Maintain',
+        done: 'Maintained',
+        failError: 'MaintenanceFailed',
+        failCause: 'See the maintenance dead-letter queue',
+        machine: 'Maintenance'
+      },
+      timeout: Duration.hours(23)
+    });
+    acknowledgeRepositoryMap(
+      this.stateMachine,
+      this.lister,
+      this.maintainer,
+      bucketId,
+      {
+        work: 'Invoking the maintenance function includes its versions, as CDK grants it.'
+      }
+    );
 
     new scheduler.Schedule(this, 'Schedule', {
       description: 'Starts the Studio Backup maintenance (forget + prune)',
@@ -234,127 +250,5 @@ export class MaintenanceConstruct extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING
     });
-  }
-
-  private build(props: IMaintenanceProps): sfn.StateMachine {
-    const toDeadLetters = (id: string) =>
-      new tasks.SqsSendMessage(this, id, {
-        queue: this.deadLetters,
-        messageBody: sfn.TaskInput.fromJsonPathAt('$'),
-        resultPath: sfn.JsonPath.DISCARD
-      });
-
-    const list = new tasks.LambdaInvoke(this, 'List', {
-      lambdaFunction: this.lister,
-      payload: sfn.TaskInput.fromObject({
-        run: sfn.JsonPath.stringAt('$$.Execution.Name')
-      }),
-      payloadResponseOnly: true,
-      resultPath: '$.list'
-    });
-    list.addRetry({
-      errors: ['States.TaskFailed'],
-      interval: Duration.seconds(30),
-      backoffRate: 2,
-      maxAttempts: 2
-    });
-
-    const maintain = new tasks.LambdaInvoke(this, 'Maintain', {
-      lambdaFunction: this.maintainer,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true
-    });
-    // A prune that stopped on something unreadable stops again: no retry, straight to the queue.
-    maintain.addRetry({ errors: ['PruneStopped'], maxAttempts: 0 });
-    maintain.addRetry({
-      errors: ['States.ALL'],
-      interval: Duration.seconds(30),
-      backoffRate: 2,
-      maxAttempts: 2
-    });
-    maintain.addCatch(
-      toDeadLetters('RepositoryToDeadLetters').next(
-        new sfn.Pass(this, 'RepositoryFailed')
-      ),
-      { resultPath: '$.error' }
-    );
-
-    const map = new sfn.DistributedMap(this, 'EveryRepository', {
-      itemReader: new sfn.S3JsonItemReader({
-        bucket: props.bucket,
-        key: sfn.JsonPath.stringAt('$.list.key')
-      }),
-      itemSelector: {
-        prefix: sfn.JsonPath.stringAt('$$.Map.Item.Value.prefix')
-      },
-      maxConcurrency: props.maxConcurrency ?? DEFAULT_CONCURRENCY,
-      // Each item's results are in the results table; the map's own output would outgrow 256 KiB.
-      resultWriterV2: new sfn.ResultWriterV2({
-        bucket: props.bucket,
-        prefix: `${RUNS_PREFIX}results`
-      }),
-      resultPath: sfn.JsonPath.DISCARD,
-      // Standard, not Express: one repository may take up to the Lambda's 15 minutes.
-      mapExecutionType: sfn.StateMachineType.STANDARD
-    });
-    map.itemProcessor(maintain);
-    const runFailed = toDeadLetters('RunToDeadLetters').next(
-      new sfn.Fail(this, 'RunFailed', {
-        error: 'MaintenanceFailed',
-        cause: 'See the maintenance dead-letter queue'
-      })
-    );
-    list.addCatch(runFailed, { resultPath: '$.error' });
-    map.addCatch(runFailed, { resultPath: '$.error' });
-
-    const machine = new sfn.StateMachine(this, 'Maintenance', {
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        list.next(map).next(new sfn.Succeed(this, 'Maintained'))
-      ),
-      timeout: Duration.hours(23),
-      ...stateMachineLogging(this)
-    });
-    // The run's list and the map's result files are encrypted with the bucket's key.
-    props.key.grantEncryptDecrypt(machine);
-    return machine;
-  }
-
-  /** cdk-nag's findings on the state machine's role, each with its reason. */
-  private acknowledge(bucketId: string): void {
-    const stack = Stack.of(this);
-    const shown = (value: string, pseudo: string) =>
-      Token.isUnresolved(value) ? `<${pseudo}>` : value;
-    const name = JSON.stringify(
-      stack.resolve(
-        Fn.select(6, Fn.split(':', this.stateMachine.stateMachineArn))
-      )
-    );
-    const execution = `arn:<AWS::Partition>:states:${shown(stack.region, 'AWS::Region')}:${shown(stack.account, 'AWS::AccountId')}:execution:${name}`;
-    const fnId = (fn: NodejsFunction) =>
-      stack.resolve((fn.node.defaultChild as lambda.CfnFunction).logicalId);
-    const reasons: Record<string, string> = {
-      '*': 'X-Ray tracing, the delivery of execution logs and ListBucket for the item reader have no narrower resource.',
-      [`${execution}:*`]:
-        "The distributed map's child executions are named at run time.",
-      [`${execution}/*:*`]:
-        "The distributed map's child executions are named at run time.",
-      [`arn:<AWS::Partition>:s3:::<${bucketId}>/*`]:
-        "The item reader reads the run's list and the result writer writes the map's results, under keys named at run time.",
-      [`<${fnId(this.maintainer)}.Arn>:*`]:
-        'Invoking the maintenance function includes its versions, as CDK grants it.',
-      [`<${fnId(this.lister)}.Arn>:*`]:
-        'Invoking the listing function includes its versions, as CDK grants it.',
-      'Action::kms:GenerateDataKey*':
-        'What CDK grants for SSE-KMS reads and writes.',
-      'Action::kms:ReEncrypt*': 'What CDK grants for SSE-KMS reads and writes.'
-    };
-    for (const [resource, reason] of Object.entries(reasons)) {
-      Validations.of(this.stateMachine).acknowledge({
-        id: resource.startsWith('Action::')
-          ? `AwsSolutions::AwsSolutions-IAM5[${resource}]`
-          : `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
-        reason
-      });
-    }
   }
 }

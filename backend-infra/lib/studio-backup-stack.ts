@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { BucketGuard } from './bucket-guard';
 import { UserIsolationPolicy } from './isolation';
 import { DEFAULT_SCHEDULE, MaintenanceConstruct } from './maintenance';
+import { MigrationConstruct } from './migration';
 import { RecoveryConstruct } from './recovery';
 import { RestoreRequestsConstruct } from './requests';
 import { ARTIFACTS_PREFIX, StorageConstruct } from './storage';
@@ -90,6 +91,13 @@ export class StudioBackupStack extends Stack {
       schedule: context('maintenanceSchedule', DEFAULT_SCHEDULE),
       maxConcurrency: Number(context('maintenanceConcurrency', '40'))
     });
+    const migration = new MigrationConstruct(this, 'Migration', {
+      bucket: storage.bucket,
+      key: storage.key,
+      prefix,
+      lister: maintenance.lister,
+      maxConcurrency: Number(context('maintenanceConcurrency', '40'))
+    });
     const isolation = new UserIsolationPolicy(this, 'UserIsolation', {
       bucket: storage.bucket,
       key: storage.key,
@@ -117,6 +125,9 @@ export class StudioBackupStack extends Stack {
     new CfnOutput(this, 'RestoreRequestsTable', { value: requests.tableName });
     new CfnOutput(this, 'RetentionTable', {
       value: maintenance.retentionTable.tableName
+    });
+    new CfnOutput(this, 'MigrationStateMachineArn', {
+      value: migration.stateMachine.stateMachineArn
     });
     new CfnOutput(this, 'MaintenanceResultsTable', {
       value: maintenance.resultsTable.tableName

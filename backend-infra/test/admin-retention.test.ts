@@ -1,30 +1,13 @@
 /** studio-backup-admin retention set|show|unset against moto DynamoDB, read back as the maintenance Lambda reads it. */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
-import { main } from '../admin/cli';
 import { retentionFor } from '../core/retention-store';
 import { createMaintenanceTables, RETENTION_TABLE } from './maintenance-tables';
-import { IEmulators, startEmulators } from './moto';
+import { adminCli, IEmulators, startEmulators } from './moto';
 
 const TABLE = RETENTION_TABLE;
 let env: IEmulators;
 
-async function admin(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    clients: {
-      dynamodb: env.dynamodb,
-      sagemaker: env.sagemaker,
-      efs: new EFSClient({ endpoint: env.moto.endpoint }),
-      ec2: new EC2Client({ endpoint: env.moto.endpoint })
-    },
-    out: line => out.push(line),
-    err: line => err.push(line)
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const admin = (...args: string[]) => adminCli(env, args);
 
 beforeAll(async () => {
   env = await startEmulators();

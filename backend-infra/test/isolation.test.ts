@@ -179,6 +179,7 @@ const SESSIONS: Record<string, ISession> = {
   'Studio events Lambda': backend('StudioEventsServiceRole'),
   'maintenance Lambda': backend('MaintainerServiceRole'),
   'maintenance listing Lambda': backend('ListRepositoriesServiceRole'),
+  'migration Lambda': backend('MigratorServiceRole'),
   'role of another account': {
     roleArn: 'arn:aws:iam::999999999999:role/Partner',
     policies: () => [EVERYTHING]
@@ -520,6 +521,28 @@ const TABLE: Array<[string, ICall, Decision]> = [
   ['Studio events Lambda', list(`${PREFIX}/alice/`), A],
   ['Studio events Lambda', get(`${ALICE}/config`), I],
   // Maintenance: the one role that deletes snapshot data (forget + prune), in repositories only.
+  // The migration (studio-backup-admin migrate): imports, and deletes only reference copies.
+  ['migration Lambda', get(`${REFERENCE}/home/notes.txt`), A],
+  ['migration Lambda', put(PACK, true), A],
+  ['migration Lambda', put(`${ALICE}/locks/exclusive`, true), A],
+  ['migration Lambda', remove(`${ALICE}/locks/exclusive`), A],
+  ['migration Lambda', remove(`${REFERENCE}/home/notes.txt`), A],
+  [
+    'migration Lambda',
+    remove(`${REFERENCE}/2024-05-01-10-00-00_BACKUP_COMPLETE`),
+    A
+  ],
+  ['migration Lambda', remove(PACK), I],
+  ['migration Lambda', remove(`${ALICE}/snapshots/5e6f`), I],
+  ['migration Lambda', remove(`${ALICE}/index/9a8b`), I],
+  ['migration Lambda', remove(`${ALICE}/config`), I],
+  ['migration Lambda', list(`${ALICE}/`), A],
+  [
+    'migration Lambda',
+    objectAction('s3:DeleteObjectVersion', `${REFERENCE}/home/notes.txt`),
+    I
+  ],
+  ['migration Lambda', remove('artifacts/studio-backup.js'), I],
   ['maintenance Lambda', get(`${ALICE}/config`), A],
   ['maintenance Lambda', list(`${ALICE}/`), A],
   ['maintenance Lambda', put(`${ALICE}/index/9a8b`, true), A],

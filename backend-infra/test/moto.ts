@@ -5,7 +5,11 @@ import {
   UpdateItemCommand
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { main } from '../admin/cli';
 import { IS3Server, startS3 } from '../../lcc/test/helpers/s3';
 import {
   ISageMakerState,
@@ -46,6 +50,37 @@ export async function startEmulators(): Promise<IEmulators> {
       await moto.stop();
     }
   };
+}
+
+/** moto's Step Functions runs executions only when asked to (its default leaves them RUNNING). */
+export async function runStateMachines(env: IEmulators): Promise<void> {
+  await fetch(`${env.moto.endpoint}/moto-api/config`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ stepfunctions: { execute_state_machine: true } })
+  });
+}
+
+/** studio-backup-admin against the emulators, its output and errors collected. */
+export async function adminCli(
+  env: IEmulators,
+  args: string[],
+  more: { sfn?: SFNClient } = {}
+): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, {
+    clients: {
+      dynamodb: env.dynamodb,
+      sagemaker: env.sagemaker,
+      efs: new EFSClient({ endpoint: env.moto.endpoint }),
+      ec2: new EC2Client({ endpoint: env.moto.endpoint }),
+      ...more
+    },
+    out: line => out.push(line),
+    err: line => err.push(line)
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 /** A pay-per-request table with a string partition key and a sort key, optionally streamed. */

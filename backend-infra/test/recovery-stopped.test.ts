@@ -38,6 +38,7 @@ import {
   createTable,
   HISTORY_KEYS,
   IEmulators,
+  runStateMachines,
   startEmulators,
   USER_KEYS
 } from './moto';
@@ -156,11 +157,7 @@ const leftInDataSync = async () => ({
 
 beforeAll(async () => {
   env = await startEmulators();
-  await fetch(`${env.moto.endpoint}/moto-api/config`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ stepfunctions: { execute_state_machine: true } })
-  });
+  await runStateMachines(env);
   sfn = new SFNClient({ endpoint: env.moto.endpoint });
   datasync = new DataSyncClient({ endpoint: env.moto.endpoint });
   sqs = new SQSClient({ endpoint: env.moto.endpoint });

@@ -37,6 +37,7 @@ import {
   createTable,
   IEmulators,
   REQUEST_KEYS,
+  runStateMachines,
   setRequestState,
   startEmulators,
   USER_KEYS
@@ -155,11 +156,7 @@ function withoutItemBatcher(definition: string): string {
 
 beforeAll(async () => {
   env = await startEmulators();
-  await fetch(`${env.moto.endpoint}/moto-api/config`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ stepfunctions: { execute_state_machine: true } })
-  });
+  await runStateMachines(env);
   sfn = new SFNClient({ endpoint: env.moto.endpoint });
   s3 = new S3Client({ endpoint: env.moto.endpoint, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: 'backups' }));

@@ -29,6 +29,7 @@ import {
   createTable,
   HISTORY_KEYS,
   IEmulators,
+  runStateMachines,
   startEmulators,
   USER_KEYS
 } from './moto';
@@ -60,11 +61,7 @@ const resolvedDefinition = () =>
 
 beforeAll(async () => {
   env = await startEmulators();
-  await fetch(`${env.moto.endpoint}/moto-api/config`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ stepfunctions: { execute_state_machine: true } })
-  });
+  await runStateMachines(env);
   const sqs = new SQSClient({ endpoint: env.moto.endpoint });
   queueUrl = (
     await sqs.send(new CreateQueueCommand({ QueueName: 'failed-recoveries' }))
