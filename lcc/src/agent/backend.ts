@@ -21,6 +21,7 @@ import {
 } from '../maintenance/retention-store';
 import type { FullRestoreRecord, RecoveryRecord } from '../api/contract';
 import { humanBytes } from '../progress/progress';
+import { HttpError } from './http';
 
 export interface IBackendOptions {
   requestsTable: string;
@@ -182,4 +183,15 @@ export class Backend {
     }
     return rows;
   }
+}
+
+/** A backend that does not answer is a 502 with its one-line reason. */
+export function backendError(err: unknown): never {
+  const e = err as Error;
+  throw new HttpError(
+    502,
+    e.name === 'AccessDeniedException'
+      ? 'The backend refused the request: the Studio execution role needs the Studio Backup user policy (stack output UserIsolationPolicyArn).'
+      : `The Studio Backup backend did not answer: ${e.message.split('\n')[0]}`
+  );
 }
