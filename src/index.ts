@@ -27,6 +27,7 @@ import { IBackups } from './tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
 import { BackupsPanel } from './widgets/BackupsPanel';
 import { openInMainArea } from './widgets/mainArea';
+import { errorMessage } from './errors';
 
 const DEFAULT_SETTINGS: IPanelSettings = {
   agentPort: DEFAULT_AGENT_PORT,
@@ -106,7 +107,7 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
         Notification.warning(
           trans.__(
             'The backup agent did not take the Backups settings: %1',
-            err instanceof Error ? err.message : String(err)
+            errorMessage(err)
           ),
           { autoClose: 8000 }
         );

@@ -2,6 +2,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import type { FullRestoreRecord } from '@studio-backup/lcc/contract';
 import type { NewRestoreRequest, Recoveries } from './api';
+import { errorMessage } from './errors';
 
 export interface IRequestsSource {
   restoreRequests(): Promise<FullRestoreRecord[]>;
@@ -67,7 +68,7 @@ export class RequestsModel {
       this._recoveries = recoveries;
       this._error = null;
     } catch (err) {
-      this._error = err instanceof Error ? err.message : String(err);
+      this._error = errorMessage(err);
     }
     this._changed.emit();
   }
@@ -79,7 +80,7 @@ export class RequestsModel {
       await this.refresh();
       return created;
     } catch (err) {
-      this._error = err instanceof Error ? err.message : String(err);
+      this._error = errorMessage(err);
       this._changed.emit();
       return null;
     }

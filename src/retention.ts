@@ -1,6 +1,7 @@
 /** Retention in force, the last maintenance run, storage and "kept until"; no DOM here. */
 import type { MaintenanceResponse } from '@studio-backup/lcc/contract';
 import { ISignal, Signal } from '@lumino/signaling';
+import { errorMessage } from './errors';
 
 export interface IMaintenanceSource {
   maintenance(): Promise<MaintenanceResponse>;
@@ -46,7 +47,7 @@ export class MaintenanceModel {
       }
     } catch (err) {
       if (seq === this._seq) {
-        this._error = err instanceof Error ? err.message : String(err);
+        this._error = errorMessage(err);
       }
     }
     if (seq === this._seq) {

@@ -1,6 +1,7 @@
 /** Finding files by name in every snapshot; no DOM here. */
 import type { SearchResponse } from '@studio-backup/lcc/contract';
 import { ISignal, Signal } from '@lumino/signaling';
+import { errorMessage } from './errors';
 
 export interface ISearchSource {
   search(pattern: string): Promise<SearchResponse>;
@@ -40,7 +41,7 @@ export class SearchModel {
     } catch (err) {
       if (seq === this._seq) {
         this._result = undefined;
-        this._error = err instanceof Error ? err.message : String(err);
+        this._error = errorMessage(err);
       }
     } finally {
       if (seq === this._seq) {

@@ -9,6 +9,7 @@ import type {
   StatusResponse,
   TreeResponse
 } from '@studio-backup/lcc/contract';
+import { errorMessage } from './errors';
 
 /** What the snapshots model needs from the agent (the panel's AgentClient; a test double in unit tests). */
 export interface IBackupsSource {
@@ -175,12 +176,21 @@ export class SnapshotsModel {
 
   /** Opens a folder of a snapshot ("" is its root); later pages are appended with {@link more}. */
   async browse(snapshot: string, path = ''): Promise<void> {
+    // A slow answer for a folder left since must not replace the one opened after it.
+    const seq = ++this._browseSeq;
     try {
-      this._browsing = await this._source.tree(snapshot, path);
+      const tree = await this._source.tree(snapshot, path);
+      if (seq !== this._browseSeq) {
+        return;
+      }
+      this._browsing = tree;
       this._selected = new Set();
       this._error = null;
     } catch (err) {
-      this._error = err instanceof Error ? err.message : String(err);
+      if (seq !== this._browseSeq) {
+        return;
+      }
+      this._error = errorMessage(err);
     }
     this._changed.emit();
   }
@@ -206,7 +216,7 @@ export class SnapshotsModel {
         };
       }
     } catch (err) {
-      this._error = err instanceof Error ? err.message : String(err);
+      this._error = errorMessage(err);
     } finally {
       this._loadingMore = false;
     }
@@ -228,6 +238,8 @@ export class SnapshotsModel {
   }
 
   closeBrowser(): void {
+    // A folder still loading does not reopen the browser once closed.
+    this._browseSeq++;
     this._browsing = null;
     this._selected = new Set();
     this._changed.emit();
@@ -276,7 +288,7 @@ export class SnapshotsModel {
         void this._follow(status.running);
       }
     } catch (err) {
-      this._error = err instanceof Error ? err.message : String(err);
+      this._error = errorMessage(err);
     }
     this._changed.emit();
   }
@@ -286,7 +298,7 @@ export class SnapshotsModel {
     try {
       return await this._follow(await this._source.startBackup());
     } catch (err) {
-      this._error = err instanceof Error ? err.message : String(err);
+      this._error = errorMessage(err);
       this._changed.emit();
       return null;
     }
@@ -301,7 +313,7 @@ export class SnapshotsModel {
     try {
       await this._source.cancelJob(job.id);
     } catch (err) {
-      this._error = err instanceof Error ? err.message : String(err);
+      this._error = errorMessage(err);
       this._changed.emit();
     }
   }
@@ -325,6 +337,7 @@ export class SnapshotsModel {
   private _job: Job | null = null;
   private _error: string | null = null;
   private _browsing: TreeResponse | null = null;
+  private _browseSeq = 0;
   private _restoreJob: Job | null = null;
   private _selected: ReadonlySet<string> = new Set();
   private _loadingMore = false;

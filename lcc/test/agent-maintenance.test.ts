@@ -173,3 +173,19 @@ it('without the backend: the default policy, no run, and says why', async () => 
   expect(json.reason).toMatch(/backend is not deployed/);
   expect(Object.keys(json.keptUntil)).toHaveLength(3);
 });
+
+it('before the first backup: nothing stored, nothing kept, no error', async () => {
+  const server = createAgentServer({
+    version: '1',
+    secret,
+    repository: 's3://backups/studio/carol/new-space',
+    home: tempDir('maint-home'),
+    stateDir: tempDir('maint-state')
+  });
+  servers.push(server);
+  const base = `http://127.0.0.1:${await listen(server, 0)}/api/v1`;
+  const { status, json } = await get(base, '/maintenance');
+  expect(status).toBe(200);
+  expect(json.keptUntil).toEqual({});
+  expect(json.storage).toMatchObject({ snapshots: 0, storedBytes: 0 });
+});

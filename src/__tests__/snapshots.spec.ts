@@ -167,6 +167,38 @@ describe('SnapshotsModel', () => {
     };
   }
 
+  it('a slow answer for a folder left since never replaces the folder opened after it', async () => {
+    const answers: Record<string, () => void> = {};
+    const model = new SnapshotsModel(
+      source({
+        tree: (snapshot, path) =>
+          new Promise(resolve => {
+            answers[path] = () =>
+              resolve({
+                snapshot,
+                path,
+                total: 0,
+                nextCursor: null,
+                entries: []
+              });
+          })
+      })
+    );
+    const slow = model.browse('a', 'big-folder');
+    const fast = model.browse('a', 'small');
+    answers.small();
+    await fast;
+    answers['big-folder']();
+    await slow;
+    expect(model.browsing?.path).toBe('small');
+    // Closed while a folder loads: it stays closed.
+    const late = model.browse('a', 'late');
+    model.closeBrowser();
+    answers.late();
+    await late;
+    expect(model.browsing).toBeNull();
+  });
+
   it('follows a backup to its end and reloads the snapshots', async () => {
     const model = new SnapshotsModel(source());
     await model.refresh();

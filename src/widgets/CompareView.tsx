@@ -1,10 +1,9 @@
 import * as React from 'react';
-import type { DiffResponse } from '@studio-backup/lcc/contract';
 import type { IBackupsContext } from '../context';
-import { diffNotebooks, ICellChange, notebookAsText } from '../notebookDiff';
-import { IDiffLine, lineDiff, previewKind } from '../preview';
+import { loadFileComparison } from '../fileViews';
 import { DiffLines } from './DiffLines';
 import { NotebookDiff } from './NotebookCells';
+import { useLoaded } from './useLoaded';
 
 const SHOWN = 500;
 
@@ -39,18 +38,11 @@ export function SnapshotCompareView(props: {
   const { ctx, from } = props;
   const trans = ctx.trans;
   const [to, setTo] = React.useState('');
-  const [result, setResult] = React.useState<DiffResponse | string | null>(
-    null
+  const [loaded] = useLoaded(
+    () => ctx.client.diff(from, to || undefined),
+    [from, to]
   );
-  React.useEffect(() => {
-    setResult(null);
-    ctx.client
-      .diff(from, to || undefined)
-      .then(setResult)
-      .catch(err =>
-        setResult(err instanceof Error ? err.message : String(err))
-      );
-  }, [from, to]);
+  const result = loaded.state === 'ready' ? loaded.value : undefined;
   const others = ctx.snapshots.snapshots.filter(s => s.id !== from);
   return (
     <div className="jp-StudioBackup-compare">
@@ -75,13 +67,13 @@ export function SnapshotCompareView(props: {
           </select>
         </label>
       </div>
-      {result === null && <p>{trans.__('Comparing…')}</p>}
-      {typeof result === 'string' && (
+      {loaded.state === 'loading' && <p>{trans.__('Comparing…')}</p>}
+      {loaded.state === 'error' && (
         <div className="jp-StudioBackup-banner jp-mod-error" role="alert">
-          {result}
+          {loaded.message}
         </div>
       )}
-      {result && typeof result === 'object' && (
+      {result && (
         <>
           <PathList
             title={trans.__('Added')}
@@ -115,27 +107,21 @@ export function FileCompareView(props: {
 }): JSX.Element {
   const { ctx, snapshot, path } = props;
   const trans = ctx.trans;
-  const [lines, setLines] = React.useState<IDiffLine[] | string | null>(null);
-  const [cells, setCells] = React.useState<ICellChange[] | undefined>();
-  React.useEffect(() => {
-    const notebook = previewKind(path) === 'notebook';
-    const asText = (text: string) => (notebook ? notebookAsText(text) : text);
-    Promise.all([
-      ctx.client.file(snapshot, path, true).then(blob => blob.text()),
-      ctx.contents
-        .get(path, { content: true, type: 'file', format: 'text' })
-        .then(model => String(model.content))
-        .catch(() => '')
-    ])
-      .then(([before, after]) => {
-        // A notebook is compared cell by cell, with its outputs, when both versions parse.
-        const byCell =
-          notebook && ctx.rendermime ? diffNotebooks(before, after) : undefined;
-        setCells(byCell);
-        setLines(byCell ? [] : lineDiff(asText(before), asText(after)));
-      })
-      .catch(err => setLines(err instanceof Error ? err.message : String(err)));
-  }, [snapshot, path]);
+  const [loaded] = useLoaded(
+    () =>
+      loadFileComparison(
+        ctx.client,
+        p =>
+          ctx.contents
+            .get(p, { content: true, type: 'file', format: 'text' })
+            .then(model => String(model.content)),
+        snapshot,
+        path,
+        !!ctx.rendermime
+      ),
+    [snapshot, path]
+  );
+  const compared = loaded.state === 'ready' ? loaded.value : undefined;
   return (
     <div className="jp-StudioBackup-compare">
       <div className="jp-StudioBackup-viewHeader">
@@ -145,16 +131,16 @@ export function FileCompareView(props: {
           snapshot.slice(0, 8)
         )}
       </div>
-      {lines === null && <p>{trans.__('Comparing…')}</p>}
-      {typeof lines === 'string' && (
+      {loaded.state === 'loading' && <p>{trans.__('Comparing…')}</p>}
+      {loaded.state === 'error' && (
         <div className="jp-StudioBackup-banner jp-mod-error" role="alert">
-          {lines}
+          {loaded.message}
         </div>
       )}
-      {Array.isArray(lines) && <DiffLines lines={lines} />}
-      {cells && ctx.rendermime && (
+      {compared?.kind === 'lines' && <DiffLines lines={compared.lines} />}
+      {compared?.kind === 'cells' && ctx.rendermime && (
         <NotebookDiff
-          changes={cells}
+          changes={compared.cells}
           rendermime={ctx.rendermime}
           trans={trans}
         />

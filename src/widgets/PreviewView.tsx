@@ -1,16 +1,9 @@
 import * as React from 'react';
 import type { IBackupsContext } from '../context';
-import { ICell, notebookAsText, parseNotebook } from '../notebookDiff';
-import { previewKind } from '../preview';
+import { loadPreview } from '../fileViews';
 import { NotebookPreview } from './NotebookCells';
 import { download } from './mainArea';
-
-type Loaded =
-  | { state: 'loading' }
-  | { state: 'text'; text: string }
-  | { state: 'image'; url: string }
-  | { state: 'notebook'; cells: ICell[] }
-  | { state: 'error'; message: string };
+import { useLoaded } from './useLoaded';
 
 /** A read-only look at one file of a snapshot: text, a notebook's cells, or an image. */
 export function PreviewView(props: {
@@ -20,44 +13,24 @@ export function PreviewView(props: {
 }): JSX.Element {
   const { ctx, snapshot, path } = props;
   const trans = ctx.trans;
-  const [loaded, setLoaded] = React.useState<Loaded>({ state: 'loading' });
-  React.useEffect(() => {
-    let url: string | undefined;
-    ctx.client
-      .file(snapshot, path, true)
-      .then(async blob => {
-        const kind = previewKind(path);
-        if (kind === 'image') {
-          url = URL.createObjectURL(blob);
-          setLoaded({ state: 'image', url });
-        } else {
-          const text = await blob.text();
-          const cells =
-            kind === 'notebook' && ctx.rendermime
-              ? parseNotebook(text)
-              : undefined;
-          if (cells) {
-            setLoaded({ state: 'notebook', cells });
-            return;
-          }
-          setLoaded({
-            state: 'text',
-            text: kind === 'notebook' ? notebookAsText(text) : text
-          });
-        }
-      })
-      .catch(err =>
-        setLoaded({
-          state: 'error',
-          message: err instanceof Error ? err.message : String(err)
-        })
-      );
-    return () => {
+  const [loaded] = useLoaded(
+    () => loadPreview(ctx.client, snapshot, path, !!ctx.rendermime),
+    [snapshot, path]
+  );
+  const preview = loaded.state === 'ready' ? loaded.value : undefined;
+  const url = React.useMemo(
+    () =>
+      preview?.kind === 'image' ? URL.createObjectURL(preview.blob) : undefined,
+    [preview]
+  );
+  React.useEffect(
+    () => () => {
       if (url) {
         URL.revokeObjectURL(url);
       }
-    };
-  }, [snapshot, path]);
+    },
+    [url]
+  );
   return (
     <div className="jp-StudioBackup-preview">
       <div className="jp-StudioBackup-viewHeader">
@@ -81,18 +54,14 @@ export function PreviewView(props: {
           {loaded.message}
         </div>
       )}
-      {loaded.state === 'text' && (
-        <pre className="jp-StudioBackup-previewText">{loaded.text}</pre>
+      {preview?.kind === 'text' && (
+        <pre className="jp-StudioBackup-previewText">{preview.text}</pre>
       )}
-      {loaded.state === 'notebook' && ctx.rendermime && (
-        <NotebookPreview cells={loaded.cells} rendermime={ctx.rendermime} />
+      {preview?.kind === 'notebook' && ctx.rendermime && (
+        <NotebookPreview cells={preview.cells} rendermime={ctx.rendermime} />
       )}
-      {loaded.state === 'image' && (
-        <img
-          className="jp-StudioBackup-previewImage"
-          src={loaded.url}
-          alt={path}
-        />
+      {url && (
+        <img className="jp-StudioBackup-previewImage" src={url} alt={path} />
       )}
     </div>
   );

@@ -12,7 +12,7 @@ export function RetentionSection(props: {
   const info = ctx.maintenance.info;
   if (!info) {
     return ctx.maintenance.error ? (
-      <p className="jp-StudioBackup-retention-error" role="alert">
+      <p className="jp-StudioBackup-retention-error" role="status">
         {ctx.maintenance.error}
       </p>
     ) : null;

@@ -1,19 +1,13 @@
 import * as React from 'react';
-import type { VersionsResponse } from '@studio-backup/lcc/contract';
 import type { IBackupsContext } from '../context';
 import { CommandIDs } from '../commands';
-import { deletedUnder } from '../preview';
+import { IVersions, loadVersions } from '../fileViews';
 import { formatSize, formatTime } from './format';
 import { FileActions } from './FileActions';
 import { restoreWithDialogs } from './restoreFlow';
+import { useLoaded } from './useLoaded';
 
-type Version = VersionsResponse['versions'][number];
-
-interface IState {
-  versions: Version[];
-  /** Gone from the home since the latest snapshot (folders only). */
-  deleted: string[];
-  latest?: { id: string; shortId: string };
+interface IState extends IVersions {
   error?: string;
   loading: boolean;
 }
@@ -29,42 +23,21 @@ export function VersionsView(props: {
 }): JSX.Element {
   const { ctx, path, isDir } = props;
   const trans = ctx.trans;
-  const [state, setState] = React.useState<IState>({
-    versions: [],
-    deleted: [],
-    loading: true
-  });
-  const load = React.useCallback(async () => {
-    try {
-      if (ctx.snapshots.snapshots.length === 0) {
-        await ctx.snapshots.refresh();
-      }
-      // Newest first; the newest complete one says what was deleted since.
-      const latest = ctx.snapshots.snapshots.find(s => s.complete);
-      const [versions, diff] = await Promise.all([
-        path
-          ? ctx.client.versions(path)
-          : Promise.resolve({ path, versions: [] }),
-        isDir && latest
-          ? ctx.client.diff(latest.id, undefined, path)
-          : Promise.resolve(null)
-      ]);
-      setState({
-        versions: versions.versions,
-        deleted: diff ? deletedUnder(diff.removed, path) : [],
-        latest,
-        loading: false
-      });
-    } catch (err) {
-      setState({
-        versions: [],
-        deleted: [],
-        loading: false,
-        error: err instanceof Error ? err.message : String(err)
-      });
+  const [loaded, load] = useLoaded(async () => {
+    if (ctx.snapshots.snapshots.length === 0) {
+      await ctx.snapshots.refresh();
     }
+    return loadVersions(ctx.client, ctx.snapshots.snapshots, path, isDir);
   }, [path, isDir]);
-  React.useEffect(() => void load(), [load]);
+  const state: IState =
+    loaded.state === 'ready'
+      ? { ...loaded.value, loading: false }
+      : {
+          versions: [],
+          deleted: [],
+          loading: loaded.state === 'loading',
+          error: loaded.state === 'error' ? loaded.message : undefined
+        };
 
   const restore = async (
     snapshot: string,
@@ -72,7 +45,7 @@ export function VersionsView(props: {
     paths: string[]
   ) => {
     await restoreWithDialogs(ctx, { snapshot, shortId, paths });
-    await load();
+    load();
   };
   const name = path || trans.__('the home folder');
   return (

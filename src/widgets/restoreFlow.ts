@@ -15,6 +15,7 @@ import {
   restoredPath,
   writtenInPlace
 } from '../restore';
+import { errorMessage } from '../errors';
 
 type Target = 'original' | 'side';
 type Conflict = 'skip' | 'overwrite' | 'rename';
@@ -231,11 +232,7 @@ export async function restoreWithDialogs(
     });
   } catch (err) {
     Notification.error(
-      trans.__(
-        'Restore of %1 failed: %2',
-        what,
-        err instanceof Error ? err.message : String(err)
-      )
+      trans.__('Restore of %1 failed: %2', what, errorMessage(err))
     );
   }
 }

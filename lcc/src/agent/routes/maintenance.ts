@@ -3,20 +3,44 @@ import { MaintenanceResponse } from '../../api/contract';
 import { keptUntil } from '../../maintenance/kept-until';
 import { applyPolicy } from '../../maintenance/retention';
 import { DEFAULT_RETENTION } from '../../maintenance/retention-store';
-import { monthlyStorageCost, repositoryStats } from '../../maintenance/stats';
+import {
+  IRepositoryStats,
+  monthlyStorageCost,
+  repositoryStats
+} from '../../maintenance/stats';
+import { FormatError } from '../../repository/format';
+import type { ISnapshotInfo } from '../../repository/snapshots';
 import { backendError } from '../backend';
 import type { IAgentContext } from '../context';
 import { Router } from '../http';
 
+const EMPTY_STATS: IRepositoryStats = {
+  snapshots: 0,
+  packs: 0,
+  storedBytes: 0,
+  logicalBytes: 0,
+  latestBytes: 0,
+  ratio: 0
+};
+
 export function maintenanceRoutes(router: Router, ctx: IAgentContext): Router {
   const { options, repo, backend, effectiveSettings } = ctx;
   return router.add('GET', '/maintenance', async () => {
-    const r = await repo();
+    // Before the first backup there is no repository: nothing stored, nothing to keep.
+    const r = await repo().catch(err => {
+      if (
+        err instanceof FormatError &&
+        err.message.startsWith('No Studio Backup repository')
+      ) {
+        return undefined;
+      }
+      throw err;
+    });
     const [setting, lastRun, storage, snapshots] = await Promise.all([
       backend ? backend.retention().catch(backendError) : undefined,
       backend ? backend.lastMaintenance().catch(backendError) : undefined,
-      repositoryStats(r),
-      r.listSnapshots()
+      r ? repositoryStats(r) : EMPTY_STATS,
+      r ? r.listSnapshots() : Promise.resolve([] as ISnapshotInfo[])
     ]);
     const retention = setting ?? {
       policy: DEFAULT_RETENTION,
