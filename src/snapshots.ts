@@ -119,8 +119,12 @@ export function protectionLine(
   latest: SnapshotSummary | undefined,
   now = new Date(),
   // Without a translator (tests): English, placeholders filled in.
-  trans: TranslationBundle = nullTranslator.load('sagemaker-studio-backup')
+  trans: TranslationBundle = nullTranslator.load('sagemaker-studio-backup'),
+  cancelling = false
 ): string {
+  if (job?.state === 'running' && cancelling) {
+    return trans.__('Cancelling the backup…');
+  }
   if (job?.state === 'running') {
     const p = job.progress;
     const percent =
@@ -130,6 +134,14 @@ export function protectionLine(
     return trans.__('Backing up… %1%', percent);
   }
   const last = status?.lastBackup;
+  if (job?.state === 'cancelled' || (!job && last?.state === 'cancelled')) {
+    return latest
+      ? trans.__(
+          'Backup cancelled: nothing new saved, last backup %1',
+          ago(new Date(latest.time), now, trans)
+        )
+      : trans.__('Backup cancelled: nothing saved yet');
+  }
   if (last?.state === 'failed') {
     return trans.__(
       'Last backup failed: %1',
@@ -307,15 +319,23 @@ export class SnapshotsModel {
   /** Cancels the running backup; its event stream then ends with "cancelled". */
   async cancelBackup(): Promise<void> {
     const job = this._job;
-    if (job?.state !== 'running') {
+    if (job?.state !== 'running' || this._cancelling) {
       return;
     }
+    this._cancelling = true;
+    this._changed.emit();
     try {
       await this._source.cancelJob(job.id);
     } catch (err) {
+      this._cancelling = false;
       this._error = errorMessage(err);
       this._changed.emit();
     }
+  }
+
+  /** A cancel was asked and the backup has not stopped yet. */
+  get cancelling(): boolean {
+    return this._cancelling;
   }
 
   private async _follow(job: Job): Promise<Job> {
@@ -327,6 +347,7 @@ export class SnapshotsModel {
         this._changed.emit();
       });
     } finally {
+      this._cancelling = false;
       await this.refresh();
     }
     return this._job;
@@ -338,6 +359,7 @@ export class SnapshotsModel {
   private _error: string | null = null;
   private _browsing: TreeResponse | null = null;
   private _browseSeq = 0;
+  private _cancelling = false;
   private _restoreJob: Job | null = null;
   private _selected: ReadonlySet<string> = new Set();
   private _loadingMore = false;

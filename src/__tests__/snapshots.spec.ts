@@ -352,11 +352,30 @@ describe('SnapshotsModel', () => {
           })
       })
     );
+    const lines: string[] = [];
+    model.changed.connect(() =>
+      lines.push(
+        protectionLine(
+          model.status,
+          model.job,
+          model.snapshots[0],
+          new Date('2026-01-01T00:05:00Z'),
+          undefined,
+          model.cancelling
+        )
+      )
+    );
     const running = model.backupNow();
     await new Promise(resolve => setTimeout(resolve, 0));
     await model.cancelBackup();
     expect((await running)?.state).toBe('cancelled');
     expect(cancelled).toEqual(['j9']);
+    // The panel says so at once, then once the agent stopped it; a second click does nothing.
+    expect(lines).toContain('Cancelling the backup…');
+    expect(lines[lines.length - 1]).toBe(
+      'Backup cancelled: nothing new saved, last backup 5 min ago'
+    );
+    expect(model.cancelling).toBe(false);
   });
 });
 

@@ -168,7 +168,8 @@ export function SnapshotList(props: { ctx: IBackupsContext }): JSX.Element {
           job,
           model.snapshots[0],
           new Date(),
-          trans
+          trans,
+          model.cancelling
         )}
       </div>
       <div className="jp-StudioBackup-actions">
@@ -182,9 +183,10 @@ export function SnapshotList(props: { ctx: IBackupsContext }): JSX.Element {
         {running && job && (
           <button
             className="jp-Button jp-mod-styled jp-mod-reject jp-StudioBackup-cancel"
+            disabled={model.cancelling}
             onClick={() => void model.cancelBackup()}
           >
-            {trans.__('Cancel')}
+            {model.cancelling ? trans.__('Cancelling…') : trans.__('Cancel')}
           </button>
         )}
       </div>
