@@ -4,6 +4,7 @@ export namespace CommandIDs {
   export const refresh = 'studio-backup:refresh';
   export const backupNow = 'studio-backup:back-up-now';
   export const previousVersions = 'studio-backup:previous-versions';
+  export const folderVersions = 'studio-backup:folder-versions';
   export const preview = 'studio-backup:preview';
   export const compare = 'studio-backup:compare';
   export const compareFile = 'studio-backup:compare-file';

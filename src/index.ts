@@ -3,7 +3,11 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import {
+  CommandToolbarButton,
+  ICommandPalette,
+  Notification
+} from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -140,7 +144,15 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
       caption: trans.__('Show the Backups side panel'),
       icon: backupIcon,
       describedBy: noArgs,
-      execute: () => app.shell.activateById(panel.id)
+      execute: () => {
+        app.shell.activateById(panel.id);
+        // Into the panel, not left in the main area (a keyboard user would tab through it all).
+        requestAnimationFrame(() =>
+          panel.node
+            .querySelector<HTMLElement>('button:not([disabled]), input')
+            ?.focus()
+        );
+      }
     });
     app.commands.addCommand(CommandIDs.refresh, {
       label: trans.__('Backups: Check the agent again'),
@@ -198,6 +210,34 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
         );
       }
     });
+    // The folder the file browser shows: from its empty area and its toolbar, so that files at the
+    // top of the home, which no folder item holds, have their "Previous versions…" too.
+    app.commands.addCommand(CommandIDs.folderVersions, {
+      label: trans.__('Previous versions of this folder…'),
+      caption: trans.__(
+        'Snapshots of the folder shown in the file browser, and what was deleted from it'
+      ),
+      icon: backupIcon,
+      describedBy: noArgs,
+      isVisible: () => fileBrowser !== null,
+      execute: () =>
+        app.commands.execute(CommandIDs.previousVersions, {
+          path: fileBrowser?.model.path ?? '',
+          isDir: true
+        })
+    });
+    fileBrowser?.toolbar.addItem(
+      'studio-backup-folder-versions',
+      new CommandToolbarButton({
+        commands: app.commands,
+        id: CommandIDs.folderVersions,
+        icon: backupIcon,
+        label: '',
+        caption: trans.__(
+          'Previous versions of this folder: its snapshots, and what was deleted from it'
+        )
+      })
+    );
     // A file of a snapshot in a main-area tab: its preview, or its diff with the current file.
     const snapshotFileCommand = (
       id: string,

@@ -76,7 +76,7 @@ export class BackupsPanel extends ReactWidget {
     const trans = ctx.trans;
     return (
       <div className="jp-StudioBackup-content">
-        <header className="jp-StudioBackup-header">
+        <div className="jp-StudioBackup-header">
           <h2 className="jp-StudioBackup-title">{trans.__('Backups')}</h2>
           <button
             className="jp-Button jp-mod-minimal jp-StudioBackup-find"
@@ -97,7 +97,7 @@ export class BackupsPanel extends ReactWidget {
           >
             <refreshIcon.react tag="span" />
           </button>
-        </header>
+        </div>
         <UseSignal signal={this._model.stateChanged}>
           {() => (
             <AgentStatus

@@ -40,6 +40,9 @@ export function SnapshotBrowser(props: {
       paths,
       askTarget: true
     });
+  // Opened from a snapshot's row (a click or Enter): focus stays in the panel, on the way back.
+  const back = React.useRef<HTMLButtonElement>(null);
+  React.useEffect(() => back.current?.focus(), [tree.snapshot]);
   const selected = model.selected;
   const render = (entry: Entry) => {
     if (entry.path === UP) {
@@ -58,7 +61,7 @@ export function SnapshotBrowser(props: {
       <div
         className="jp-StudioBackup-entry"
         data-path={entry.path}
-        aria-selected={selected.has(entry.path)}
+        data-selected={selected.has(entry.path) || undefined}
       >
         <input
           type="checkbox"
@@ -109,6 +112,7 @@ export function SnapshotBrowser(props: {
     >
       <div className="jp-StudioBackup-crumbs">
         <button
+          ref={back}
           className="jp-Button jp-mod-minimal jp-StudioBackup-backToList"
           onClick={() => model.closeBrowser()}
         >

@@ -6,8 +6,7 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
-
-const PANEL = '#studio-backup-panel';
+import { backUpNow, openPanel, PANEL } from './panel';
 
 function notebookWith(source: string): string {
   return JSON.stringify({
@@ -25,20 +24,6 @@ function notebookWith(source: string): string {
     nbformat: 4,
     nbformat_minor: 5
   });
-}
-
-async function openPanel(page: IJupyterLabPageFixture): Promise<void> {
-  await page.evaluate(() =>
-    window.jupyterapp.commands.execute('studio-backup:open-panel')
-  );
-  await expect(page.locator(PANEL)).toBeVisible();
-}
-
-async function backUpNow(page: IJupyterLabPageFixture): Promise<void> {
-  const rows = page.locator(`${PANEL} .jp-StudioBackup-snapshot`);
-  const before = await rows.count();
-  await page.locator(`${PANEL} .jp-StudioBackup-backupNow`).click();
-  await expect(rows).toHaveCount(before + 1, { timeout: 30_000 });
 }
 
 /** True when the element's centre is inside every clipping ancestor and is what a click hits. */

@@ -5,8 +5,7 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
-
-const PANEL = '#studio-backup-panel';
+import { backUpNow, openPanel, PANEL } from './panel';
 
 test.describe('Retention and storage in the panel', () => {
   let agent: IRunningAgent;
@@ -22,13 +21,9 @@ test.describe('Retention and storage in the panel', () => {
   test('shows the policy in force, kept-until on a snapshot, and the storage', async ({
     page
   }) => {
-    await page.evaluate(() =>
-      window.jupyterapp.commands.execute('studio-backup:open-panel')
-    );
+    await openPanel(page);
+    await backUpNow(page);
     const rows = page.locator(`${PANEL} .jp-StudioBackup-snapshot`);
-    const before = await rows.count();
-    await page.locator(`${PANEL} .jp-StudioBackup-backupNow`).click();
-    await expect(rows).toHaveCount(before + 1, { timeout: 30_000 });
 
     const section = page.locator(`${PANEL} .jp-StudioBackup-retention`);
     await expect(
