@@ -47,3 +47,33 @@ export function deletedUnder(removed: string[], folder: string): string[] {
     return true;
   });
 }
+
+/** Paths as a person sorts them: run_2 before run_10. */
+export function naturalSort(paths: string[]): string[] {
+  return [...paths].sort((a, b) =>
+    a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' })
+  );
+}
+
+/**
+ * Which snapshot a comparison reads from and to: always from the older to the newer, so that
+ * "added" means added since (comparing with an older snapshot would read backwards otherwise).
+ */
+export function comparisonOrder(
+  from: { id: string; time: string },
+  to: { id: string; time: string } | undefined
+): { older: string; newer?: string } {
+  if (!to) {
+    return { older: from.id };
+  }
+  return Date.parse(to.time) < Date.parse(from.time)
+    ? { older: to.id, newer: from.id }
+    : { older: from.id, newer: to.id };
+}
+
+/** A repository location as a person reads it: a local folder as its path, not a file:// URL. */
+export function shownLocation(url: string): string {
+  return url.startsWith('file://')
+    ? decodeURI(url.slice('file://'.length))
+    : url;
+}

@@ -8,7 +8,14 @@ import {
 } from '../restore';
 import { agentSettingsUpdate, IPanelSettings } from '../settings';
 import { notebookAsText } from '../notebookDiff';
-import { deletedUnder, lineDiff, previewKind } from '../preview';
+import {
+  comparisonOrder,
+  deletedUnder,
+  lineDiff,
+  naturalSort,
+  previewKind,
+  shownLocation
+} from '../preview';
 
 const plan = (
   counts: Partial<RestorePlanResponse['counts']>,
@@ -188,5 +195,28 @@ describe('previews and comparisons', () => {
     expect(
       deletedUnder(['nb/a.ipynb', 'nb/sub', 'nb/sub/x', 'nbx/y'], 'nb')
     ).toEqual(['nb/a.ipynb', 'nb/sub']);
+  });
+});
+
+describe('compare lists and locations as a person reads them (#16 item 9)', () => {
+  it('sorts run_2 before run_10', () => {
+    expect(naturalSort(['run_10', 'run_2', 'Run_1'])).toEqual([
+      'Run_1',
+      'run_2',
+      'run_10'
+    ]);
+  });
+
+  it('compares from the older snapshot to the newer, whichever was picked first', () => {
+    const newer = { id: 'b', time: '2026-01-02T00:00:00Z' };
+    const older = { id: 'a', time: '2026-01-01T00:00:00Z' };
+    expect(comparisonOrder(newer, older)).toEqual({ older: 'a', newer: 'b' });
+    expect(comparisonOrder(older, newer)).toEqual({ older: 'a', newer: 'b' });
+    expect(comparisonOrder(newer, undefined)).toEqual({ older: 'b' });
+  });
+
+  it('shows a local repository as its folder', () => {
+    expect(shownLocation('file:///tmp/my%20repo')).toBe('/tmp/my repo');
+    expect(shownLocation('s3://bucket/prefix')).toBe('s3://bucket/prefix');
   });
 });

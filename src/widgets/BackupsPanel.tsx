@@ -14,6 +14,7 @@ import { RequestsSection } from './RequestsSection';
 import { RetentionSection } from './RetentionSection';
 import { backupIcon } from '../icons';
 import { CommandIDs, PANEL_ID } from '../commands';
+import { shownLocation } from '../preview';
 
 function AgentStatus(props: {
   state: AgentState;
@@ -37,7 +38,7 @@ function AgentStatus(props: {
           {trans.__(
             'Agent running — version %1, repository %2',
             state.health.version,
-            state.health.repository
+            shownLocation(state.health.repository)
           )}
         </div>
       );

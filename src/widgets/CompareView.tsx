@@ -1,6 +1,7 @@
 import * as React from 'react';
 import type { IBackupsContext } from '../context';
 import { loadFileComparison } from '../fileViews';
+import { comparisonOrder, naturalSort } from '../preview';
 import { DiffLines } from './DiffLines';
 import { NotebookDiff } from './NotebookCells';
 import { useLoaded } from './useLoaded';
@@ -19,9 +20,11 @@ function PathList(props: {
         {props.title} ({props.paths.length})
       </h3>
       <ul>
-        {props.paths.slice(0, SHOWN).map(p => (
-          <li key={p}>{p}</li>
-        ))}
+        {naturalSort(props.paths)
+          .slice(0, SHOWN)
+          .map(p => (
+            <li key={p}>{p}</li>
+          ))}
       </ul>
       {props.paths.length > SHOWN && (
         <p>{props.more(props.paths.length - SHOWN)}</p>
@@ -38,9 +41,15 @@ export function SnapshotCompareView(props: {
   const { ctx, from } = props;
   const trans = ctx.trans;
   const [to, setTo] = React.useState('');
+  const snapshot = (id: string) =>
+    ctx.snapshots.snapshots.find(s => s.id === id);
+  const order = comparisonOrder(
+    snapshot(from) ?? { id: from, time: '' },
+    to ? (snapshot(to) ?? { id: to, time: '' }) : undefined
+  );
   const [loaded] = useLoaded(
-    () => ctx.client.diff(from, to || undefined),
-    [from, to]
+    () => ctx.client.diff(order.older, order.newer),
+    [order.older, order.newer]
   );
   const result = loaded.state === 'ready' ? loaded.value : undefined;
   const others = ctx.snapshots.snapshots.filter(s => s.id !== from);
@@ -67,6 +76,18 @@ export function SnapshotCompareView(props: {
           </select>
         </label>
       </div>
+      <p className="jp-StudioBackup-compareDirection">
+        {order.newer
+          ? trans.__(
+              'What changed from snapshot %1 to the newer %2.',
+              order.older.slice(0, 8),
+              order.newer.slice(0, 8)
+            )
+          : trans.__(
+              'What changed from snapshot %1 to the current home.',
+              order.older.slice(0, 8)
+            )}
+      </p>
       {loaded.state === 'loading' && <p>{trans.__('Comparing…')}</p>}
       {loaded.state === 'error' && (
         <div className="jp-StudioBackup-banner jp-mod-error" role="alert">

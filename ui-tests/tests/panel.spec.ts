@@ -41,7 +41,8 @@ test.describe.serial('Backups panel', () => {
     await openFromPalette(page);
     const status = page.locator(`${PANEL} .jp-StudioBackup-status`);
     await expect(status).toHaveText(
-      `Agent running — version 0.1.0, repository ${agent.repository}`
+      // The repository as a folder, not a raw file:// URL (#16 item 9).
+      `Agent running — version 0.1.0, repository ${agent.repository.slice('file://'.length)}`
     );
     await expect(page.locator(`${PANEL} [role="alert"]`)).toHaveCount(0);
 
