@@ -185,7 +185,7 @@ export async function prune(
 
 /**
  * Reads everything prune's decision rests on; throws on any gap. A blob in several packs is kept in
- * the first one that exists; its other copies count as unused.
+ * the newest one that exists; its other copies count as unused.
  */
 async function findUsedBlobs(repo: Repository) {
   const indexKeys: string[] = [];
@@ -242,11 +242,18 @@ async function findUsedBlobs(repo: Repository) {
     }
   });
 
+  // A blob in several packs lives on in the newest one. A prune stopped after its repack leaves
+  // the kept blobs in both the old packs and the new: the new ones then stay whole and the old
+  // ones go, so the next prune finishes the work instead of repacking the old ones once more.
+  const newestFirst = [...uses]
+    .filter(([pack]) => stored.has(pack))
+    .sort(
+      ([a], [b]) =>
+        stored.get(b)!.lastModified.getTime() -
+          stored.get(a)!.lastModified.getTime() || (a < b ? -1 : a > b ? 1 : 0)
+    );
   const home = new Map<string, string>();
-  for (const [pack, use] of uses) {
-    if (!stored.has(pack)) {
-      continue;
-    }
+  for (const [pack, use] of newestFirst) {
     for (const blob of use.blobs) {
       if (used.has(blob.id) && !home.has(blob.id)) {
         home.set(blob.id, pack);

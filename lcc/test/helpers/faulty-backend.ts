@@ -22,11 +22,22 @@ export class FaultyBackend implements IBackend {
   readonly url: string;
   readonly rules: IFaultRule[] = [];
   injected = 0;
+  /** A pause before each write and delete (ms), so that uploads in flight finish in another order. */
+  pause?: () => number;
+  /** Reorders what list() yields (IBackend promises no order: S3 sorts by key, a folder does not). */
+  listOrder?: (items: IObjectInfo[]) => IObjectInfo[];
   /** Called before every read, write, delete and list (e.g. to cancel a backup at its first pack). */
   onCall?: (op: IFaultRule['op'], key: string) => void;
 
   constructor(readonly inner: IBackend) {
     this.url = inner.url;
+  }
+
+  private async paused(): Promise<void> {
+    const ms = this.pause?.() ?? 0;
+    if (ms > 0) {
+      await new Promise(resolve => setTimeout(resolve, ms));
+    }
   }
 
   private fault(op: IFaultRule['op'], key: string): void {
@@ -64,10 +75,12 @@ export class FaultyBackend implements IBackend {
     body: Buffer,
     options?: { ifAbsent?: boolean }
   ): Promise<void> {
+    await this.paused();
     this.fault('write', key);
     return this.inner.put(key, body, options);
   }
   async putStream(key: string, body: Readable | Buffer): Promise<void> {
+    await this.paused();
     this.fault('write', key);
     return this.inner.putStream(key, body);
   }
@@ -76,12 +89,21 @@ export class FaultyBackend implements IBackend {
   }
   async *list(prefix: string): AsyncIterable<IObjectInfo> {
     this.fault('list', prefix);
-    yield* this.inner.list(prefix);
+    if (!this.listOrder) {
+      yield* this.inner.list(prefix);
+      return;
+    }
+    const items: IObjectInfo[] = [];
+    for await (const item of this.inner.list(prefix)) {
+      items.push(item);
+    }
+    yield* this.listOrder(items);
   }
   listFolders(prefix: string): Promise<string[]> {
     return this.inner.listFolders(prefix);
   }
   async delete(key: string): Promise<void> {
+    await this.paused();
     this.fault('delete', key);
     return this.inner.delete(key);
   }
