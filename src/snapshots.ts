@@ -181,6 +181,11 @@ export class SnapshotsModel {
     return this._error;
   }
 
+  /** Why the snapshots could not be listed at the last refresh, if they could not. */
+  get listError(): string | null {
+    return this._listError;
+  }
+
   /** The folder of a snapshot being browsed, or null on the snapshot list. */
   get browsing(): TreeResponse | null {
     return this._browsing;
@@ -289,12 +294,21 @@ export class SnapshotsModel {
 
   async refresh(): Promise<void> {
     try {
-      const [status, snapshots] = await Promise.all([
+      // The agent answers no snapshots before the first backup; a failure here is the repository's
+      // (unreadable, denied), shown in place of the list, while the status still comes through.
+      const [status, listed] = await Promise.all([
         this._source.status(),
-        this._source.snapshots().catch(() => [])
+        this._source.snapshots().then(
+          snapshots => ({ snapshots, error: null }),
+          (err: unknown) => ({
+            snapshots: this._snapshots,
+            error: errorMessage(err)
+          })
+        )
       ]);
       this._status = status;
-      this._snapshots = snapshots;
+      this._snapshots = listed.snapshots;
+      this._listError = listed.error;
       this._error = null;
       if (status.running && this._job?.id !== status.running.id) {
         void this._follow(status.running);
@@ -354,6 +368,7 @@ export class SnapshotsModel {
   }
 
   private _snapshots: SnapshotSummary[] = [];
+  private _listError: string | null = null;
   private _status: StatusResponse | null = null;
   private _job: Job | null = null;
   private _error: string | null = null;

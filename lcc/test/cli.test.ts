@@ -1,6 +1,6 @@
 /** Runs the built `studio-backup` bin as a user would (the test command builds lcc/ first). */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HealthResponse } from '../src/api/contract';
 import { cleanupTempDirs, tempDir } from './helpers/fixtures';
@@ -74,6 +74,25 @@ describe('studio-backup CLI', () => {
     expect(result.stderr.trim().split('\n')).toEqual([
       'studio-backup: No repository given: pass --repo s3://bucket/prefix or --repo file:///dir (or set STUDIO_BACKUP_REPO).'
     ]);
+  });
+
+  it('says in one line, without the raw errno, that a repository path running through a file leads to no repository', () => {
+    const file = join(tempDir('not-a-folder'), 'notes.txt');
+    writeFileSync(file, 'a file, not a folder\n');
+    for (const repo of [file, join(file, 'repo')]) {
+      const result = spawnSync(
+        process.execPath,
+        [BIN, 'snapshots', '--repo', repo],
+        { encoding: 'utf8' }
+      );
+      expect(result.status).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^studio-backup: The repository's path does not lead to a folder of the repository .* check the repository location\.$/
+      );
+      expect(lines[0]).not.toMatch(/ENOTDIR|EISDIR/);
+    }
   });
 
   it('refuses an invalid port', () => {

@@ -218,10 +218,24 @@ export function SnapshotList(props: { ctx: IBackupsContext }): JSX.Element {
           {model.error}
         </div>
       )}
+      {model.listError && (
+        <div
+          className="jp-StudioBackup-banner jp-mod-error jp-StudioBackup-listError"
+          role="alert"
+        >
+          {trans.__('The snapshots cannot be listed: %1', model.listError)}
+        </div>
+      )}
       {model.browsing ? (
         <SnapshotBrowser ctx={ctx} tree={model.browsing} />
       ) : rows.length === 0 ? (
-        <p className="jp-StudioBackup-empty">{trans.__('No snapshots yet.')}</p>
+        // While the agent or the repository cannot be read, nobody knows whether it holds snapshots.
+        !model.error &&
+        !model.listError && (
+          <p className="jp-StudioBackup-empty">
+            {trans.__('No snapshots yet.')}
+          </p>
+        )
       ) : (
         <VirtualList
           items={rows}

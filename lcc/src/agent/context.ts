@@ -1,6 +1,7 @@
 /** What the agent's routes share: its options, the repository session, jobs, settings, backend. */
 import type { URL } from 'node:url';
 import type { AgentSettings, FullRestoreRecord, Job } from '../api/contract';
+import { FormatError } from '../repository/format';
 import type { Repository } from '../repository/repository';
 import type { JsonFile } from '../state/json-store';
 import type { Backend } from './backend';
@@ -27,4 +28,19 @@ export interface IAgentContext {
   readRequests(): Promise<FullRestoreRecord[]>;
   requestsFile: JsonFile<FullRestoreRecord[]>;
   log(line: string): void;
+}
+
+/** The repository to read, or undefined before the first backup created it (no snapshots yet). */
+export function existingRepo(
+  ctx: Pick<IAgentContext, 'repo'>
+): Promise<Repository | undefined> {
+  return ctx.repo().catch(err => {
+    if (
+      err instanceof FormatError &&
+      err.message.startsWith('No Studio Backup repository')
+    ) {
+      return undefined;
+    }
+    throw err;
+  });
 }

@@ -36,6 +36,13 @@ function fsError(err: unknown, what: string): Error {
         `Permission denied while ${what}: check the repository folder's permissions.`,
         'access-denied'
       );
+    case 'ENOTDIR':
+    case 'EISDIR':
+    case 'ELOOP':
+      return new StorageError(
+        `The repository's path does not lead to a folder of the repository (${e.code === 'EISDIR' ? 'a folder stands where a file should be' : 'a part of it is a file or a link loop'}) while ${what}: check the repository location.`,
+        'not-a-repository'
+      );
     default:
       return err as Error;
   }

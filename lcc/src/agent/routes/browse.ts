@@ -9,7 +9,7 @@ import {
 } from '../../browse/compare';
 import { searchSnapshots } from '../../browse/search';
 import { openView } from '../../browse/view';
-import type { IAgentContext } from '../context';
+import { existingRepo, IAgentContext } from '../context';
 import { HttpError, Router } from '../http';
 
 export const PREVIEW_LIMIT = 1024 * 1024;
@@ -34,8 +34,10 @@ export function browseRoutes(router: Router, ctx: IAgentContext): Router {
   const { home, repo, queryPath, userSettings } = ctx;
   return router
     .add('GET', '/snapshots', async () => {
+      // No repository yet is no snapshot yet; any other failure to read it is the answer.
+      const r = await existingRepo(ctx);
       const snapshots: SnapshotSummary[] = (
-        await (await repo()).listSnapshots()
+        r ? await r.listSnapshots() : []
       ).map(s => ({
         id: s.id,
         shortId: s.shortId,

@@ -8,10 +8,9 @@ import {
   monthlyStorageCost,
   repositoryStats
 } from '../../maintenance/stats';
-import { FormatError } from '../../repository/format';
 import type { ISnapshotInfo } from '../../repository/snapshots';
 import { backendError } from '../backend';
-import type { IAgentContext } from '../context';
+import { existingRepo, IAgentContext } from '../context';
 import { Router } from '../http';
 
 const EMPTY_STATS: IRepositoryStats = {
@@ -24,18 +23,10 @@ const EMPTY_STATS: IRepositoryStats = {
 };
 
 export function maintenanceRoutes(router: Router, ctx: IAgentContext): Router {
-  const { options, repo, backend, effectiveSettings } = ctx;
+  const { options, backend, effectiveSettings } = ctx;
   return router.add('GET', '/maintenance', async () => {
     // Before the first backup there is no repository: nothing stored, nothing to keep.
-    const r = await repo().catch(err => {
-      if (
-        err instanceof FormatError &&
-        err.message.startsWith('No Studio Backup repository')
-      ) {
-        return undefined;
-      }
-      throw err;
-    });
+    const r = await existingRepo(ctx);
     const [setting, lastRun, storage, snapshots] = await Promise.all([
       backend ? backend.retention().catch(backendError) : undefined,
       backend ? backend.lastMaintenance().catch(backendError) : undefined,
