@@ -15,8 +15,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { LOCKS, SOURCE_IDENTITY } from './isolation';
-import { ARTIFACTS_PREFIX as ARTIFACTS } from './storage';
+import { ARTIFACTS_PREFIX as ARTIFACTS, LOCKS } from '../core/bucket-layout';
+import { SOURCE_IDENTITY } from '../core/isolation-statements';
 
 /** The S3 actions a Studio session may still be allowed by its role; every other one is denied. */
 export const SESSION_ACTIONS = [
