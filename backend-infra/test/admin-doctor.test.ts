@@ -19,6 +19,10 @@ import {
   PutObjectCommand
 } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   IJsonStandin,
   serveJsonProtocol
@@ -65,6 +69,46 @@ async function inlinePolicy(role: string) {
     })
   );
   return JSON.parse(decodeURIComponent(PolicyDocument!));
+}
+
+/**
+ * The problems scripts/check-aws-commands.py (the AWS CLI's own models, as for the docs) finds in
+ * the `aws …` fixes doctor printed.
+ */
+function awsCommandProblems(out: string): string[] {
+  const commands = out
+    .split('\n')
+    .map(line => line.trim().replace(/^fix: /, ''))
+    .filter(line => line.startsWith('aws '))
+    // A placeholder for the admin to fill in, not a shell redirection.
+    .map(line =>
+      line
+        .replace(
+          /<[A-Za-z]+Arn>/g,
+          `arn:aws:iam::${ACCOUNT}:policy/Placeholder`
+        )
+        .replace(/<[A-Za-z]+>/g, 'Placeholder')
+    );
+  expect(commands.length).toBeGreaterThan(0);
+  const dir = mkdtempSync(join(tmpdir(), 'doctor-fixes-'));
+  try {
+    writeFileSync(join(dir, 'fixes.sh'), `${commands.join('\n')}\n`);
+    const root = join(__dirname, '..', '..');
+    const run = spawnSync(
+      join(root, '.venv', 'bin', 'python'),
+      [
+        join(root, 'scripts', 'check-aws-commands.py'),
+        '--json',
+        join(dir, 'fixes.sh')
+      ],
+      { cwd: root, encoding: 'utf8' }
+    );
+    const checked = JSON.parse(run.stdout).commands;
+    expect(checked).toHaveLength(commands.length);
+    return checked.flatMap((c: any) => c.errors);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const profileArn = (domain: string, name: string) =>
@@ -360,6 +404,7 @@ describe('doctor', () => {
       expect(shared.out).toContain(
         'fix: aws sagemaker update-domain --domain-id d-1 --domain-settings-for-update ExecutionRoleIdentityConfig=USER_PROFILE_NAME'
       );
+      expect(awsCommandProblems(shared.out)).toEqual([]);
     } finally {
       bob.userSettings!.ExecutionRole = own;
     }
@@ -391,6 +436,7 @@ describe('doctor', () => {
       })
     );
     const named = await doctor('d-2', '--isolation-policy-arn', Policy!.Arn!);
+    expect(awsCommandProblems(named.out)).toEqual([]);
     expect(named.out).toContain(
       `fix: aws iam attach-role-policy --role-name ${SHARED_ROLE} --policy-arn ${Policy!.Arn}`
     );
