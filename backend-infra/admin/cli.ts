@@ -6,9 +6,16 @@
 import { Command, CommanderError } from 'commander';
 import { AdminError } from './commands';
 import * as commands from './commands';
-import { defaultClients, IAdminClients, IAdminContext, table } from './clients';
+import {
+  credentialsProblem,
+  defaultClients,
+  IAdminClients,
+  IAdminContext,
+  table
+} from './clients';
 import { registerMigrate } from './migrate';
 import { registerRetention } from './retention';
+import { registerSetup } from './setup-commands';
 
 function split(
   value: string,
@@ -273,17 +280,19 @@ export async function main(
 
   registerRetention(program, context, print);
   registerMigrate(program, context, print);
+  let exitCode = 0;
+  registerSetup(program, context, print, code => (exitCode = code));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
       return e.exitCode;
     }
     const message = e instanceof Error ? e.message : String(e);
     err(
-      `studio-backup-admin: ${e instanceof AdminError ? message : message.split('\n')[0]}`
+      `studio-backup-admin: ${e instanceof AdminError ? message : (credentialsProblem(e) ?? message.split('\n')[0])}`
     );
     return 1;
   }

@@ -2,6 +2,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EFSClient } from '@aws-sdk/client-efs';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SFNClient } from '@aws-sdk/client-sfn';
 
@@ -12,6 +14,9 @@ export interface IAdminClients {
   ec2: EC2Client;
   /** Step Functions, for migrate (created when first needed otherwise). */
   sfn?: SFNClient;
+  /** IAM and S3, for roles and doctor (created when first needed otherwise). */
+  iam?: IAMClient;
+  s3?: S3Client;
 }
 
 export interface IAdminContext extends IAdminClients {
@@ -28,8 +33,32 @@ export function defaultClients(): IAdminClients {
     sagemaker: new SageMakerClient({}),
     efs: new EFSClient({}),
     ec2: new EC2Client({}),
-    sfn: new SFNClient({})
+    sfn: new SFNClient({}),
+    iam: new IAMClient({}),
+    s3: new S3Client({})
   };
+}
+
+const CREDENTIAL_ERRORS = [
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException'
+];
+
+/** What to do when AWS refused the credentials, or there were none; undefined for any other error. */
+export function credentialsProblem(e: unknown): string | undefined {
+  const { name, message } = e as Error;
+  if (name === 'CredentialsProviderError') {
+    return `No AWS credentials (${message}): set AWS_PROFILE or sign in (aws sso login) and run it again.`;
+  }
+  if (CREDENTIAL_ERRORS.includes(name)) {
+    return `AWS refused the credentials (${name}: ${message}): sign in again (aws sso login, or new keys in the environment) and run it again.`;
+  }
+  return undefined;
 }
 
 /** Left-aligned columns with a header, as `aws ... --output table` would, minus the boxes. */

@@ -5,10 +5,6 @@
  * copies stays the admin's decision: without the flag, nothing is deleted.
  */
 import {
-  paginateListDomains,
-  paginateListUserProfiles
-} from '@aws-sdk/client-sagemaker';
-import {
   DescribeExecutionCommand,
   SFNClient,
   StartExecutionCommand
@@ -17,6 +13,7 @@ import type { Command } from 'commander';
 import { parseSince } from '../../lcc/src/maintenance/import-reference';
 import type { IAdminContext } from './clients';
 import { AdminError } from './commands';
+import { domainProfiles } from './domain';
 
 type Print = (rows: Array<Record<string, unknown>>, columns: string[]) => void;
 
@@ -26,31 +23,6 @@ export interface IMigrateOptions {
   deleteCopies?: boolean;
   wait?: boolean;
   dryRun?: boolean;
-}
-
-async function domainProfiles(
-  ctx: IAdminContext,
-  domain: string
-): Promise<{ id: string; profiles: string[] }> {
-  const client = { client: ctx.sagemaker };
-  let id: string | undefined;
-  for await (const page of paginateListDomains(client, {})) {
-    id ??= page.Domains?.find(
-      d => d.DomainId === domain || d.DomainName === domain
-    )?.DomainId;
-  }
-  if (!id) {
-    throw new AdminError(
-      `No Studio domain ${domain}: give its id (d-…) or its name, as "aws sagemaker list-domains" shows them.`
-    );
-  }
-  const profiles: string[] = [];
-  for await (const page of paginateListUserProfiles(client, {
-    DomainIdEquals: id
-  })) {
-    profiles.push(...(page.UserProfiles ?? []).map(p => p.UserProfileName!));
-  }
-  return { id, profiles };
 }
 
 export async function migrate(

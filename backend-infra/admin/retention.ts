@@ -122,15 +122,18 @@ export async function showRetention(
   return rows;
 }
 
+/** The retention table: --retention-table, STUDIO_BACKUP_RETENTION_TABLE, or the default name. */
+export const retentionTable = (program: Command): string =>
+  (program.opts().retentionTable as string | undefined) ??
+  process.env.STUDIO_BACKUP_RETENTION_TABLE ??
+  'studioBackupRetention';
+
 export function registerRetention(
   program: Command,
   context: () => IAdminContext,
   print: Print
 ): void {
-  const table = () =>
-    (program.opts().retentionTable as string | undefined) ??
-    process.env.STUDIO_BACKUP_RETENTION_TABLE ??
-    'studioBackupRetention';
+  const table = () => retentionTable(program);
   program.option(
     '--retention-table <name>',
     'the retention table (stack output RetentionTable; or STUDIO_BACKUP_RETENTION_TABLE)'

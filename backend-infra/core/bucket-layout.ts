@@ -3,6 +3,12 @@
  * lcc/src/api/layout.ts): what the backend itself keeps there.
  */
 
+/** Where the agent and the extension are staged for the lifecycle configuration to fetch. */
+export const ARTIFACTS_PREFIX = 'artifacts/';
+
+/** Where the agent's lock objects live in a repository: `<prefix>/<profile>/<space>/locks/`. */
+export const LOCKS = 'locks';
+
 /** Where each maintenance run's list of repositories is written (expired by a lifecycle rule of lib/maintenance.ts). */
 export const RUNS_PREFIX = 'maintenance/runs/';
 

@@ -15,8 +15,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { LOCKS, SOURCE_IDENTITY } from './isolation';
-import { ARTIFACTS_PREFIX as ARTIFACTS } from './storage';
+import { ARTIFACTS_PREFIX as ARTIFACTS, LOCKS } from '../core/bucket-layout';
+import {
+  mergeConditions,
+  PROFILE_ROLE_PREFIX,
+  PROFILE_TAG,
+  SOURCE_IDENTITY
+} from '../core/isolation-statements';
+
+/** The profile a profile's own role names in its tag, as a policy variable. */
+const PROFILE_TAG_VARIABLE = `\${aws:PrincipalTag/${PROFILE_TAG}}`;
 
 /** The S3 actions a Studio session may still be allowed by its role; every other one is denied. */
 export const SESSION_ACTIONS = [
@@ -51,18 +59,19 @@ export interface IBucketGuardProps {
   readonly studioExecutionRoleArns?: string[];
 }
 
+type Conditions = Record<string, Record<string, string | string[]>>;
+type Deny = (
+  sid: string,
+  statement: Omit<iam.PolicyStatementProps, 'sid' | 'effect' | 'principals'>
+) => void;
+
 export class BucketGuard extends Construct {
   constructor(scope: Construct, id: string, props: IBucketGuardProps) {
     super(scope, id);
     const { bucket, key, prefix } = props;
-    const own = `${prefix}/${SOURCE_IDENTITY}`;
     const objects = (pattern: string) => bucket.arnForObjects(pattern);
-    const session = { Null: { 'aws:SourceIdentity': 'false' } };
-    const deny = (
-      sid: string,
-      statement: Omit<iam.PolicyStatementProps, 'sid' | 'effect' | 'principals'>
-    ) =>
-      bucket.addToResourcePolicy(
+    const deny: Deny = (sid, statement) =>
+      void bucket.addToResourcePolicy(
         new iam.PolicyStatement({
           sid,
           effect: iam.Effect.DENY,
@@ -71,56 +80,30 @@ export class BucketGuard extends Construct {
         })
       );
 
-    deny('SessionsReadOnlyTheirFolderAndArtifacts', {
-      actions: ['s3:GetObject'],
-      notResources: [objects(`${own}/*`), objects(`${ARTIFACTS}*`)],
-      conditions: session
+    // The same fence twice: around a session that carries its user's source identity (a role
+    // shared by the profiles), and around a profile's own role (studio-backup-admin roles create),
+    // known by its name and fenced to the folder of the profile its tag names.
+    fence(deny, bucket, prefix, 'Sessions', SOURCE_IDENTITY, {
+      Null: { 'aws:SourceIdentity': 'false' }
     });
-    deny('SessionsWriteOnlyInTheirFolder', {
-      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-      notResources: [objects(`${own}/*`)],
-      conditions: session
+    const profileRoles = Stack.of(this).formatArn({
+      service: 'iam',
+      region: '',
+      account: '*',
+      resource: 'role',
+      resourceName: `${PROFILE_ROLE_PREFIX}*`
     });
-    deny('SessionsListOnlyTheirFolderAndArtifacts', {
-      actions: ['s3:ListBucket'],
-      resources: [bucket.bucketArn],
-      conditions: {
-        ...session,
-        // A listing without a prefix has no s3:prefix, and StringNotLike is true then: denied.
-        StringNotLike: {
-          's3:prefix': [`${own}/`, `${own}/*`, ARTIFACTS, `${ARTIFACTS}*`]
-        }
-      }
+    fence(deny, bucket, prefix, 'ProfileRoles', PROFILE_TAG_VARIABLE, {
+      ArnLike: { 'aws:PrincipalArn': profileRoles }
     });
-    deny('SessionsDeleteOnlyTheirLocks', {
-      actions: ['s3:DeleteObject'],
-      notResources: [objects(`${own}/*/${LOCKS}/*`)],
-      conditions: session
-    });
-    // "Enforce conditional writes on Amazon S3 buckets" (S3 User Guide): PutObject and
-    // CompleteMultipartUpload (s3:ObjectCreationOperation true) without If-None-Match are refused;
-    // CreateMultipartUpload and UploadPart (false) cannot carry the header. IfExists: should S3 ever
-    // leave the key out, the write is refused rather than let through unconditionally.
-    deny('SessionsCreateOnlyOnceOutsideTheirLocks', {
-      actions: ['s3:PutObject'],
-      notResources: [objects(`${own}/*/${LOCKS}/*`)],
-      conditions: {
-        Null: { 'aws:SourceIdentity': 'false', 's3:if-none-match': 'true' },
-        BoolIfExists: { 's3:ObjectCreationOperation': 'true' }
-      }
-    });
-    // A wildcard spans "/", so `<own>/*/locks/*` also names `<own>/<space>/<timestamp>/x/locks/y`,
-    // a file of a reference copy: the agent's locks sit right under a space, never deeper.
-    deny('SessionsHaveNoLocksBelowASpace', {
-      actions: ['s3:PutObject', 's3:DeleteObject'],
-      resources: [objects(`${prefix}/*/*/*/${LOCKS}/*`)],
-      conditions: session
-    });
-    // No versions, retention, legal holds, tags, ACLs, lifecycle, policy or versioning changes.
-    deny('SessionsUseNoOtherS3Action', {
-      notActions: SESSION_ACTIONS,
+    // Its tag removed, such a role would name no folder: it then reaches nothing of the bucket.
+    deny('ProfileRolesWithoutTheirTagUseNothing', {
+      actions: ['s3:*'],
       resources: [bucket.bucketArn, objects('*')],
-      conditions: session
+      conditions: {
+        ArnLike: { 'aws:PrincipalArn': profileRoles },
+        Null: { [`aws:PrincipalTag/${PROFILE_TAG}`]: 'true' }
+      }
     });
 
     const studioRoles = props.studioExecutionRoleArns ?? [];
@@ -187,4 +170,72 @@ export class BucketGuard extends Construct {
       })
     );
   }
+}
+
+/**
+ * The denies around one kind of Studio principal (`whose`; `who` begins their ids): it reads only
+ * its own folder `<prefix>/<profile>` and the staged artifacts, lists only those, creates objects
+ * only once and overwrites or deletes nothing but its own locks, whatever its role allows.
+ */
+function fence(
+  deny: Deny,
+  bucket: s3.IBucket,
+  prefix: string,
+  who: string,
+  profile: string,
+  whose: Conditions
+): void {
+  const own = `${prefix}/${profile}`;
+  const objects = (pattern: string) => bucket.arnForObjects(pattern);
+    deny(`${who}ReadOnlyTheirFolderAndArtifacts`, {
+      actions: ['s3:GetObject'],
+      notResources: [objects(`${own}/*`), objects(`${ARTIFACTS}*`)],
+      conditions: whose
+    });
+    deny(`${who}WriteOnlyInTheirFolder`, {
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      notResources: [objects(`${own}/*`)],
+      conditions: whose
+    });
+    deny(`${who}ListOnlyTheirFolderAndArtifacts`, {
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: {
+        ...whose,
+        // A listing without a prefix has no s3:prefix, and StringNotLike is true then: denied.
+        StringNotLike: {
+          's3:prefix': [`${own}/`, `${own}/*`, ARTIFACTS, `${ARTIFACTS}*`]
+        }
+      }
+    });
+    deny(`${who}DeleteOnlyTheirLocks`, {
+      actions: ['s3:DeleteObject'],
+      notResources: [objects(`${own}/*/${LOCKS}/*`)],
+      conditions: whose
+    });
+    // "Enforce conditional writes on Amazon S3 buckets" (S3 User Guide): PutObject and
+    // CompleteMultipartUpload (s3:ObjectCreationOperation true) without If-None-Match are refused;
+    // CreateMultipartUpload and UploadPart (false) cannot carry the header. IfExists: should S3 ever
+    // leave the key out, the write is refused rather than let through unconditionally.
+    deny(`${who}CreateOnlyOnceOutsideTheirLocks`, {
+      actions: ['s3:PutObject'],
+      notResources: [objects(`${own}/*/${LOCKS}/*`)],
+      conditions: mergeConditions(whose, {
+        Null: { 's3:if-none-match': 'true' },
+        BoolIfExists: { 's3:ObjectCreationOperation': 'true' }
+      })
+    });
+    // A wildcard spans "/", so `<own>/*/locks/*` also names `<own>/<space>/<timestamp>/x/locks/y`,
+    // a file of a reference copy: the agent's locks sit right under a space, never deeper.
+    deny(`${who}HaveNoLocksBelowASpace`, {
+      actions: ['s3:PutObject', 's3:DeleteObject'],
+      resources: [objects(`${prefix}/*/*/*/${LOCKS}/*`)],
+      conditions: whose
+    });
+    // No versions, retention, legal holds, tags, ACLs, lifecycle, policy or versioning changes.
+    deny(`${who}UseNoOtherS3Action`, {
+      notActions: SESSION_ACTIONS,
+      resources: [bucket.bucketArn, objects('*')],
+      conditions: whose
+    });
 }

@@ -4,8 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
-/** Where the agent and the extension are staged for the lifecycle configuration to fetch. */
-export const ARTIFACTS_PREFIX = 'artifacts/';
+export { ARTIFACTS_PREFIX } from '../core/bucket-layout';
 
 /** How long an overwritten or deleted object's former version is kept (default 30 days). */
 export const NONCURRENT_VERSION_DAYS = 30;

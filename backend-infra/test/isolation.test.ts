@@ -4,10 +4,16 @@
  * denies, policy variables, condition keys) over the synthesized template: the isolation policy of
  * the Studio execution role, the bucket policy, the key policy and the backend roles' own policies.
  * The table below is every AWS call the agent, on-start.sh, the install step and the backend make,
- * and what an attacker holding a user's session would try; each statement of the three documents
- * is then dropped and flipped in turn, and each change must change some row of the table.
+ * and what an attacker holding a user's session would try; each statement of the four documents
+ * (those three, and the policy `studio-backup-admin roles create` puts on a profile's own role) is
+ * then dropped and flipped in turn, and each change must change some row of the table.
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
+import {
+  isolationStatements,
+  PROFILE_ROLE_PREFIX,
+  PROFILE_TAG
+} from '../core/isolation-statements';
 import { synthStack } from './synth';
 
 jest.setTimeout(180_000);
@@ -137,11 +143,15 @@ interface IDocuments {
   isolation: Document;
   bucket: Document;
   key: Document;
+  /** alice's own execution role's policy (the second isolation mode, no source identity). */
+  profile: Document;
 }
 
 interface ISession {
   roleArn: string;
   sourceIdentity?: string;
+  /** The role's studio-backup-profile tag (a profile's own role). */
+  profileTag?: string;
   /** The identity policies, given the (possibly mutated) synthesized documents. */
   policies(docs: IDocuments): Document[];
 }
@@ -162,7 +172,26 @@ const backend = (part: string): ISession => {
   };
 };
 
+/** A profile's own execution role, as `studio-backup-admin roles create` makes it (tagged with it). */
+const ownRole = (profile: string, broad = false, tagged = true): ISession => ({
+  roleArn: `arn:aws:iam::${ACCOUNT}:role/${PROFILE_ROLE_PREFIX}${profile}`,
+  profileTag: tagged ? profile : undefined,
+  policies: docs =>
+    tagged
+      ? broad
+        ? [docs.profile, EVERYTHING]
+        : [docs.profile]
+      : [EVERYTHING]
+});
+
 const SESSIONS: Record<string, ISession> = {
+  "alice's own role": ownRole('alice'),
+  "alice's own role with AdministratorAccess": ownRole('alice', true),
+  'a profile role without its tag, AdministratorAccess': ownRole(
+    'carol',
+    true,
+    false
+  ),
   alice: studio('alice'),
   'alice, execution role with AdministratorAccess': studio('alice', true),
   'Studio session without source identity': studio(undefined),
@@ -637,6 +666,83 @@ TABLE.push(
 );
 // ---- end of the SageMaker calls ----
 
+// ---- Issue 14 item 8: the second isolation mode, a role of each profile's own, no source identity.
+// Its policy is core/isolation-statements.ts's with the profile written in; the bucket policy
+// fences it by the role's name and its studio-backup-profile tag. ----
+const OWN = "alice's own role";
+const OWN_ADMIN = "alice's own role with AdministratorAccess";
+const UNTAGGED = 'a profile role without its tag, AdministratorAccess';
+TABLE.push(
+  [OWN, get(`${ALICE}/config`), A],
+  [OWN, get(`${REFERENCE}/home/notes.txt`), A],
+  [OWN, put(PACK, true), A],
+  [OWN, part(PACK), A],
+  [OWN, complete(PACK, true), A],
+  [OWN, abort(PACK), A],
+  [OWN, put(LOCK, false), A],
+  [OWN, remove(LOCK), A],
+  [OWN, list(`${ALICE}/`), A],
+  [OWN, list(`${PREFIX}/alice/`), A],
+  [OWN, get('artifacts/studio-backup.js'), A],
+  [OWN, list('artifacts/'), A],
+  [OWN, key('kms:GenerateDataKey', 'through S3'), A],
+  [OWN, putRequest('alice', FILED), A],
+  [OWN, queryHistory('alice'), A],
+  [OWN, readRetention('default'), A],
+  [OWN, readRetention('profile#alice'), A],
+  [OWN, queryRuns('alice'), A],
+  [OWN, sagemakerCall('DescribeSpace', ALICE_SPACE), A],
+  [OWN, sagemakerCall('DescribeUserProfile', ALICE_PROFILE), A],
+  [
+    OWN,
+    sagemakerCall('AddTags', ALICE_SPACE, ['studio-backup:last-restore']),
+    A
+  ],
+  // Her own history stays append-only.
+  [OWN, put(PACK, false), X],
+  [OWN, remove(PACK), X],
+  [OWN, put('artifacts/studio-backup.js', true), X],
+  [OWN, key('kms:Decrypt', 'directly'), X],
+  [OWN, putRequest('alice', [...FILED, 'state']), I],
+  // bob's repository, and alice2's, whose name starts like hers.
+  [OWN, get(`${BOB}/config`), X],
+  [OWN, put(`${BOB}/data/ab/ab12cd`, true), X],
+  [OWN, remove(`${BOB}/locks/shared-9c8d`), X],
+  [OWN, list(`${PREFIX}/bob/`), X],
+  [OWN, get(`${ALICE2}/config`), X],
+  [OWN, put(`${ALICE2}/data/ab/ab12cd`, true), X],
+  [OWN, list(`${PREFIX}/alice2/`), X],
+  [OWN, list(`${PREFIX}/alice`), X],
+  [OWN, list(), X],
+  [OWN, putRequest('bob', FILED), I],
+  [OWN, queryHistory('bob'), I],
+  [OWN, readRetention('profile#bob'), I],
+  [OWN, queryRuns('bob'), I],
+  [OWN, sagemakerCall('DescribeUserProfile', BOB_PROFILE), I],
+  [OWN, sagemakerCall('AddTags', BOB_PROFILE, ['studio-backup:restore']), I],
+  // The same role allowed everything by its other policies: the bucket and key policies hold.
+  [OWN_ADMIN, get(`${ALICE}/config`), A],
+  [OWN_ADMIN, put(PACK, true), A],
+  [OWN_ADMIN, remove(LOCK), A],
+  [OWN_ADMIN, put(PACK, false), X],
+  [OWN_ADMIN, remove(PACK), X],
+  [OWN_ADMIN, remove(`${REFERENCE}/home/locks/run.lock`), X],
+  [OWN_ADMIN, objectAction('s3:DeleteObjectVersion', PACK), X],
+  [OWN_ADMIN, bucketAction('s3:PutBucketPolicy'), X],
+  [OWN_ADMIN, get(`${BOB}/config`), X],
+  [OWN_ADMIN, put(`${BOB}/data/ab/ab12cd`, true), X],
+  [OWN_ADMIN, abort(`${BOB}/data/ab/ab12cd`), X],
+  [OWN_ADMIN, get(`${ALICE2}/config`), X],
+  [OWN_ADMIN, list(`${PREFIX}/`), X],
+  [OWN_ADMIN, key('kms:Decrypt', 'directly'), X],
+  // A role named like a profile's own whose tag was removed reaches nothing.
+  [UNTAGGED, get(`${ALICE}/config`), X],
+  [UNTAGGED, get('artifacts/studio-backup.js'), X],
+  [UNTAGGED, list(`${PREFIX}/`), X],
+  [UNTAGGED, put(PACK, true), X]
+);
+// ---- end of the second isolation mode ----
+
 async function decide(
   docs: IDocuments,
   who: string,
@@ -668,6 +774,9 @@ async function decide(
           ...(session.sourceIdentity
             ? { 'aws:SourceIdentity': session.sourceIdentity }
             : {}),
+          ...(session.profileTag
+            ? { [`aws:PrincipalTag/${PROFILE_TAG}`]: session.profileTag }
+            : {}),
           ...call.context
         }
       },
@@ -688,10 +797,30 @@ async function decide(
   return response.overallResult as Decision;
 }
 
+const profilePolicy: Document = {
+  Version: '2012-10-17',
+  Statement: isolationStatements(
+    {
+      partition: 'aws',
+      region: REGION,
+      account: ACCOUNT,
+      bucketArn: BUCKET,
+      keyArn: KEY,
+      prefix: PREFIX,
+      requestsTableArn: table('requests'),
+      historyTableArn: table('history'),
+      retentionTableArn: table('retention'),
+      resultsTableArn: table('results')
+    },
+    { profile: 'alice', domainId: 'd-1' }
+  )
+};
+
 const SYNTHESIZED: IDocuments = {
   isolation: isolationPolicy,
   bucket: bucketPolicy,
-  key: keyPolicy
+  key: keyPolicy,
+  profile: profilePolicy
 };
 
 describe('who may do what (iam-simulate over the synthesized template)', () => {
@@ -751,15 +880,16 @@ async function rowsChangedBy(
   return changed;
 }
 
-describe('every statement of the three documents decides some row of the table', () => {
-  const statements = (['isolation', 'bucket', 'key'] as const).flatMap(
-    document =>
-      SYNTHESIZED[document].Statement.map((st, index) => [
-        document,
-        st.Sid ??
-          `#${index} (${st.Effect} ${[].concat(st.Action ?? st.NotAction).join(',')})`,
-        index
-      ])
+describe('every statement of the four documents decides some row of the table', () => {
+  const statements = (
+    ['isolation', 'bucket', 'key', 'profile'] as const
+  ).flatMap(document =>
+    SYNTHESIZED[document].Statement.map((st, index) => [
+      document,
+      st.Sid ??
+        `#${index} (${st.Effect} ${[].concat(st.Action ?? st.NotAction).join(',')})`,
+      index
+    ])
   );
 
   it('covers the statements the guard adds', () => {
@@ -773,6 +903,9 @@ describe('every statement of the three documents decides some row of the table',
         'SessionsCreateOnlyOnceOutsideTheirLocks',
         'SessionsUseNoOtherS3Action',
         'StudioRolesWithoutIdentityOnlyRead',
+        'ProfileRolesReadOnlyTheirFolderAndArtifacts',
+        'ProfileRolesDeleteOnlyTheirLocks',
+        'ProfileRolesWithoutTheirTagUseNothing',
         'UseOnlyThroughS3',
         'UseOnlyFromThisAccount'
       ])
@@ -825,7 +958,9 @@ describe('without studioExecutionRoleArns', () => {
       ...SYNTHESIZED,
       bucket: resolve(plain[id].Properties.PolicyDocument)
     };
-    expect(JSON.stringify(docs.bucket)).not.toContain('aws:PrincipalArn');
+    // (The profile roles' fence names roles by aws:PrincipalArn too, but by their name pattern.)
+    expect(JSON.stringify(docs.bucket)).not.toContain(STUDIO_ROLE);
+    expect(JSON.stringify(docs.bucket)).not.toContain('StudioRolesWithout');
     expect(
       await decide(
         docs,

@@ -8,8 +8,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { main } from '../admin/cli';
+import type { IAdminClients } from '../admin/clients';
 import { IS3Server, startS3 } from '../../lcc/test/helpers/s3';
 import {
   ISageMakerState,
@@ -65,7 +65,7 @@ export async function runStateMachines(env: IEmulators): Promise<void> {
 export async function adminCli(
   env: IEmulators,
   args: string[],
-  more: { sfn?: SFNClient } = {}
+  more: Partial<IAdminClients> = {}
 ): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];

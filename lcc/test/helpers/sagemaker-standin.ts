@@ -1,6 +1,7 @@
 /**
  * A stand-in for the SageMaker API calls that moto (5.2.5, checked) does not implement:
- * DescribeSpace, DescribeUserProfile, UpdateUserProfile, CreateStudioLifecycleConfig, UpdateDomain, DescribeDomain,
+ * DescribeSpace, DescribeUserProfile, UpdateUserProfile, ListUserProfiles, CreateStudioLifecycleConfig,
+ * UpdateDomain, DescribeDomain (moto has it, but no profiles to go with it, nor DomainSettings),
  * and the tag calls on their ARNs. It speaks the real wire protocol (JSON 1.1 with X-Amz-Target),
  * so the code under test uses the real @aws-sdk/client-sagemaker over HTTP. Everything else goes to moto.
  */
@@ -40,6 +41,8 @@ export interface ISageMakerState {
     string,
     {
       defaultUserSettings: Record<string, any>;
+      /** DomainSettings, as DescribeDomain returns them (ExecutionRoleIdentityConfig). */
+      domainSettings?: Record<string, any>;
       name?: string;
       efsId?: string;
     }
@@ -224,7 +227,8 @@ export async function startSageMaker(
           Status: 'InService',
           DomainName: domain.name,
           HomeEfsFileSystemId: domain.efsId,
-          DefaultUserSettings: domain.defaultUserSettings
+          DefaultUserSettings: domain.defaultUserSettings,
+          DomainSettings: domain.domainSettings
         }
       };
     },
