@@ -147,13 +147,18 @@ export async function main(
       'the profile whose home to recover'
     )
     .requiredOption('--to <domain/profile>', 'the profile about to be created')
+    .option(
+      '--space <old:new...>',
+      'a new space that takes over an old space of another name (default: the same name)'
+    )
     .option('--dry-run', 'show the mapping without writing it')
     .action(async o => {
       const row = await commands.map(
         context(),
         split(o.from, '--from'),
         split(o.to, '--to'),
-        !!o.dryRun
+        !!o.dryRun,
+        commands.spaceMap(o.space)
       );
       print(
         [row],

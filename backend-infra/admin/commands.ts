@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { existingHomes, seed } from '../core/studio-homes';
+import { STUDIO_NAME } from '../../lcc/src/api/layout';
 import type { IAdminContext } from './clients';
 
 export class AdminError extends Error {}
@@ -105,12 +106,38 @@ export async function setReplication(
   return change;
 }
 
-/** Points a profile that does not exist yet at the home of another, so its creation recovers that home. */
+/**
+ * `<old>:<new>` pairs → space_map (new space → old space): a new space takes over the repository of
+ * the old space named here instead of the one of its own name (core/mapped-restore.ts).
+ */
+export function spaceMap(pairs: string[] = []): Record<string, string> {
+  const spaces: Record<string, string> = {};
+  for (const pair of pairs) {
+    const [old, created, ...rest] = pair.split(':');
+    if (
+      !STUDIO_NAME.test(old ?? '') ||
+      !STUDIO_NAME.test(created ?? '') ||
+      rest.length
+    ) {
+      throw new AdminError(
+        `--space must be <old space>:<new space>, got "${pair}".`
+      );
+    }
+    spaces[created] = old;
+  }
+  return spaces;
+}
+
+/**
+ * Points a profile that does not exist yet at the home of another, so its creation recovers that
+ * home, and each space created in it the old profile's space of the same name (or as `spaces` says).
+ */
 export async function map(
   ctx: IAdminContext,
   from: { domain: string; profile: string },
   to: { domain: string; profile: string },
-  dryRun: boolean
+  dryRun: boolean,
+  spaces: Record<string, string> = {}
 ) {
   const source = await ctx.dynamodb.send(
     new GetItemCommand({
@@ -133,7 +160,8 @@ export async function map(
     domain_id: s.domain_id,
     user_profile_name: to.profile,
     space_name: '',
-    mapped_from: `${from.domain}/${from.profile}`
+    mapped_from: `${from.domain}/${from.profile}`,
+    ...(Object.keys(spaces).length ? { space_map: spaces } : {})
   };
   if (!dryRun) {
     try {

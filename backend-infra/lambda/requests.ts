@@ -6,9 +6,12 @@
  *   studio-backup:restore:<space>=<snapshot>[:in-place] for the space that filed it (the bare
  *   studio-backup:restore, for every space, when the request names none), applied at its next start;
  * - recover-profile (another profile's home): waits for an admin (`studio-backup-admin requests
- *   approve`); once approved, an EFS home recorded in studioUser is copied by DataSync, otherwise the
- *   former profile's S3 snapshots are copied into the requester's space and restored at its next start.
- * A user may write only their own rows, and never the state: an approval is an admin's alone.
+ *   approve`), unless the backend filed it already approved for a space of a mapped profile
+ *   (approved_by: 'map', core/mapped-restore.ts: always the S3 copy); once approved, an EFS home
+ *   recorded in studioUser is copied by DataSync, otherwise the former profile's S3 snapshots are
+ *   copied into the requester's space and restored at its next start.
+ * A user may write only their own rows, and never the state: an approval is an admin's alone (or,
+ * for a mapped profile's space, the mapping the admin made).
  */
 import {
   DynamoDBClient,
@@ -107,6 +110,15 @@ export function decide(request: IRequestRow, before?: IRequestRow): Decision {
             message: `Recovering the home of ${request.from_profile} needs your Studio admin's approval.`
           };
     }
+    // Filed approved by the backend for a mapped profile's new space (core/mapped-restore.ts):
+    // only an INSERT, and users can write neither state nor approved_by (lib/isolation.ts).
+    if (state === 'approved' && !before && request.approved_by === 'map') {
+      return {
+        action: 'recover',
+        state: 'forwarded',
+        message: `Approved by your Studio admin's mapping: copying the snapshots of ${request.from_profile}.`
+      };
+    }
     if (state === 'approved' && before?.state === 'pending-approval') {
       return {
         action: 'recover',
@@ -165,10 +177,15 @@ async function recovery(
   domainName: string,
   requestedAt: number
 ): Promise<Pick<IProcessInput, 'efs' | 's3' | 'tag_value'>> {
-  const [from, to] = await Promise.all([
-    homeOf(deps, fromProfile, domainName),
-    homeOf(deps, request.user_profile_name, domainName)
-  ]);
+  // A mapping's space request is for the space's S3 repository: the profile's EFS home is
+  // recovered by the mapping itself (the studioUser stream), not here.
+  const [from, to] =
+    request.approved_by === 'map'
+      ? []
+      : await Promise.all([
+          homeOf(deps, fromProfile, domainName),
+          homeOf(deps, request.user_profile_name, domainName)
+        ]);
   if (from?.efs_uid && to?.efs_uid) {
     return {
       efs: {

@@ -125,6 +125,24 @@ export function recordStudioCreations(
   return { fn, rule };
 }
 
+/**
+ * The spaces of a mapped profile (core/mapped-restore.ts): studio-events.ts records an approved
+ * restore request for each, once (a conditional PutItem), and never reads or changes another row.
+ * Separate from recordStudioCreations because the requests table is made after the recovery.
+ */
+export function fileMappedRestores(
+  fn: lambda.Function,
+  requestsTable: dynamodb.ITable
+): void {
+  fn.addEnvironment('REQUESTS_TABLE', requestsTable.tableName);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['dynamodb:PutItem'],
+      resources: [requestsTable.tableArn]
+    })
+  );
+}
+
 /** The studioUser stream (MODIFY only) → recovery-trigger.ts, which starts the state machine. */
 export function startRecoveriesOnMove(
   scope: Construct,

@@ -11,6 +11,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -43,6 +44,8 @@ export class RecoveryConstruct extends Construct {
   readonly deadLetters: sqs.Queue;
   readonly stateMachine: sfn.StateMachine;
   readonly rule: events.Rule;
+  /** The CreateX events' Lambda (studio-events.ts). */
+  readonly studioEvents: NodejsFunction;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: IRecoveryProps) {
@@ -89,6 +92,7 @@ export class RecoveryConstruct extends Construct {
       prefix: props.backupPrefix
     });
     this.rule = created.rule;
+    this.studioEvents = created.fn;
     const trigger = startRecoveriesOnMove(this, tables, this.stateMachine);
     const stopped = recordStoppedRecoveries(this, tables, this.stateMachine);
     if (props.seed ?? true) {

@@ -6,6 +6,7 @@ import { UserIsolationPolicy } from './isolation';
 import { DEFAULT_SCHEDULE, MaintenanceConstruct } from './maintenance';
 import { MigrationConstruct } from './migration';
 import { RecoveryConstruct } from './recovery';
+import { fileMappedRestores } from './recovery-functions';
 import { RestoreRequestsConstruct } from './requests';
 import { ARTIFACTS_PREFIX, StorageConstruct } from './storage';
 
@@ -66,6 +67,7 @@ export class StudioBackupStack extends Stack {
       }
     );
     const requests = restoreRequests.table;
+    fileMappedRestores(recovery.studioEvents, requests);
     new BucketGuard(this, 'BucketGuard', {
       bucket: storage.bucket,
       key: storage.key,

@@ -259,6 +259,26 @@ describe('studio-backup-admin', () => {
     ).toMatch(/<domain>\/<profile>/);
   });
 
+  it("map --space names the old profile's space a new space takes over, and refuses what is not <old>:<new>", async () => {
+    const mapSpaces = (...pairs: string[]) =>
+      admin(
+        ...'map --from research/alice --to research/alice-3 --space'.split(' '),
+        ...pairs
+      );
+    const bad = await mapSpaces('lab');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(
+      /--space must be <old space>:<new space>, got "lab"/
+    );
+    expect((await mapSpaces('lab:notebook', 'old-a:new-a')).code).toBe(0);
+    expect(
+      (await tableItems('studioUser')).find(r => r.profile_name === 'alice-3')
+    ).toMatchObject({
+      mapped_from: 'research/alice',
+      space_map: { notebook: 'lab', 'new-a': 'old-a' }
+    });
+  });
+
   it('allow-datasync opens NFS from the DataSync group on every mount target, idempotently', async () => {
     const vpc = (
       await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))

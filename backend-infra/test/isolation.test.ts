@@ -416,6 +416,7 @@ const TABLE: Array<[string, ICall, Decision]> = [
   ['alice', put('artifacts/studio-backup.js', true), X],
   ['alice', key('kms:Decrypt', 'directly'), X],
   ['alice', putRequest('alice', [...FILED, 'state']), I],
+  ['alice', putRequest('alice', [...FILED, 'approved_by']), I],
   // alice on bob's repository, and on alice2's, whose name starts like hers.
   ['alice', get(`${BOB}/config`), X],
   ['alice', put(`${BOB}/data/ab/ab12cd`, true), X],
@@ -549,6 +550,12 @@ const TABLE: Array<[string, ICall, Decision]> = [
   ['request state machine', get(`${BOB}/config`), I],
   ['Studio events Lambda', list(`${PREFIX}/alice/`), A],
   ['Studio events Lambda', get(`${ALICE}/config`), I],
+  // A mapped profile's new space: the request it files, approved by the mapping.
+  [
+    'Studio events Lambda',
+    putRequest('alice', [...FILED, 'from_space', 'state', 'approved_by']),
+    A
+  ],
   // Maintenance: the one role that deletes snapshot data (forget + prune), in repositories only.
   // The migration (studio-backup-admin migrate): imports, and deletes only reference copies.
   ['migration Lambda', get(`${REFERENCE}/home/notes.txt`), A],

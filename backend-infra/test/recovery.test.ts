@@ -50,6 +50,41 @@ describe('events', () => {
     });
   });
 
+  it("lets the studio-events Lambda file a mapped profile's space request: PutItem on the requests table, nothing more there", () => {
+    const fns = template.findResources('AWS::Lambda::Function', {
+      Properties: {
+        Description: Match.stringLikeRegexp('^Records the EFS home')
+      }
+    });
+    const [fn] = Object.values(fns) as any[];
+    const requests = Object.keys(
+      template.findResources('AWS::DynamoDB::Table', {
+        Properties: {
+          KeySchema: Match.arrayWith([
+            { AttributeName: 'request_id', KeyType: 'RANGE' }
+          ])
+        }
+      })
+    )[0];
+    expect(fn.Properties.Environment.Variables.REQUESTS_TABLE).toEqual({
+      Ref: requests
+    });
+    const role = fn.Properties.Role['Fn::GetAtt'][0];
+    const onRequests = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === role))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) =>
+        JSON.stringify(st.Resource).includes(`"${requests}"`)
+      );
+    expect(onRequests).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:PutItem',
+        Resource: { 'Fn::GetAtt': [requests, 'Arn'] }
+      }
+    ]);
+  });
+
   it('feeds only MODIFY stream records to the trigger, with a dead-letter queue on failure', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FilterCriteria: {

@@ -17,12 +17,18 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand
 } from '@aws-sdk/client-dynamodb-streams';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  paginateListObjectsV2,
+  PutObjectCommand,
+  S3Client
+} from '@aws-sdk/client-s3';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
   ListExecutionsCommand,
-  SFNClient
+  SFNClient,
+  StopExecutionCommand
 } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
@@ -33,8 +39,12 @@ import {
   IRequestDeps,
   processRecord
 } from '../lambda/requests';
+import { onCreated } from '../lambda/studio-events';
+import { REQUEST_ATTRIBUTES } from '../lib/isolation';
 import {
+  adminCli,
   createTable,
+  HISTORY_KEYS,
   IEmulators,
   REQUEST_KEYS,
   runStateMachines,
@@ -162,6 +172,7 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'backups' }));
   await createTable(env.dynamodb, 'requests', REQUEST_KEYS, true);
   await createTable(env.dynamodb, 'studioUser', USER_KEYS);
+  await createTable(env.dynamodb, 'history', HISTORY_KEYS);
   for (const [profile, uid] of [
     ['alice', '200010'],
     ['old-alice', '200001']
@@ -417,6 +428,259 @@ describe('restore requests', () => {
     ).toMatchObject({
       action: 'wait-for-admin'
     });
+  });
+});
+
+describe("a mapped profile's new spaces", () => {
+  const put = (key: string, body: string) =>
+    s3.send(new PutObjectCommand({ Bucket: 'backups', Key: key, Body: body }));
+  const config = JSON.stringify({ format: 'studio-backup', version: 1 });
+  /** A space created in d-1 (CloudTrail's CreateSpace), through the studio-events Lambda. */
+  const createSpace = (name: string, owner: string) => {
+    env.sagemakerState.spaces[name] = {
+      domainId: 'd-1',
+      owner,
+      arn: `arn:aws:sagemaker:us-east-1:123456789012:space/d-1/${name}`
+    };
+    return onCreated(
+      {
+        sagemaker: env.sagemaker,
+        dynamodb: env.dynamodb,
+        userTable: 'studioUser',
+        historyTable: 'history',
+        backup: { s3, bucket: 'backups', prefix: 'studio-backups' },
+        requestsTable: 'requests',
+        now: () => Date.UTC(2026, 11, 1)
+      },
+      {
+        detail: {
+          eventName: 'CreateSpace',
+          requestParameters: { domainId: 'd-1', spaceName: name }
+        }
+      }
+    );
+  };
+  const requestsOf = async (profile: string) => {
+    const rows = [];
+    for (const id of ['map-lab', 'map-scratch', 'map-own', 'map-erin-lab']) {
+      const item = await env.dynamodb.send(
+        new GetItemCommand({
+          TableName: 'requests',
+          Key: marshall({ user_profile_name: profile, request_id: id })
+        })
+      );
+      if (item.Item) rows.push(unmarshall(item.Item));
+    }
+    return rows;
+  };
+  const keysUnder = async (prefix: string) => {
+    const keys: Array<{ Key: string; Size: number }> = [];
+    for await (const page of paginateListObjectsV2(
+      { client: s3 },
+      { Bucket: 'backups', Prefix: prefix }
+    )) {
+      for (const o of page.Contents ?? []) {
+        keys.push({ Key: o.Key!, Size: o.Size! });
+      }
+    }
+    return keys;
+  };
+  // moto's distributed map waits for a Lambda it cannot invoke: stopped, once it has its input.
+  const stopRunning = async () => {
+    for (const e of await executions()) {
+      if (e.status === 'RUNNING') {
+        await sfn.send(
+          new StopExecutionCommand({ executionArn: e.executionArn })
+        );
+      }
+    }
+  };
+  const tagOf = (space: string) =>
+    env.sagemakerState.tags[env.sagemakerState.spaces[space].arn];
+
+  beforeAll(async () => {
+    // dana-old had the spaces lab and own; dana is the profile the admin maps it to.
+    await env.dynamodb.send(
+      new PutItemCommand({
+        TableName: 'studioUser',
+        Item: marshall({
+          profile_name: 'dana-old',
+          domain_name: 'research',
+          domain_id: 'd-1',
+          efs_sys_id: 'fs-1',
+          efs_uid: '200020'
+        })
+      })
+    );
+    for (const space of ['lab', 'own']) {
+      await put(`studio-backups/dana-old/${space}/config`, config);
+      await put(`studio-backups/dana-old/${space}/snapshots/5e6f`, '{}');
+      await put(`studio-backups/dana-old/${space}/data/ab/ab12cd`, 'pack');
+      await put(`studio-backups/dana-old/${space}/locks/shared-1f2e`, '{}');
+    }
+    // dana's own space "own" already has snapshots of its own; erin is mapped from no one.
+    await put('studio-backups/dana/own/snapshots/9a8b', '{}');
+    await put('studio-backups/erin/erin-lab/snapshots/1234', '{}');
+    const mapped = await adminCli(env, [
+      'map',
+      '--from',
+      'research/dana-old',
+      '--to',
+      'research/dana'
+    ]);
+    expect(mapped.code).toBe(0);
+    await runPolicy(); // the stream records of the earlier tests, out of the way
+  });
+
+  it("records an approved request for the old profile's space of the same name, and the copy brings it over", async () => {
+    expect(await createSpace('lab', 'dana')).toMatch(/^mapped: dana-old\/lab/);
+    expect(await requestsOf('dana')).toEqual([
+      {
+        user_profile_name: 'dana',
+        request_id: 'map-lab',
+        kind: 'recover-profile',
+        from_profile: 'dana-old',
+        from_space: 'lab',
+        space_name: 'lab',
+        domain_id: 'd-1',
+        domain_name: 'research',
+        state: 'approved',
+        approved_by: 'map',
+        message:
+          "Approved by the admin's mapping from research/dana-old: the snapshots of its space lab come into this space.",
+        created: '2026-12-01T00:00:00.000Z'
+      }
+    ]);
+    // Nothing of its own to restore: no tag until the copy is done.
+    expect(tagOf('lab')).toBeUndefined();
+
+    // The approval policy on the stream starts the S3 copy at once, no admin asked (and not the
+    // EFS copy, though both profiles have an EFS home recorded: the mapping recovers that one).
+    for (const record of await newRecords()) {
+      await processRecord(deps, record);
+    }
+    const [input] = await inputOf('map-lab');
+    await stopRunning();
+    expect(input).toMatchObject({
+      action: 'recover',
+      state: 'forwarded',
+      message:
+        "Approved by your Studio admin's mapping: copying the snapshots of dana-old.",
+      domain_id: 'd-1',
+      tag_value: 'latest@dana-old',
+      s3: {
+        request: { user_profile_name: 'dana', request_id: 'map-lab' },
+        from_profile: 'dana-old',
+        space_name: 'lab',
+        source_prefix: 'studio-backups/dana-old/lab/',
+        target_prefix: 'studio-backups/dana/lab/',
+        all_spaces: false
+      }
+    });
+    expect(input.efs).toBeUndefined();
+
+    // The map's batches (moto cannot invoke the copy Lambda): its handler, with the map's items.
+    process.env.BACKUP_BUCKET = 'backups';
+    process.env.REQUESTS_TABLE = 'requests';
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = env.moto.endpoint;
+    const { handler } = await import('../lambda/copy-snapshots');
+    const items = await keysUnder(input.s3!.source_prefix);
+    expect(
+      await handler({ Items: items.map(o => ({ ...o, copy: input.s3! })) })
+    ).toMatchObject({ copied: 3, skipped: 1 });
+    expect(
+      (await keysUnder('studio-backups/dana/lab/')).map(o => o.Key)
+    ).toEqual([
+      'studio-backups/dana/lab/config',
+      'studio-backups/dana/lab/data/ab/ab12cd',
+      'studio-backups/dana/lab/snapshots/5e6f'
+    ]);
+    expect((await requestsOf('dana'))[0]).toMatchObject({ objects_copied: 3 });
+  });
+
+  it('files no second request when the same space is created again', async () => {
+    await createSpace('lab', 'dana');
+    expect((await requestsOf('dana')).map(r => r.request_id)).toEqual([
+      'map-lab'
+    ]);
+    // Nothing new on the stream: no second copy either.
+    const before = (await inputOf('map-lab')).length;
+    await runPolicy();
+    expect(await inputOf('map-lab')).toHaveLength(before);
+  });
+
+  it('files none for a space the old profile did not have, nor for one with snapshots of its own', async () => {
+    expect(await createSpace('scratch', 'dana')).toBe('no snapshots');
+    expect(await createSpace('own', 'dana')).toBe(
+      'snapshots found, restore at first start'
+    );
+    expect(tagOf('own')).toEqual({ 'studio-backup:restore': 'latest' });
+    expect((await requestsOf('dana')).map(r => r.request_id)).toEqual([
+      'map-lab'
+    ]);
+  });
+
+  it('leaves an unmapped profile as before: its own snapshots tagged, no request', async () => {
+    expect(await createSpace('erin-lab', 'erin')).toBe(
+      'snapshots found, restore at first start'
+    );
+    expect(await createSpace('erin-new', 'erin')).toBe('no snapshots');
+    expect(tagOf('erin-new')).toBeUndefined();
+    expect(await requestsOf('erin')).toEqual([]);
+  });
+
+  it("takes the old profile's space the admin named with map --space <old>:<new>", async () => {
+    expect(
+      (
+        await adminCli(env, [
+          'map',
+          '--from',
+          'research/dana-old',
+          '--to',
+          'research/fern',
+          '--space',
+          'lab:notebook'
+        ])
+      ).code
+    ).toBe(0);
+    await createSpace('notebook', 'fern');
+    const item = await env.dynamodb.send(
+      new GetItemCommand({
+        TableName: 'requests',
+        Key: marshall({ user_profile_name: 'fern', request_id: 'map-notebook' })
+      })
+    );
+    expect(unmarshall(item.Item!)).toMatchObject({
+      from_profile: 'dana-old',
+      from_space: 'lab',
+      space_name: 'notebook',
+      state: 'approved',
+      approved_by: 'map'
+    });
+    // Its records on the stream (started here, stopped as above) are not the next tests' concern.
+    for (const record of await newRecords()) {
+      await processRecord(deps, record);
+    }
+    await stopRunning();
+  });
+
+  it('starts a mapped request only as filed by the backend, which users cannot write', () => {
+    const mapped = {
+      user_profile_name: 'dana',
+      request_id: 'map-lab',
+      kind: 'recover-profile' as const,
+      from_profile: 'dana-old',
+      state: 'approved' as const,
+      approved_by: 'map' as const
+    };
+    expect(decide(mapped)).toMatchObject({ action: 'recover' });
+    // Its own later updates (the copy's counts) start nothing again.
+    expect(decide(mapped, mapped)).toEqual({ action: 'none' });
+    expect(decide({ ...mapped, approved_by: undefined })).toEqual({
+      action: 'none'
+    });
+    expect(REQUEST_ATTRIBUTES).not.toContain('state');
+    expect(REQUEST_ATTRIBUTES).not.toContain('approved_by');
   });
 });
 

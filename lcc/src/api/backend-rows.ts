@@ -21,6 +21,11 @@ export interface IRequestRow {
   kind: 'full-restore' | 'recover-profile';
   /** Absent on a request just filed: users cannot write it (see backend-infra/lib/isolation.ts). */
   state?: RequestState;
+  /**
+   * 'map': filed already approved by the backend for a space of a profile the admin mapped
+   * (`studio-backup-admin map`, backend-infra/core/mapped-restore.ts). Users cannot write it either.
+   */
+  approved_by?: 'map';
   message?: string;
   domain_id?: string;
   domain_name?: string;
