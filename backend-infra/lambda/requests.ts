@@ -169,7 +169,10 @@ function checkName(what: string, name: string | undefined): string {
   return name;
 }
 
-/** The EFS copy when both homes are recorded, otherwise the copy of the S3 snapshots. */
+/**
+ * The EFS copy when both homes are recorded, otherwise the copy of the S3 snapshots. A request that
+ * names a former space, or a mapping's, is for that space's S3 repository: an EFS home has no spaces.
+ */
 async function recovery(
   deps: IRequestDeps,
   request: IRequestRow,
@@ -177,10 +180,9 @@ async function recovery(
   domainName: string,
   requestedAt: number
 ): Promise<Pick<IProcessInput, 'efs' | 's3' | 'tag_value'>> {
-  // A mapping's space request is for the space's S3 repository: the profile's EFS home is
-  // recovered by the mapping itself (the studioUser stream), not here.
+  // A mapping's profile home is recovered by the mapping itself (the studioUser stream), not here.
   const [from, to] =
-    request.approved_by === 'map'
+    request.approved_by === 'map' || request.from_space
       ? []
       : await Promise.all([
           homeOf(deps, fromProfile, domainName),

@@ -309,6 +309,43 @@ describe('restore requests', () => {
     });
   });
 
+  it('copies the S3 repository of the former space a request names, though both profiles have an EFS home recorded (an EFS home has no spaces)', async () => {
+    await env.dynamodb.send(
+      new PutItemCommand({
+        TableName: 'studioUser',
+        Item: marshall({
+          profile_name: 'alice',
+          domain_name: 'research',
+          domain_id: 'd-1',
+          efs_sys_id: 'fs-1',
+          efs_uid: '200010'
+        })
+      })
+    );
+    await file({
+      request_id: 'r2s',
+      kind: 'recover-profile',
+      from_profile: 'old-alice',
+      from_space: 'lab'
+    });
+    await runPolicy();
+    await setRequestState(
+      env.dynamodb,
+      'requests',
+      { profile: 'alice', id: 'r2s' },
+      'approved'
+    );
+    await runPolicy();
+    const recover = (await inputOf('r2s')).find(i => i.action === 'recover');
+    expect(recover?.efs).toBeUndefined();
+    expect(recover?.s3).toMatchObject({
+      from_profile: 'old-alice',
+      source_prefix: 'studio-backups/old-alice/lab/',
+      target_prefix: 'studio-backups/alice/alice-space/',
+      all_spaces: false
+    });
+  });
+
   it('without an EFS home, looks for S3 snapshots of the former profile and fails in one line when there are none', async () => {
     await file({
       request_id: 'r3',
