@@ -107,6 +107,22 @@ async function request(id: string) {
   return unmarshall(item.Item!);
 }
 
+/** The studioUser row of a profile whose EFS home the recovery knows. */
+async function recordEfsHome(profile: string, uid: string): Promise<void> {
+  await env.dynamodb.send(
+    new PutItemCommand({
+      TableName: 'studioUser',
+      Item: marshall({
+        profile_name: profile,
+        domain_name: 'research',
+        domain_id: 'd-1',
+        efs_sys_id: 'fs-1',
+        efs_uid: uid
+      })
+    })
+  );
+}
+
 async function file(item: Record<string, unknown>) {
   // What the agent writes: no state (users cannot write one), the domain by id only.
   await env.dynamodb.send(
@@ -173,23 +189,8 @@ beforeAll(async () => {
   await createTable(env.dynamodb, 'requests', REQUEST_KEYS, true);
   await createTable(env.dynamodb, 'studioUser', USER_KEYS);
   await createTable(env.dynamodb, 'history', HISTORY_KEYS);
-  for (const [profile, uid] of [
-    ['alice', '200010'],
-    ['old-alice', '200001']
-  ]) {
-    await env.dynamodb.send(
-      new PutItemCommand({
-        TableName: 'studioUser',
-        Item: marshall({
-          profile_name: profile,
-          domain_name: 'research',
-          domain_id: 'd-1',
-          efs_sys_id: 'fs-1',
-          efs_uid: uid
-        })
-      })
-    );
-  }
+  await recordEfsHome('alice', '200010');
+  await recordEfsHome('old-alice', '200001');
   env.sagemakerState.domains['d-1'] = {
     name: 'research',
     defaultUserSettings: {}
@@ -310,18 +311,7 @@ describe('restore requests', () => {
   });
 
   it('copies the S3 repository of the former space a request names, though both profiles have an EFS home recorded (an EFS home has no spaces)', async () => {
-    await env.dynamodb.send(
-      new PutItemCommand({
-        TableName: 'studioUser',
-        Item: marshall({
-          profile_name: 'alice',
-          domain_name: 'research',
-          domain_id: 'd-1',
-          efs_sys_id: 'fs-1',
-          efs_uid: '200010'
-        })
-      })
-    );
+    await recordEfsHome('alice', '200010');
     await file({
       request_id: 'r2s',
       kind: 'recover-profile',
