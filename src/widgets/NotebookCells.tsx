@@ -23,9 +23,14 @@ function useLuminoWidget(make: () => Widget, deps: unknown[]) {
   return ref;
 }
 
+/**
+ * A cell's outputs. Rendermime's image outputs carry no alt text (a notebook output has none to
+ * give), so each image is named after its cell: screen readers announce it, axe-core passes.
+ */
 function Outputs(props: {
   outputs: nbformat.IOutput[];
   rendermime: IRenderMimeRegistry;
+  imageAlt: string;
 }): JSX.Element {
   const ref = useLuminoWidget(() => {
     const model = new OutputAreaModel({
@@ -33,9 +38,20 @@ function Outputs(props: {
       trusted: false
     });
     const area = new OutputArea({ model, rendermime: props.rendermime });
-    area.disposed.connect(() => model.dispose());
+    const name = () =>
+      area.node
+        .querySelectorAll('img:not([alt])')
+        .forEach(img => img.setAttribute('alt', props.imageAlt));
+    // Renderers may add their images after the area is attached.
+    const observer = new MutationObserver(name);
+    observer.observe(area.node, { childList: true, subtree: true });
+    name();
+    area.disposed.connect(() => {
+      observer.disconnect();
+      model.dispose();
+    });
     return area;
-  }, [props.outputs]);
+  }, [props.outputs, props.imageAlt]);
   return <div ref={ref} className="jp-StudioBackup-cellOutputs" />;
 }
 
@@ -56,8 +72,9 @@ function Markdown(props: {
 function Cell(props: {
   cell: ICell;
   rendermime: IRenderMimeRegistry;
+  imageAlt: string;
 }): JSX.Element {
-  const { cell, rendermime } = props;
+  const { cell, rendermime, imageAlt } = props;
   if (cell.type === 'markdown') {
     return <Markdown source={cell.source} rendermime={rendermime} />;
   }
@@ -65,7 +82,11 @@ function Cell(props: {
     <>
       <pre className="jp-StudioBackup-cellSource">{cell.source}</pre>
       {cell.outputs.length > 0 && (
-        <Outputs outputs={cell.outputs} rendermime={rendermime} />
+        <Outputs
+          outputs={cell.outputs}
+          rendermime={rendermime}
+          imageAlt={imageAlt}
+        />
       )}
     </>
   );
@@ -75,12 +96,17 @@ function Cell(props: {
 export function NotebookPreview(props: {
   cells: ICell[];
   rendermime: IRenderMimeRegistry;
+  trans: TranslationBundle;
 }): JSX.Element {
   return (
     <div className="jp-StudioBackup-notebook">
       {props.cells.map((cell, i) => (
         <section key={i} className="jp-StudioBackup-cell">
-          <Cell cell={cell} rendermime={props.rendermime} />
+          <Cell
+            cell={cell}
+            rendermime={props.rendermime}
+            imageAlt={props.trans.__('Output of cell %1', i + 1)}
+          />
         </section>
       ))}
     </div>
@@ -134,7 +160,11 @@ export function NotebookDiff(props: {
         >
           <h3 className="jp-StudioBackup-cellHeader">{label(c, i + 1)}</h3>
           {c.kind === 'same' ? (
-            <Cell cell={c.after!} rendermime={rendermime} />
+            <Cell
+              cell={c.after!}
+              rendermime={rendermime}
+              imageAlt={trans.__('Output of cell %1', i + 1)}
+            />
           ) : (
             <DiffLines lines={c.source} />
           )}
@@ -142,11 +172,22 @@ export function NotebookDiff(props: {
             <div className="jp-StudioBackup-outputsCompared">
               <div>
                 <h4>{trans.__('Outputs in the snapshot')}</h4>
-                <Outputs outputs={c.before!.outputs} rendermime={rendermime} />
+                <Outputs
+                  outputs={c.before!.outputs}
+                  rendermime={rendermime}
+                  imageAlt={trans.__(
+                    'Output of cell %1 in the snapshot',
+                    i + 1
+                  )}
+                />
               </div>
               <div>
                 <h4>{trans.__('Outputs now')}</h4>
-                <Outputs outputs={c.after!.outputs} rendermime={rendermime} />
+                <Outputs
+                  outputs={c.after!.outputs}
+                  rendermime={rendermime}
+                  imageAlt={trans.__('Output of cell %1 now', i + 1)}
+                />
               </div>
             </div>
           ) : (
@@ -155,6 +196,7 @@ export function NotebookDiff(props: {
               <Outputs
                 outputs={(c.after ?? c.before)!.outputs}
                 rendermime={rendermime}
+                imageAlt={trans.__('Output of cell %1', i + 1)}
               />
             )
           )}

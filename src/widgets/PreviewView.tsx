@@ -58,7 +58,11 @@ export function PreviewView(props: {
         <pre className="jp-StudioBackup-previewText">{preview.text}</pre>
       )}
       {preview?.kind === 'notebook' && ctx.rendermime && (
-        <NotebookPreview cells={preview.cells} rendermime={ctx.rendermime} />
+        <NotebookPreview
+          cells={preview.cells}
+          rendermime={ctx.rendermime}
+          trans={trans}
+        />
       )}
       {url && (
         <img className="jp-StudioBackup-previewImage" src={url} alt={path} />

@@ -10,9 +10,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
+import { violations } from './axe';
 
 const CLI = join(__dirname, '..', '..', 'lcc', 'bin', 'studio-backup.js');
 const PATH = 'nbviews/report.ipynb';
+const NOTES = 'nbviews/churn.csv';
 // 1×1 PNGs, red and blue.
 const RED =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
@@ -73,11 +75,12 @@ function report(image: string, x: number, extra = false): string {
 async function openView(
   page: IJupyterLabPageFixture,
   command: string,
-  snapshot: string
+  snapshot: string,
+  path = PATH
 ): Promise<void> {
   await page.evaluate(
     ([id, args]) => window.jupyterapp.commands.execute(id, args),
-    [command, { snapshot, path: PATH }] as const
+    [command, { snapshot, path }] as const
   );
 }
 
@@ -89,6 +92,7 @@ test.describe('Notebooks shown as notebooks', () => {
     agent = await startAgent(AGENT_PORT);
     mkdirSync(join(agent.home, 'nbviews'), { recursive: true });
     writeFileSync(join(agent.home, PATH), report(RED, 1));
+    writeFileSync(join(agent.home, NOTES), 'region,churn\nnorth,0.12\n');
     const backup = spawnSync(
       process.execPath,
       [
@@ -113,6 +117,10 @@ test.describe('Notebooks shown as notebooks', () => {
     snapshot = done.snapshot;
     // Now: the plot is blue, x is 2, and a cell was added.
     writeFileSync(join(agent.home, PATH), report(BLUE, 2, true));
+    writeFileSync(
+      join(agent.home, NOTES),
+      'region,churn\nnorth,0.15\nsouth,0.2\n'
+    );
   });
 
   test.afterAll(async () => {
@@ -194,4 +202,85 @@ test.describe('Notebooks shown as notebooks', () => {
       })
     ).toBeVisible();
   });
+
+  // Issue #16, "How it is shown": axe-core on every main-area view and every dialog, both themes.
+  for (const theme of ['light', 'dark']) {
+    test(`0 critical, 0 serious in the ${theme} theme: previews, diffs, snapshot compare, search, request dialogs`, async ({
+      page
+    }) => {
+      if (theme === 'dark') {
+        await page.theme.setDarkTheme();
+      }
+      const views: Array<[string, () => Promise<void>, string]> = [
+        [
+          'notebook preview',
+          () => openView(page, 'studio-backup:preview', snapshot),
+          '.jp-StudioBackup-preview .jp-StudioBackup-notebook'
+        ],
+        [
+          'text preview',
+          () => openView(page, 'studio-backup:preview', snapshot, NOTES),
+          '.jp-StudioBackup-previewText'
+        ],
+        [
+          'notebook diff',
+          () => openView(page, 'studio-backup:compare-file', snapshot),
+          '.jp-StudioBackup-notebookDiff'
+        ],
+        [
+          'text diff',
+          () => openView(page, 'studio-backup:compare-file', snapshot, NOTES),
+          '.jp-StudioBackup-diff-added'
+        ],
+        [
+          'snapshot compare',
+          () => openView(page, 'studio-backup:compare', snapshot),
+          '.jp-StudioBackup-compareDirection'
+        ],
+        [
+          'search',
+          () =>
+            page.evaluate(() =>
+              window.jupyterapp.commands.execute('studio-backup:search')
+            ),
+          '.jp-StudioBackup-searchInput'
+        ]
+      ];
+      const found: string[] = [];
+      for (const [name, open, shown] of views) {
+        await open();
+        const visible = page.locator(`${shown}:visible`).first();
+        await expect(visible).toBeVisible({ timeout: 30_000 });
+        const area = page
+          .locator('.jp-MainAreaWidget:visible')
+          .filter({ has: visible });
+        const id = await area.first().getAttribute('id');
+        found.push(
+          ...(await violations(page, `[id="${id}"]`)).map(v => `${name}: ${v}`)
+        );
+      }
+      await page.evaluate(() =>
+        window.jupyterapp.commands.execute('studio-backup:open-panel')
+      );
+      const requests = page.locator(
+        '#studio-backup-panel .jp-StudioBackup-requests'
+      );
+      await requests.evaluate(el => ((el as HTMLDetailsElement).open = true));
+      for (const button of [
+        '.jp-StudioBackup-requestFull',
+        '.jp-StudioBackup-requestRecovery'
+      ]) {
+        await requests.locator(button).click();
+        await expect(page.locator('.jp-Dialog')).toBeVisible();
+        found.push(
+          ...(await violations(page, '.jp-Dialog')).map(
+            v => `${button} dialog: ${v}`
+          )
+        );
+        await page.locator('.jp-Dialog .jp-mod-reject').click();
+        await expect(page.locator('.jp-Dialog')).toHaveCount(0);
+      }
+      expect(found).toEqual([]);
+    });
+  }
 });
