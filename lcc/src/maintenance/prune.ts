@@ -12,6 +12,7 @@ import {
   IPackedBlob,
   toIndexRows
 } from '../repository/blobs';
+import pLimit from 'p-limit';
 import { decodeBlob, packJson, packKey, sha256 } from '../repository/format';
 import { Lock } from '../repository/lock';
 import { Repository } from '../repository/repository';
@@ -183,6 +184,27 @@ export async function prune(
   }
 }
 
+/** The first of a blob's copies whose bytes hash to its id (a read that fails counts as not). */
+async function firstIntact<T extends { blob: IPackedBlob; pack: string }>(
+  repo: Repository,
+  copies: T[]
+): Promise<T | undefined> {
+  for (const copy of copies) {
+    const { blob } = copy;
+    const bytes = await repo.backend
+      .getRange(packKey(copy.pack), blob.offset, blob.length)
+      .catch(() => undefined);
+    try {
+      if (bytes && sha256(decodeBlob(bytes, blob.encoding)) === blob.id) {
+        return copy;
+      }
+    } catch {
+      // Not a blob at all there: the next copy.
+    }
+  }
+  return undefined;
+}
+
 /**
  * Reads everything prune's decision rests on; throws on any gap. A blob in several packs is kept in
  * the newest one that exists; its other copies count as unused.
@@ -242,9 +264,11 @@ async function findUsedBlobs(repo: Repository) {
     }
   });
 
-  // A blob in several packs lives on in the newest one. A prune stopped after its repack leaves
-  // the kept blobs in both the old packs and the new: the new ones then stay whole and the old
-  // ones go, so the next prune finishes the work instead of repacking the old ones once more.
+  // A blob in several packs lives on in the newest copy that holds its bytes. A prune stopped after
+  // its repack leaves the kept blobs in both the old packs and the new: the new ones then stay
+  // whole and the old ones go, so the next prune finishes the work instead of repacking again.
+  // The copy kept is read and hashed first, because the others are what prune deletes and an index
+  // file is only a claim: a session that may append could name a pack of junk in one.
   const newestFirst = [...uses]
     .filter(([pack]) => stored.has(pack))
     .sort(
@@ -252,15 +276,43 @@ async function findUsedBlobs(repo: Repository) {
         stored.get(b)!.lastModified.getTime() -
           stored.get(a)!.lastModified.getTime() || (a < b ? -1 : a > b ? 1 : 0)
     );
-  const home = new Map<string, string>();
+  const copies = new Map<
+    string,
+    Array<{ use: IPackUse; blob: IPackedBlob; pack: string }>
+  >();
   for (const [pack, use] of newestFirst) {
     for (const blob of use.blobs) {
-      if (used.has(blob.id) && !home.has(blob.id)) {
-        home.set(blob.id, pack);
-        use.keep.push(blob);
-        use.usedBytes += blob.length;
+      if (used.has(blob.id)) {
+        const list = copies.get(blob.id) ?? [];
+        list.push({ use, blob, pack });
+        copies.set(blob.id, list);
       }
     }
+  }
+  const home = new Map<string, string>();
+  const limit = pLimit(8);
+  await Promise.all(
+    [...copies].map(([id, list]) =>
+      limit(async () => {
+        let kept = list[0];
+        if (list.length > 1) {
+          const intact = await firstIntact(repo, list);
+          if (!intact) {
+            throw new PruneStoppedError(
+              `blob ${id.slice(0, 12)} is listed in ${list.length} packs and none holds its bytes: run "studio-backup check --read-data".`
+            );
+          }
+          kept = intact;
+        }
+        home.set(id, kept.pack);
+        kept.use.keep.push(kept.blob);
+        kept.use.usedBytes += kept.blob.length;
+      })
+    )
+  );
+  // A repack writes a pack's kept blobs in the order they lie in it.
+  for (const use of uses.values()) {
+    use.keep.sort((a, b) => a.offset - b.offset);
   }
   const unindexed = [...used].filter(id => !repo.index.has(id));
   if (unindexed.length > 0) {

@@ -1,0 +1,61 @@
+/**
+ * An index file is anyone's claim: a session that may only append (alice's, docs/trust-model.md)
+ * can add a pack of junk and an index file saying it holds her blobs. Prune keeps one copy of a
+ * blob and deletes packs that hold no kept copy, so it must keep a copy whose bytes it checked,
+ * never the claim alone: the history stays whole, and so does its check --read-data.
+ */
+import { readdirSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { backup } from '../../src/backup/backup';
+import { FileBackend } from '../../src/repository/file-backend';
+import { Repository } from '../../src/repository/repository';
+import { prune } from '../../src/maintenance/prune';
+import { packJson, packKey, sha256 } from '../../src/repository/format';
+import { IndexFile } from '../../src/repository/blobs';
+import { cleanupTempDirs, describeTree, randomish, tempDir, write } from '../helpers/fixtures';
+import { expectIntact, fileRepo } from './intact';
+
+jest.setTimeout(120_000);
+afterEach(cleanupTempDirs);
+
+it('an appended junk pack plus an index naming it does not make prune delete the real packs', async () => {
+  const home = tempDir('home');
+  const repoDir = tempDir('repo');
+  write(home, 'a.bin', randomish(300 * 1024, 1));
+  write(home, 'notes.txt', 'notes\n');
+  const { snapshotId } = await backup(
+    await Repository.open(new FileBackend(repoDir), { create: true }),
+    { source: home, cacheDir: tempDir('cache') }
+  );
+  // The real packs were written two hours ago (past the default grace period).
+  const past = new Date(Date.now() - 2 * 3600_000);
+  const data = join(repoDir, 'data');
+  for (const sub of readdirSync(data)) {
+    for (const f of readdirSync(join(data, sub))) {
+      utimesSync(join(data, sub, f), past, past);
+    }
+  }
+
+  // The attacker: only creates objects (what the bucket policy lets alice's session do).
+  const backend = new FileBackend(repoDir);
+  const repo = await fileRepo(repoDir);
+  const forged: IndexFile = { version: 1, packs: [] };
+  for await (const item of backend.list('index/')) {
+    const file = await repo.readIndexFile(item.key);
+    for (const pack of file.packs) {
+      const size = Math.max(...pack.blobs.map(([, , off, len]) => off + len));
+      const junk = randomBytes(size);
+      const id = sha256(junk);
+      await backend.put(packKey(id), junk, { ifAbsent: true });
+      forged.packs.push({ id, blobs: pack.blobs });
+    }
+  }
+  const bytes = packJson(forged);
+  await backend.put(`index/${sha256(bytes)}`, bytes, { ifAbsent: true });
+
+  // The backend's daily maintenance, default options.
+  await prune(await fileRepo(repoDir)).catch(() => undefined);
+
+  await expectIntact(new FileBackend(repoDir), snapshotId, describeTree(home));
+});
