@@ -3,23 +3,16 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import {
-  CommandToolbarButton,
-  ICommandPalette,
-  Notification
-} from '@jupyterlab/apputils';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { searchIcon } from '@jupyterlab/ui-components';
 import { DEFAULT_AGENT_PORT } from '@studio-backup/lcc/contract';
-import * as React from 'react';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
 import { AgentClient } from './api';
-import { CommandIDs, PANEL_ID, PLUGIN_ID } from './commands';
+import { PANEL_ID, PLUGIN_ID } from './commands';
 import type { IBackupsContext } from './context';
-import { backupIcon } from './icons';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
 import { AgentModel } from './model';
 import { RequestsModel } from './requests';
@@ -30,7 +23,8 @@ import { SnapshotsModel } from './snapshots';
 import { IBackups } from './tokens';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
 import { BackupsPanel } from './widgets/BackupsPanel';
-import { openInMainArea } from './widgets/mainArea';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- activation registers the commands at once (menus, palette and the file browser's toolbar name them); each view they open is imported lazily
+import { registerCommands } from './registerCommands';
 import { errorMessage } from './errors';
 
 const DEFAULT_SETTINGS: IPanelSettings = {
@@ -40,14 +34,6 @@ const DEFAULT_SETTINGS: IPanelSettings = {
   exclude: [],
   confirmOverwrite: true
 };
-
-const noArgs = { args: { type: 'object', properties: {} } } as const;
-const snapshotPathArgs = {
-  args: {
-    type: 'object',
-    properties: { snapshot: { type: 'string' }, path: { type: 'string' } }
-  }
-} as const;
 
 const plugin: JupyterFrontEndPlugin<IBackups> = {
   id: PLUGIN_ID,
@@ -139,195 +125,7 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, PANEL_ID);
 
-    app.commands.addCommand(CommandIDs.openPanel, {
-      label: trans.__('Backups: Open panel'),
-      caption: trans.__('Show the Backups side panel'),
-      icon: backupIcon,
-      describedBy: noArgs,
-      execute: () => {
-        app.shell.activateById(panel.id);
-        // Into the panel, not left in the main area (a keyboard user would tab through it all).
-        requestAnimationFrame(() =>
-          panel.node
-            .querySelector<HTMLElement>('button:not([disabled]), input')
-            ?.focus()
-        );
-      }
-    });
-    app.commands.addCommand(CommandIDs.refresh, {
-      label: trans.__('Backups: Check the agent again'),
-      describedBy: noArgs,
-      execute: () => model.refresh()
-    });
-    app.commands.addCommand(CommandIDs.backupNow, {
-      label: trans.__('Backups: Back up now'),
-      icon: backupIcon,
-      describedBy: noArgs,
-      isEnabled: () => model.state.kind === 'running',
-      execute: async () => {
-        app.shell.activateById(panel.id);
-        await snapshots.backupNow();
-      }
-    });
-    app.commands.addCommand(CommandIDs.previousVersions, {
-      label: trans.__('Previous versions…'),
-      caption: trans.__(
-        'Snapshots of this file or folder, and what was deleted from it'
-      ),
-      icon: backupIcon,
-      describedBy: {
-        args: {
-          type: 'object',
-          properties: { path: { type: 'string' }, isDir: { type: 'boolean' } }
-        }
-      },
-      execute: async args => {
-        const { VersionsView } = await import('./widgets/VersionsView');
-        let path = args.path as string | undefined;
-        let isDir = args.isDir as boolean | undefined;
-        if (path === undefined && fileBrowser) {
-          const item = fileBrowser.selectedItems().next();
-          if (!item.done && item.value) {
-            path = item.value.path;
-            isDir = item.value.type === 'directory';
-          } else {
-            path = fileBrowser.model.path;
-            isDir = true;
-          }
-        }
-        const target = (path ?? '').replace(/^\/+|\/+$/g, '');
-        openInMainArea(
-          ctx,
-          `studio-backup-versions:${target}`,
-          trans.__('Versions: %1', target.split('/').pop() || '~'),
-          backupIcon,
-          () =>
-            React.createElement(VersionsView, {
-              ctx,
-              path: target,
-              isDir: isDir ?? true
-            })
-        );
-      }
-    });
-    // The folder the file browser shows: from its empty area and its toolbar, so that files at the
-    // top of the home, which no folder item holds, have their "Previous versions…" too.
-    app.commands.addCommand(CommandIDs.folderVersions, {
-      label: trans.__('Previous versions of this folder…'),
-      caption: trans.__(
-        'Snapshots of the folder shown in the file browser, and what was deleted from it'
-      ),
-      icon: backupIcon,
-      describedBy: noArgs,
-      isVisible: () => fileBrowser !== null,
-      execute: () =>
-        app.commands.execute(CommandIDs.previousVersions, {
-          path: fileBrowser?.model.path ?? '',
-          isDir: true
-        })
-    });
-    fileBrowser?.toolbar.addItem(
-      'studio-backup-folder-versions',
-      new CommandToolbarButton({
-        commands: app.commands,
-        id: CommandIDs.folderVersions,
-        icon: backupIcon,
-        label: '',
-        caption: trans.__(
-          'Previous versions of this folder: its snapshots, and what was deleted from it'
-        )
-      })
-    );
-    // A file of a snapshot in a main-area tab: its preview, or its diff with the current file.
-    const snapshotFileCommand = (
-      id: string,
-      label: string,
-      tab: string,
-      title: (name: string, snapshot: string) => string,
-      view: () => Promise<
-        React.ComponentType<{
-          ctx: IBackupsContext;
-          snapshot: string;
-          path: string;
-        }>
-      >
-    ) =>
-      app.commands.addCommand(id, {
-        label,
-        describedBy: snapshotPathArgs,
-        execute: async args => {
-          const View = await view();
-          const snapshot = String(args.snapshot);
-          const path = String(args.path);
-          openInMainArea(
-            ctx,
-            `${tab}:${snapshot}:${path}`,
-            title(path.split('/').pop() ?? path, snapshot.slice(0, 8)),
-            backupIcon,
-            () => React.createElement(View, { ctx, snapshot, path })
-          );
-        }
-      });
-    snapshotFileCommand(
-      CommandIDs.preview,
-      trans.__('Preview a file of a snapshot'),
-      'studio-backup-preview',
-      (name, short) => trans.__('%1 @ %2', name, short),
-      async () => (await import('./widgets/PreviewView')).PreviewView
-    );
-    snapshotFileCommand(
-      CommandIDs.compareFile,
-      trans.__("Compare a snapshot's version with the current file"),
-      'studio-backup-diff',
-      name => trans.__('Diff: %1', name),
-      async () => (await import('./widgets/CompareView')).FileCompareView
-    );
-    app.commands.addCommand(CommandIDs.search, {
-      label: trans.__('Backups: Find a file in every snapshot'),
-      caption: trans.__(
-        'Find files by name in every snapshot and list each version'
-      ),
-      icon: searchIcon,
-      describedBy: {
-        args: { type: 'object', properties: { pattern: { type: 'string' } } }
-      },
-      execute: async args => {
-        const { SearchView } = await import('./widgets/SearchView');
-        const initial = (args.pattern as string | undefined) ?? '';
-        openInMainArea(
-          ctx,
-          'studio-backup-search',
-          trans.__('Find in snapshots'),
-          searchIcon,
-          () => React.createElement(SearchView, { ctx, initial })
-        );
-      }
-    });
-    app.commands.addCommand(CommandIDs.compare, {
-      label: trans.__('Compare a snapshot'),
-      describedBy: snapshotPathArgs,
-      execute: async args => {
-        const { SnapshotCompareView } = await import('./widgets/CompareView');
-        const from = String(args.snapshot);
-        openInMainArea(
-          ctx,
-          `studio-backup-compare:${from}`,
-          trans.__('Compare %1', from.slice(0, 8)),
-          backupIcon,
-          () => React.createElement(SnapshotCompareView, { ctx, from })
-        );
-      }
-    });
-    // From the palette, with nothing selected, it shows the file browser's current folder.
-    for (const command of [
-      CommandIDs.openPanel,
-      CommandIDs.refresh,
-      CommandIDs.backupNow,
-      CommandIDs.previousVersions,
-      CommandIDs.search
-    ]) {
-      palette?.addItem({ command, category: trans.__('Backups') });
-    }
+    registerCommands({ app, ctx, panel, model, palette });
 
     if (settingRegistry) {
       try {
