@@ -48,12 +48,13 @@ export type Decision =
   | { action: 'tag-profile'; state: 'approved'; message: string }
   | { action: 'wait-for-admin'; state: 'pending-approval'; message: string }
   | { action: 'recover'; state: 'forwarded'; message: string }
+  | { action: 'refuse'; state: 'failed'; message: string }
   | { action: 'none' };
 
 /** What the request-processing state machine is started with. */
 export interface IProcessInput {
   request: { user_profile_name: string; request_id: string };
-  action: Exclude<Decision['action'], 'none'>;
+  action: Exclude<Decision['action'], 'none' | 'refuse'>;
   state: string;
   message: string;
   domain_id: string;
@@ -89,6 +90,16 @@ const tagValue = (snapshot: string, request: IRequestRow) =>
 /** The approval policy, from the request as it is now and as it was. */
 export function decide(request: IRequestRow, before?: IRequestRow): Decision {
   const state = request.state ?? 'new';
+  // Users may put their own rows, never a state: a row that had one and lost it was rewritten
+  // after it was decided (another former profile slipped under an admin's review, say).
+  if (state === 'new' && before?.state) {
+    return {
+      action: 'refuse',
+      state: 'failed',
+      message:
+        'The request was changed after it was filed: file a new one from the Backups panel.'
+    };
+  }
   if (request.kind === 'full-restore' && state === 'new') {
     return {
       action: 'tag-profile',
@@ -240,7 +251,7 @@ async function recovery(
 export async function processInput(
   deps: IRequestDeps,
   request: IRequestRow,
-  decision: Exclude<Decision, { action: 'none' }>
+  decision: Exclude<Decision, { action: 'none' | 'refuse' }>
 ): Promise<IProcessInput> {
   const input: IProcessInput = {
     request: {
@@ -313,6 +324,10 @@ export async function processRecord(
     : undefined;
   const decision = decide(request, before);
   if (decision.action === 'none') {
+    return decision;
+  }
+  if (decision.action === 'refuse') {
+    await setState(deps, request, decision.state, decision.message);
     return decision;
   }
   try {

@@ -6,6 +6,8 @@
  * are asserted on the definition (the copy itself runs on moto S3 in copy-snapshots.test.ts), and the
  * recovery it waits for is a stand-in machine.
  */
+import { decideRequest } from '../admin/commands';
+import type { IAdminContext } from '../admin/clients';
 import {
   DescribeTableCommand,
   GetItemCommand,
@@ -310,6 +312,40 @@ describe('restore requests', () => {
     });
   });
 
+  it('refuses a request rewritten by its user after it was decided: an approval never lands on a profile the admin did not see', async () => {
+    await file({
+      request_id: 'r2t',
+      kind: 'recover-profile',
+      from_profile: 'old-alice'
+    });
+    await runPolicy();
+    expect(await request('r2t')).toMatchObject({ state: 'pending-approval' });
+    // Alice's session may PutItem her own rows (no state): she swaps the profile under review.
+    await file({
+      request_id: 'r2t',
+      kind: 'recover-profile',
+      from_profile: 'bob'
+    });
+    await runPolicy();
+    expect(await request('r2t')).toMatchObject({
+      state: 'failed',
+      message:
+        'The request was changed after it was filed: file a new one from the Backups panel.'
+    });
+    // What `studio-backup-admin requests approve alice r2t` then meets: nothing pending.
+    const admin = {
+      dynamodb: env.dynamodb,
+      requestsTable: 'requests'
+    } as unknown as IAdminContext;
+    await expect(
+      decideRequest(admin, 'alice', 'r2t', 'approved', undefined, false)
+    ).rejects.toThrow('Request r2t is failed, not waiting for approval.');
+    await runPolicy();
+    expect((await inputOf('r2t')).filter(i => i.action === 'recover')).toEqual(
+      []
+    );
+  });
+
   it('copies the S3 repository of the former space a request names, though both profiles have an EFS home recorded (an EFS home has no spaces)', async () => {
     await recordEfsHome('alice', '200010');
     await file({
@@ -449,11 +485,13 @@ describe('restore requests', () => {
       state: 'forwarded' as const
     };
     expect(decide(p, { ...p, state: 'approved' })).toEqual({ action: 'none' });
-    // A row the user rewrote (no state) is a new request again: it waits for an admin.
+    // A row the user rewrote after it was decided (no state) is refused, not queued again: an
+    // admin's later approval must not land on a profile other than the one they reviewed.
     expect(
       decide({ ...p, state: undefined }, { ...p, state: 'approved' })
     ).toMatchObject({
-      action: 'wait-for-admin'
+      action: 'refuse',
+      state: 'failed'
     });
   });
 });
