@@ -14,7 +14,8 @@ import {
   NoSuchEntityException,
   PutRolePolicyCommand,
   Role,
-  TagRoleCommand
+  TagRoleCommand,
+  UpdateAssumeRolePolicyCommand
 } from '@aws-sdk/client-iam';
 import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -122,7 +123,10 @@ export async function isolationTargets(
   };
 }
 
-/** The policy document a profile's own role carries. */
+/**
+ * The policy document a profile's own role carries. The bucket policy trusts the role's tag, so the
+ * role may change no profile role (its tag, its policies, its trust), whatever else it is given.
+ */
 export function profilePolicy(
   targets: IIsolationTargets,
   domainId: string,
@@ -130,8 +134,37 @@ export function profilePolicy(
 ): { Version: string; Statement: unknown[] } {
   return {
     Version: '2012-10-17',
-    Statement: isolationStatements(targets, { profile, domainId })
+    Statement: [
+      ...isolationStatements(targets, { profile, domainId }),
+      {
+        Sid: 'ChangeNoProfileRole',
+        Effect: 'Deny',
+        Action: ['iam:*'],
+        Resource: [
+          `arn:${targets.partition}:iam::${targets.account}:role/${PROFILE_ROLE_PREFIX}*`,
+          `arn:${targets.partition}:iam::${targets.account}:role/*/${PROFILE_ROLE_PREFIX}*`
+        ]
+      }
+    ]
   };
+}
+
+/**
+ * A role of that name already there is updated only when it is this profile's: IAM names ignore
+ * case (Alice's role is alice's), and a role with a path or another profile's tag is not the one
+ * the bucket policy fences.
+ */
+function checkExisting(existing: Role, name: string, profile: string): void {
+  const tag = existing.Tags?.find(t => t.Key === PROFILE_TAG)?.Value;
+  if (
+    existing.RoleName !== name ||
+    existing.Path !== '/' ||
+    (tag !== undefined && tag !== profile)
+  ) {
+    throw new AdminError(
+      `Role ${existing.Path ?? '/'}${existing.RoleName} already exists and is not ${profile}'s own${tag !== undefined && tag !== profile ? ` (its tag names ${tag})` : ''}: roles create leaves it alone, and profiles whose names differ only in case cannot each have a role of their own.`
+    );
+  }
 }
 
 export async function getRole(
@@ -180,6 +213,7 @@ export async function createProfileRoles(
   for (const [i, profile] of chosen.entries()) {
     const name = roleNames[i];
     const existing = await getRole(iam, name);
+    if (existing) checkExisting(existing, name, profile);
     const tag = { Key: PROFILE_TAG, Value: profile };
     const current = await ctx.sagemaker.send(
       new DescribeUserProfileCommand({ DomainId: id, UserProfileName: profile })
@@ -207,6 +241,13 @@ export async function createProfileRoles(
         ).Role!.Arn!;
     if (existing) {
       await iam.send(new TagRoleCommand({ RoleName: name, Tags: [tag] }));
+      // Only SageMaker may take the role (no principal that could pass a session tag of its own).
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({
+          RoleName: name,
+          PolicyDocument: TRUST
+        })
+      );
     }
     await iam.send(
       new PutRolePolicyCommand({

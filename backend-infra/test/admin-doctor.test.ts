@@ -9,6 +9,7 @@ import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
   CreateRoleCommand,
+  DeleteRoleCommand,
   DeleteRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
@@ -114,6 +115,18 @@ function awsCommandProblems(out: string): string[] {
 const profileArn = (domain: string, name: string) =>
   `arn:aws:sagemaker:us-east-1:${ACCOUNT}:user-profile/${domain}/${name}`;
 
+/** A role SageMaker may take, as an admin makes one. */
+const SAGEMAKER_TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: 'sagemaker.amazonaws.com' },
+      Action: 'sts:AssumeRole'
+    }
+  ]
+});
+
 beforeAll(async () => {
   env = await startEmulators();
   iam = new IAMClient({ endpoint: env.moto.endpoint });
@@ -154,16 +167,7 @@ beforeAll(async () => {
   await iam.send(
     new CreateRoleCommand({
       RoleName: SHARED_ROLE,
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'sagemaker.amazonaws.com' },
-            Action: 'sts:AssumeRole'
-          }
-        ]
-      })
+      AssumeRolePolicyDocument: SAGEMAKER_TRUST
     })
   );
   const s = env.sagemakerState;
@@ -255,21 +259,33 @@ describe('roles create', () => {
       `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${name}`;
     expect(policy).toEqual({
       Version: '2012-10-17',
-      Statement: isolationStatements(
+      Statement: [
+        ...isolationStatements(
+          {
+            partition: 'aws',
+            region: 'us-east-1',
+            account: ACCOUNT,
+            bucketArn: `arn:aws:s3:::${BUCKET}`,
+            keyArn: KEY_ARN,
+            prefix: 'studio-backups',
+            requestsTableArn: table('studioBackupRequests'),
+            historyTableArn: table('studioUserHistory'),
+            retentionTableArn: table('studioBackupRetention'),
+            resultsTableArn: table('studioBackupResults')
+          },
+          { profile: 'alice', domainId: 'd-1' }
+        ),
+        // The bucket policy trusts the role's tag: the role may change no profile role.
         {
-          partition: 'aws',
-          region: 'us-east-1',
-          account: ACCOUNT,
-          bucketArn: `arn:aws:s3:::${BUCKET}`,
-          keyArn: KEY_ARN,
-          prefix: 'studio-backups',
-          requestsTableArn: table('studioBackupRequests'),
-          historyTableArn: table('studioUserHistory'),
-          retentionTableArn: table('studioBackupRetention'),
-          resultsTableArn: table('studioBackupResults')
-        },
-        { profile: 'alice', domainId: 'd-1' }
-      )
+          Sid: 'ChangeNoProfileRole',
+          Effect: 'Deny',
+          Action: ['iam:*'],
+          Resource: [
+            `arn:aws:iam::${ACCOUNT}:role/studio-backup-profile-*`,
+            `arn:aws:iam::${ACCOUNT}:role/*/studio-backup-profile-*`
+          ]
+        }
+      ]
     });
     const text = JSON.stringify(policy);
     expect(text).toContain(`arn:aws:s3:::${BUCKET}/studio-backups/alice/*`);
@@ -312,6 +328,43 @@ describe('roles create', () => {
       '--bucket',
       BUCKET
     );
+  });
+
+  it("leaves alone a role of that name that is another profile's, in one line", async () => {
+    // Say carol of d-2 shares her name, up to case, with a Carol elsewhere whose role this is.
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'studio-backup-profile-carol',
+        AssumeRolePolicyDocument: SAGEMAKER_TRUST,
+        Tags: [{ Key: 'studio-backup-profile', Value: 'Carol' }]
+      })
+    );
+    try {
+      const run = await admin(
+        'roles',
+        'create',
+        '--domain',
+        'd-2',
+        '--profile',
+        'carol',
+        '--bucket',
+        BUCKET
+      );
+      expect(run.code).toBe(1);
+      expect(run.err.split('\n')).toEqual([
+        "studio-backup-admin: Role /studio-backup-profile-carol already exists and is not carol's own (its tag names Carol): roles create leaves it alone, and profiles whose names differ only in case cannot each have a role of their own."
+      ]);
+      const { Role } = await iam.send(
+        new GetRoleCommand({ RoleName: 'studio-backup-profile-carol' })
+      );
+      expect(Role?.Tags).toEqual([
+        { Key: 'studio-backup-profile', Value: 'Carol' }
+      ]);
+    } finally {
+      await iam.send(
+        new DeleteRoleCommand({ RoleName: 'studio-backup-profile-carol' })
+      );
+    }
   });
 
   it('refuses, in one line, no profile, an unknown domain or profile, a name too long for a role', async () => {

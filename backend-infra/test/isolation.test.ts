@@ -9,11 +9,8 @@
  * then dropped and flipped in turn, and each change must change some row of the table.
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import {
-  isolationStatements,
-  PROFILE_ROLE_PREFIX,
-  PROFILE_TAG
-} from '../core/isolation-statements';
+import { profilePolicy } from '../admin/profile-roles';
+import { PROFILE_ROLE_PREFIX, PROFILE_TAG } from '../core/isolation-statements';
 import { synthStack } from './synth';
 
 jest.setTimeout(180_000);
@@ -614,6 +611,11 @@ const sagemakerArn = (resource: string) =>
 const ALICE_PROFILE = sagemakerArn('user-profile/d-1/alice');
 const BOB_PROFILE = sagemakerArn('user-profile/d-1/bob');
 const ALICE_SPACE = sagemakerArn('space/d-1/space-1');
+const iamCall = (action: string, role: string): ICall => ({
+  label: `${action} role/${role}`,
+  action: `iam:${action}`,
+  resource: `arn:aws:iam::${ACCOUNT}:role/${role}`
+});
 const sagemakerCall = (
   action: string,
   resource: string,
@@ -742,6 +744,19 @@ TABLE.push(
   [OWN_ADMIN, get(`${ALICE2}/config`), X],
   [OWN_ADMIN, list(`${PREFIX}/`), X],
   [OWN_ADMIN, key('kms:Decrypt', 'directly'), X],
+  // The fence trusts the role's tag: even with AdministratorAccess the role changes no profile
+  // role (retagged as bob's, or a new one tagged so, it would reach bob's folder).
+  [OWN_ADMIN, iamCall('TagRole', `${PROFILE_ROLE_PREFIX}alice`), X],
+  [OWN_ADMIN, iamCall('UntagRole', `${PROFILE_ROLE_PREFIX}alice`), X],
+  [OWN_ADMIN, iamCall('PutRolePolicy', `${PROFILE_ROLE_PREFIX}alice`), X],
+  [
+    OWN_ADMIN,
+    iamCall('UpdateAssumeRolePolicy', `${PROFILE_ROLE_PREFIX}alice`),
+    X
+  ],
+  [OWN_ADMIN, iamCall('CreateRole', `${PROFILE_ROLE_PREFIX}bob`), X],
+  [OWN_ADMIN, iamCall('TagRole', `team/${PROFILE_ROLE_PREFIX}bob`), X],
+  [OWN, iamCall('TagRole', `${PROFILE_ROLE_PREFIX}alice`), X],
   // A role named like a profile's own whose tag was removed reaches nothing.
   [UNTAGGED, get(`${ALICE}/config`), X],
   [UNTAGGED, get('artifacts/studio-backup.js'), X],
@@ -804,30 +819,29 @@ async function decide(
   return response.overallResult as Decision;
 }
 
-const profilePolicy: Document = {
-  Version: '2012-10-17',
-  Statement: isolationStatements(
-    {
-      partition: 'aws',
-      region: REGION,
-      account: ACCOUNT,
-      bucketArn: BUCKET,
-      keyArn: KEY,
-      prefix: PREFIX,
-      requestsTableArn: table('requests'),
-      historyTableArn: table('history'),
-      retentionTableArn: table('retention'),
-      resultsTableArn: table('results')
-    },
-    { profile: 'alice', domainId: 'd-1' }
-  )
-};
+// What `studio-backup-admin roles create` puts on alice's own role.
+const profileRolePolicy = profilePolicy(
+  {
+    partition: 'aws',
+    region: REGION,
+    account: ACCOUNT,
+    bucketArn: BUCKET,
+    keyArn: KEY,
+    prefix: PREFIX,
+    requestsTableArn: table('requests'),
+    historyTableArn: table('history'),
+    retentionTableArn: table('retention'),
+    resultsTableArn: table('results')
+  },
+  'd-1',
+  'alice'
+) as Document;
 
 const SYNTHESIZED: IDocuments = {
   isolation: isolationPolicy,
   bucket: bucketPolicy,
   key: keyPolicy,
-  profile: profilePolicy
+  profile: profileRolePolicy
 };
 
 describe('who may do what (iam-simulate over the synthesized template)', () => {
