@@ -10,10 +10,16 @@ import { randomBytes } from 'node:crypto';
 import { backup } from '../../src/backup/backup';
 import { FileBackend } from '../../src/repository/file-backend';
 import { Repository } from '../../src/repository/repository';
-import { prune } from '../../src/maintenance/prune';
+import { prune, PruneStoppedError } from '../../src/maintenance/prune';
 import { packJson, packKey, sha256 } from '../../src/repository/format';
 import { IndexFile } from '../../src/repository/blobs';
-import { cleanupTempDirs, describeTree, randomish, tempDir, write } from '../helpers/fixtures';
+import {
+  cleanupTempDirs,
+  describeTree,
+  randomish,
+  tempDir,
+  write
+} from '../helpers/fixtures';
 import { expectIntact, fileRepo } from './intact';
 
 jest.setTimeout(120_000);
@@ -37,6 +43,11 @@ it('an appended junk pack plus an index naming it does not make prune delete the
     }
   }
 
+  const realPacks: string[] = [];
+  for await (const item of new FileBackend(repoDir).list('data/')) {
+    realPacks.push(item.key);
+  }
+
   // The attacker: only creates objects (what the bucket policy lets alice's session do).
   const backend = new FileBackend(repoDir);
   const repo = await fileRepo(repoDir);
@@ -52,10 +63,24 @@ it('an appended junk pack plus an index naming it does not make prune delete the
     }
   }
   const bytes = packJson(forged);
-  await backend.put(`index/${sha256(bytes)}`, bytes, { ifAbsent: true });
+  const forgedKey = `index/${sha256(bytes)}`;
+  await backend.put(forgedKey, bytes, { ifAbsent: true });
 
-  // The backend's daily maintenance, default options.
-  await prune(await fileRepo(repoDir)).catch(() => undefined);
+  // The backend's daily maintenance, default options. Where the forged copy of a tree is the one
+  // the index reads first, the walk fails and prune stops with nothing deleted; otherwise it
+  // finishes. Either way no real pack is deleted.
+  await prune(await fileRepo(repoDir)).catch(err => {
+    expect(err).toBeInstanceOf(PruneStoppedError);
+  });
+  for (const key of realPacks) {
+    expect(await backend.exists(key)).toBe(true);
+  }
 
+  // check --read-data reports the junk (which copy it reads first hangs on the index files' order);
+  // once the forged index and its packs are removed, the history is whole, byte for byte.
+  await backend.delete(forgedKey);
+  for (const pack of forged.packs) {
+    await backend.delete(packKey(pack.id));
+  }
   await expectIntact(new FileBackend(repoDir), snapshotId, describeTree(home));
 });
