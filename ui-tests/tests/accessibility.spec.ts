@@ -3,24 +3,10 @@
  * serious) on the panel, its snapshot browser, a dialog and the main-area views, in the light and
  * the dark theme.
  */
-import AxeBuilder from '@axe-core/playwright';
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
+import { violations } from './axe';
 import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
 import { backUpNow, openPanel, PANEL } from './panel';
-
-/** The critical and serious findings of axe-core inside `selector`, one line each. */
-async function violations(
-  page: IJupyterLabPageFixture,
-  selector: string
-): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).include(selector).analyze();
-  return result.violations
-    .filter(v => v.impact === 'critical' || v.impact === 'serious')
-    .map(
-      v =>
-        `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`
-    );
-}
 
 test.describe('Keyboard and axe-core', () => {
   let agent: IRunningAgent;

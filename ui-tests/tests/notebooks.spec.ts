@@ -5,13 +5,10 @@
  * into the agent's repository.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
+import { AGENT_PORT, cliBackup, IRunningAgent, startAgent } from './agent';
 
-const CLI = join(__dirname, '..', '..', 'lcc', 'bin', 'studio-backup.js');
 const PATH = 'nbviews/report.ipynb';
 // 1×1 PNGs, red and blue.
 const RED =
@@ -89,28 +86,7 @@ test.describe('Notebooks shown as notebooks', () => {
     agent = await startAgent(AGENT_PORT);
     mkdirSync(join(agent.home, 'nbviews'), { recursive: true });
     writeFileSync(join(agent.home, PATH), report(RED, 1));
-    const backup = spawnSync(
-      process.execPath,
-      [
-        CLI,
-        'backup',
-        '--json',
-        '--repo',
-        agent.repository,
-        '--source',
-        agent.home,
-        '--cache-dir',
-        mkdtempSync(join(tmpdir(), 'studio-backup-ui-cache-'))
-      ],
-      { encoding: 'utf8' }
-    );
-    expect(backup.status).toBe(0);
-    const done = backup.stdout
-      .trim()
-      .split('\n')
-      .map(line => JSON.parse(line))
-      .find(event => event.type === 'summary');
-    snapshot = done.snapshot;
+    snapshot = cliBackup(agent);
     // Now: the plot is blue, x is 2, and a cell was added.
     writeFileSync(join(agent.home, PATH), report(BLUE, 2, true));
   });
