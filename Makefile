@@ -1,4 +1,4 @@
-.PHONY: demo test setup bench bench-ui bench-agent clean
+.PHONY: demo test setup screenshots bench bench-ui bench-agent clean
 
 ## Start the local demo: JupyterLab with the Backups panel, the agent and a sample home.
 demo:
@@ -11,6 +11,11 @@ test:
 ## Install dependencies and build, without running anything.
 setup:
 	bash scripts/setup.sh
+
+## Take the README's screenshots (light and dark) into docs/screenshots/, from a sample home with a few days of snapshots.
+screenshots: setup
+	bash scripts/setup.sh --browser
+	cd ui-tests && STUDIO_BACKUP_SCREENSHOTS=1 PATH="$(CURDIR)/.venv/bin:$$PATH" CI=1 npx playwright test tests/screenshots.spec.ts
 
 ## Time the panel rendering 1,000 snapshots and a 10,000-entry folder; writes its section of docs/benchmarks.md.
 bench-ui: setup

@@ -191,12 +191,16 @@ export class SnapshotsModel {
     return this._browsing;
   }
 
-  /** Opens a folder of a snapshot ("" is its root); later pages are appended with {@link more}. */
-  async browse(snapshot: string, path = ''): Promise<void> {
+  /**
+   * Opens a folder of a snapshot ("" is its root); later pages are appended with {@link more}.
+   * With `orParent` (the timeline, moving to another snapshot), a folder that snapshot does not
+   * hold opens its closest parent there instead.
+   */
+  async browse(snapshot: string, path = '', orParent = false): Promise<void> {
     // A slow answer for a folder left since must not replace the one opened after it.
     const seq = ++this._browseSeq;
     try {
-      const tree = await this._source.tree(snapshot, path);
+      const tree = await this._treeOrParent(snapshot, path, orParent);
       if (seq !== this._browseSeq) {
         return;
       }
@@ -210,6 +214,26 @@ export class SnapshotsModel {
       this._error = errorMessage(err);
     }
     this._changed.emit();
+  }
+
+  private async _treeOrParent(
+    snapshot: string,
+    path: string,
+    orParent: boolean
+  ): Promise<TreeResponse> {
+    try {
+      return await this._source.tree(snapshot, path);
+    } catch (err) {
+      if (!orParent || !path || (err as { status?: number }).status !== 404) {
+        throw err;
+      }
+      const slash = path.lastIndexOf('/');
+      return this._treeOrParent(
+        snapshot,
+        slash < 0 ? '' : path.slice(0, slash),
+        true
+      );
+    }
   }
 
   /** Loads the next page of the folder being browsed; a call while one loads does nothing. */

@@ -199,6 +199,31 @@ describe('SnapshotsModel', () => {
     expect(model.browsing).toBeNull();
   });
 
+  it('moving to a snapshot without the browsed folder opens its closest parent there (the timeline)', async () => {
+    const held: Record<string, string[]> = {
+      old: ['', 'data'],
+      new: ['', 'data', 'data/raw']
+    };
+    const model = new SnapshotsModel(
+      source({
+        tree: async (snapshot, path) => {
+          if (!held[snapshot].includes(path)) {
+            throw Object.assign(new Error(`No ${path}`), { status: 404 });
+          }
+          return { snapshot, path, total: 0, nextCursor: null, entries: [] };
+        }
+      })
+    );
+    await model.browse('new', 'data/raw');
+    await model.browse('old', 'data/raw', true);
+    expect(model.browsing).toMatchObject({ snapshot: 'old', path: 'data' });
+    expect(model.error).toBeNull();
+    // Without it, a missing folder is an error and the folder shown stays.
+    await model.browse('old', 'data/raw/x');
+    expect(model.error).toBe('No data/raw/x');
+    expect(model.browsing).toMatchObject({ snapshot: 'old', path: 'data' });
+  });
+
   it('follows a backup to its end and reloads the snapshots', async () => {
     const model = new SnapshotsModel(source());
     await model.refresh();

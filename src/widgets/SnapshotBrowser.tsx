@@ -40,9 +40,14 @@ export function SnapshotBrowser(props: {
       paths,
       askTarget: true
     });
-  // Opened from a snapshot's row (a click or Enter): focus stays in the panel, on the way back.
+  // Opened from a snapshot's row (a click or Enter): focus stays in the panel, on the way back;
+  // opened from the timeline, focus stays on the timeline, to go on moving.
   const back = React.useRef<HTMLButtonElement>(null);
-  React.useEffect(() => back.current?.focus(), [tree.snapshot]);
+  React.useEffect(() => {
+    if (!document.activeElement?.closest('.jp-StudioBackup-timeline')) {
+      back.current?.focus();
+    }
+  }, [tree.snapshot]);
   const selected = model.selected;
   const render = (entry: Entry) => {
     if (entry.path === UP) {

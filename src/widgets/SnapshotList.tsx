@@ -11,6 +11,7 @@ import { CommandIDs } from '../commands';
 import { formatSize, formatTime } from './format';
 import { restoreWithDialogs } from './restoreFlow';
 import { SnapshotBrowser } from './SnapshotBrowser';
+import { Timeline } from './Timeline';
 import { VirtualList } from './VirtualList';
 
 /** "Browse this snapshot", and until when retention keeps it (an estimate). */
@@ -226,6 +227,7 @@ export function SnapshotList(props: { ctx: IBackupsContext }): JSX.Element {
           {trans.__('The snapshots cannot be listed: %1', model.listError)}
         </div>
       )}
+      <Timeline ctx={ctx} />
       {model.browsing ? (
         <SnapshotBrowser ctx={ctx} tree={model.browsing} />
       ) : rows.length === 0 ? (

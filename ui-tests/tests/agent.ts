@@ -1,5 +1,5 @@
 /** Starts and stops a real `studio-backup agent` process for the UI tests. */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,4 +87,45 @@ export async function startAgent(
         child.kill('SIGTERM');
       })
   };
+}
+
+export interface ICliBackupOptions {
+  /** The CLI's cache folder; a new one by default. */
+  cacheDir?: string;
+  /** Node options before the CLI's script (a module to preload). */
+  nodeArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Backs up the agent's home with the CLI into its repository; the new snapshot's id. */
+export function cliBackup(
+  agent: IRunningAgent,
+  options: ICliBackupOptions = {}
+): string {
+  const run = spawnSync(
+    process.execPath,
+    [
+      ...(options.nodeArgs ?? []),
+      BIN,
+      'backup',
+      '--json',
+      '--repo',
+      agent.repository,
+      '--source',
+      agent.home,
+      '--cache-dir',
+      options.cacheDir ?? mkdtempSync(join(tmpdir(), 'studio-backup-ui-cache-'))
+    ],
+    { encoding: 'utf8', env: options.env ?? process.env }
+  );
+  if (run.status !== 0) {
+    throw new Error(
+      `studio-backup backup exited with ${run.status}: ${run.stderr}`
+    );
+  }
+  return run.stdout
+    .trim()
+    .split('\n')
+    .map(line => JSON.parse(line))
+    .find(event => event.type === 'summary').snapshot;
 }

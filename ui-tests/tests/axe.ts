@@ -1,6 +1,6 @@
-/** axe-core as the UI tests use it: only critical and serious findings count. */
+/** axe-core for the UI tests: what they assert is 0 critical and 0 serious findings. */
 import AxeBuilder from '@axe-core/playwright';
-import { IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
 
 /** The critical and serious findings of axe-core inside `selector`, one line each. */
 export async function violations(

@@ -5,14 +5,11 @@
  * into the agent's repository.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
+import { AGENT_PORT, cliBackup, IRunningAgent, startAgent } from './agent';
 import { violations } from './axe';
 
-const CLI = join(__dirname, '..', '..', 'lcc', 'bin', 'studio-backup.js');
 const PATH = 'nbviews/report.ipynb';
 const NOTES = 'nbviews/churn.csv';
 // 1×1 PNGs, red and blue.
@@ -93,28 +90,7 @@ test.describe('Notebooks shown as notebooks', () => {
     mkdirSync(join(agent.home, 'nbviews'), { recursive: true });
     writeFileSync(join(agent.home, PATH), report(RED, 1));
     writeFileSync(join(agent.home, NOTES), 'region,churn\nnorth,0.12\n');
-    const backup = spawnSync(
-      process.execPath,
-      [
-        CLI,
-        'backup',
-        '--json',
-        '--repo',
-        agent.repository,
-        '--source',
-        agent.home,
-        '--cache-dir',
-        mkdtempSync(join(tmpdir(), 'studio-backup-ui-cache-'))
-      ],
-      { encoding: 'utf8' }
-    );
-    expect(backup.status).toBe(0);
-    const done = backup.stdout
-      .trim()
-      .split('\n')
-      .map(line => JSON.parse(line))
-      .find(event => event.type === 'summary');
-    snapshot = done.snapshot;
+    snapshot = cliBackup(agent);
     // Now: the plot is blue, x is 2, and a cell was added.
     writeFileSync(join(agent.home, PATH), report(BLUE, 2, true));
     writeFileSync(

@@ -1,11 +1,5 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import {
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  unlinkSync,
-  writeFileSync
-} from 'node:fs';
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
 
@@ -69,15 +63,6 @@ test.describe.serial('Backups panel', () => {
     ).toHaveText('Today');
     await expect(button).toHaveText('Back up now');
     await expect(button).toBeEnabled();
-    if (process.env.UPDATE_DOCS_IMAGES) {
-      const dir = join(__dirname, '..', '..', 'docs', 'images');
-      mkdirSync(dir, { recursive: true });
-      await page.screenshot({ path: join(dir, 'backups-panel.png') });
-      await page.theme.setDarkTheme();
-      await expect(page.locator(PANEL)).toBeVisible();
-      await page.screenshot({ path: join(dir, 'backups-panel-dark.png') });
-      await page.theme.setLightTheme();
-    }
   });
 
   test('browses a snapshot and restores a folder into restored-files/', async ({
