@@ -6,28 +6,23 @@ export function conflicts(plan: RestorePlanResponse): number {
   return plan.counts.overwrite;
 }
 
-/** "3 files will be overwritten, 12 restored, 2 already identical" (the parts that apply). */
-export function planSummary(plan: RestorePlanResponse): string {
+/** What a dry run would do, counted for the summary the dialogs show (widgets/planText.ts words it). */
+export interface IPlanCounts {
+  /** Files that differ from the snapshot and would be written over. */
+  overwritten: number;
+  /** Files that are missing and would be written (in place or beside). */
+  restored: number;
+  /** Files already as in the snapshot. */
+  identical: number;
+}
+
+export function planCounts(plan: RestorePlanResponse): IPlanCounts {
   const c = plan.counts;
-  const parts: string[] = [];
-  if (c.overwrite > 0) {
-    parts.push(
-      `${c.overwrite} ${c.overwrite === 1 ? 'file' : 'files'} will be overwritten`
-    );
-  }
-  const restored = c.restore + c.rename;
-  if (restored > 0 || parts.length === 0) {
-    parts.push(
-      parts.length === 0
-        ? `${restored} ${restored === 1 ? 'file' : 'files'} will be restored`
-        : `${restored} restored`
-    );
-  }
-  const same = c.unchanged + c.skip;
-  if (same > 0) {
-    parts.push(`${same} already identical`);
-  }
-  return parts.join(', ');
+  return {
+    overwritten: c.overwrite,
+    restored: c.restore + c.rename,
+    identical: c.unchanged + c.skip
+  };
 }
 
 /** Where a restored path lands, relative to the home (the Jupyter server's root in Studio). */

@@ -2,10 +2,12 @@ import type { RestorePlanResponse } from '@studio-backup/lcc/contract';
 import {
   conflicts,
   overwrittenPaths,
-  planSummary,
+  planCounts,
   restoredPath,
   writtenInPlace
 } from '../restore';
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
+import { describePaths, planSummary } from '../widgets/planText';
 import { agentSettingsUpdate, IPanelSettings } from '../settings';
 import { notebookAsText } from '../notebookDiff';
 import {
@@ -64,15 +66,17 @@ describe('restore plans', () => {
     ]);
   });
 
-  it('summarises what a restore would do', () => {
-    expect(planSummary(plan({ overwrite: 3, restore: 12 }))).toBe(
-      '3 files will be overwritten, 12 restored'
-    );
-    expect(planSummary(plan({ restore: 1 }))).toBe('1 file will be restored');
-    expect(planSummary(plan({ restore: 2, unchanged: 5 }))).toBe(
-      '2 files will be restored, 5 already identical'
-    );
-    expect(planSummary(plan({}))).toBe('0 files will be restored');
+  it('counts what a restore would do, as data for the dialogs to word', () => {
+    expect(planCounts(plan({ overwrite: 3, restore: 10, rename: 2 }))).toEqual({
+      overwritten: 3,
+      restored: 12,
+      identical: 0
+    });
+    expect(planCounts(plan({ unchanged: 4, skip: 1 }))).toEqual({
+      overwritten: 0,
+      restored: 0,
+      identical: 5
+    });
   });
 
   it('counts the files that would be written over', () => {
@@ -218,5 +222,72 @@ describe('compare lists and locations as a person reads them (#16 item 9)', () =
   it('shows a local repository as its folder', () => {
     expect(shownLocation('file:///tmp/my%20repo')).toBe('/tmp/my repo');
     expect(shownLocation('s3://bucket/prefix')).toBe('s3://bucket/prefix');
+  });
+});
+
+const english = nullTranslator.load('sagemaker_studio_backup');
+
+/** A catalogue of a language with three plural forms (as Polish: 1, 2–4, 5+), msgids as keys. */
+function threeForms(): TranslationBundle {
+  const form = (n: number) =>
+    n === 1 ? 0 : n % 10 >= 2 && n % 10 <= 4 ? 1 : 2;
+  const plurals: Record<string, string[]> = {
+    '%1 file will be overwritten': [
+      '%1 plik nadpisany',
+      '%1 pliki nadpisane',
+      '%1 plików nadpisanych'
+    ],
+    '%1 file will be restored': [
+      '%1 plik przywrócony',
+      '%1 pliki przywrócone',
+      '%1 plików przywróconych'
+    ],
+    '%1 item': ['%1 element', '%1 elementy', '%1 elementów']
+  };
+  const fill = (text: string, args: unknown[]) =>
+    args.reduce<string>((t, a, i) => t.replace(`%${i + 1}`, String(a)), text);
+  return {
+    ...english,
+    __: (msgid: string, ...args: unknown[]) =>
+      fill(
+        {
+          '%1 restored': '%1 przywrócono',
+          '%1 already identical': '%1 bez zmian'
+        }[msgid] ?? msgid,
+        args
+      ),
+    _n: (singular: string, plural: string, n: number, ...args: unknown[]) =>
+      fill(plurals[singular]?.[form(n)] ?? (n === 1 ? singular : plural), [
+        n,
+        ...args
+      ])
+  } as TranslationBundle;
+}
+
+describe('the words of the restore dialogs', () => {
+  it('summarise a dry run in English, singular and plural right', () => {
+    expect(planSummary(english, plan({ overwrite: 3, restore: 12 }))).toBe(
+      '3 files will be overwritten, 12 restored'
+    );
+    expect(planSummary(english, plan({ restore: 1 }))).toBe(
+      '1 file will be restored'
+    );
+    expect(planSummary(english, plan({ restore: 2, unchanged: 5 }))).toBe(
+      '2 files will be restored, 5 already identical'
+    );
+    expect(planSummary(english, plan({}))).toBe('0 files will be restored');
+  });
+
+  it('go through the translation catalogue, with its plural forms', () => {
+    const trans = threeForms();
+    expect(planSummary(trans, plan({ overwrite: 3, restore: 12 }))).toBe(
+      '3 pliki nadpisane, 12 przywrócono'
+    );
+    expect(planSummary(trans, plan({ restore: 5, unchanged: 1 }))).toBe(
+      '5 plików przywróconych, 1 bez zmian'
+    );
+    expect(describePaths(trans, ['a', 'b', 'c'])).toBe('3 elementy');
+    expect(describePaths(trans, new Array(5).fill('x'))).toBe('5 elementów');
+    expect(describePaths(english, ['notes.md'])).toBe('notes.md');
   });
 });

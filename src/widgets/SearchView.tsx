@@ -66,16 +66,18 @@ export function SearchView(props: {
       {result && !model.busy && (
         <p role="status">
           {result.paths.length === 0
-            ? trans.__(
-                'No file matches %1 in %2 snapshots.',
-                model.pattern,
-                result.snapshots
+            ? trans._n(
+                'No file matches %2 in %1 snapshot.',
+                'No file matches %2 in %1 snapshots.',
+                result.snapshots,
+                model.pattern
               )
-            : trans.__(
-                '%1, %2, in %3 snapshots.',
+            : trans._n(
+                '%2, %3, in %1 snapshot.',
+                '%2, %3, in %1 snapshots.',
+                result.snapshots,
                 trans._n('%1 path', '%1 paths', result.paths.length),
-                trans._n('%1 version', '%1 versions', versionCount),
-                result.snapshots
+                trans._n('%1 version', '%1 versions', versionCount)
               )}
           {result.truncated &&
             ' ' +

@@ -62,7 +62,8 @@ function SnapshotRow(props: {
       </button>
       <span className="jp-StudioBackup-snapshot-detail">
         {t
-          ? trans.__(
+          ? trans._n(
+              '%1 file, %2, %3 changed',
               '%1 files, %2, %3 changed',
               t.files,
               formatSize(t.bytes),

@@ -11,10 +11,10 @@ import { reloadRestoredDocuments } from '../openDocuments';
 import {
   conflicts,
   overwrittenPaths,
-  planSummary,
   restoredPath,
   writtenInPlace
 } from '../restore';
+import { describePaths, planSummary } from './planText';
 import { errorMessage } from '../errors';
 
 type Target = 'original' | 'side';
@@ -52,14 +52,6 @@ export interface IRestoreOptions {
   paths: string[];
   /** Ask where to restore; without it, the restore goes to the original place. */
   askTarget?: boolean;
-}
-
-function describe(paths: string[], ctx: IBackupsContext): string {
-  const trans = ctx.trans;
-  if (paths.length === 0) {
-    return trans.__('the whole home');
-  }
-  return paths.length === 1 ? paths[0] : trans.__('%1 items', paths.length);
 }
 
 async function chooseConflict(
@@ -101,7 +93,7 @@ async function chooseConflict(
   }
   const result = await showDialog({
     title: trans.__('Restore %1', what),
-    body: trans.__('%1 into %2.', planSummary(plan), plan.target),
+    body: trans.__('%1 into %2.', planSummary(trans, plan), plan.target),
     buttons: [
       Dialog.cancelButton({ label: trans.__('Cancel') }),
       Dialog.okButton({ label: trans.__('Restore') })
@@ -119,7 +111,7 @@ function conflictBody(ctx: IBackupsContext, plan: RestorePlanResponse): Widget {
   const body = new Widget();
   body.addClass('jp-StudioBackup-conflicts');
   const summary = document.createElement('p');
-  summary.textContent = `${planSummary(plan)}:`;
+  summary.textContent = trans.__('%1:', planSummary(trans, plan));
   const list = document.createElement('ul');
   for (const path of paths.slice(0, NAMED)) {
     const item = document.createElement('li');
@@ -149,7 +141,7 @@ export async function restoreWithDialogs(
   options: IRestoreOptions
 ): Promise<void> {
   const trans = ctx.trans;
-  const what = describe(options.paths, ctx);
+  const what = describePaths(trans, options.paths);
   try {
     let target: Target = 'original';
     if (options.askTarget) {

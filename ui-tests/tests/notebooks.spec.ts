@@ -169,7 +169,7 @@ test.describe('Notebooks shown as notebooks', () => {
     const found = view.locator('.jp-StudioBackup-found', { hasText: PATH });
     await expect(found.locator('.jp-StudioBackup-foundVersion')).toHaveCount(1);
     await expect(view.getByRole('status')).toContainText(
-      '1 path, 1 version, in 1 snapshots'
+      '1 path, 1 version, in 1 snapshot'
     );
     await found.getByRole('button', { name: 'Preview' }).click();
     await expect(

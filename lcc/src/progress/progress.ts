@@ -42,13 +42,4 @@ export function eta(
   return Math.max(0, Math.round((elapsed * (total - done)) / done));
 }
 
-/** 1536 → "1.5 KiB": sizes as the CLI and the agent show them. */
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
-}
+export { humanBytes } from './bytes';
