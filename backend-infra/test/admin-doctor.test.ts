@@ -59,6 +59,8 @@ let iam: IAMClient;
 
 const admin = (...args: string[]) =>
   adminCli(env, [...TABLES, ...args], { iam, s3: env.moto.client });
+const rolesCreate = (domain: string, ...more: string[]) =>
+  admin('roles', 'create', '--domain', domain, '--bucket', BUCKET, ...more);
 const doctor = (domain: string, ...more: string[]) =>
   admin('doctor', '--domain', domain, '--bucket', BUCKET, ...more);
 
@@ -204,17 +206,7 @@ afterAll(async () => {
 
 describe('roles create', () => {
   it('--dry-run says what it would create and creates nothing', async () => {
-    const dry = await admin(
-      'roles',
-      'create',
-      '--domain',
-      'd-1',
-      '--profile',
-      'alice',
-      '--bucket',
-      BUCKET,
-      '--dry-run'
-    );
+    const dry = await rolesCreate('d-1', '--profile', 'alice', '--dry-run');
     expect(dry).toMatchObject({ code: 0, err: '' });
     expect(dry.out).toMatch(
       /alice\s+studio-backup-profile-alice\s+would create/
@@ -301,15 +293,10 @@ describe('roles create', () => {
   });
 
   it('run again, it updates the policy in place', async () => {
-    const again = await admin(
-      'roles',
-      'create',
-      '--domain',
+    const again = await rolesCreate(
       'd-1',
       '--profile',
       'bob',
-      '--bucket',
-      BUCKET,
       '--prefix',
       'other-prefix'
     );
@@ -318,16 +305,7 @@ describe('roles create', () => {
     expect(
       JSON.stringify(await inlinePolicy('studio-backup-profile-bob'))
     ).toContain(`arn:aws:s3:::${BUCKET}/other-prefix/bob/*`);
-    await admin(
-      'roles',
-      'create',
-      '--domain',
-      'd-1',
-      '--profile',
-      'bob',
-      '--bucket',
-      BUCKET
-    );
+    await rolesCreate('d-1', '--profile', 'bob');
   });
 
   it("leaves alone a role of that name that is another profile's, in one line", async () => {
@@ -340,16 +318,7 @@ describe('roles create', () => {
       })
     );
     try {
-      const run = await admin(
-        'roles',
-        'create',
-        '--domain',
-        'd-2',
-        '--profile',
-        'carol',
-        '--bucket',
-        BUCKET
-      );
+      const run = await rolesCreate('d-2', '--profile', 'carol');
       expect(run.code).toBe(1);
       expect(run.err.split('\n')).toEqual([
         "studio-backup-admin: Role /studio-backup-profile-carol already exists and is not carol's own (its tag names Carol): roles create leaves it alone, and profiles whose names differ only in case cannot each have a role of their own."

@@ -17,8 +17,8 @@ import {
   EFSClient
 } from '@aws-sdk/client-efs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { main } from '../admin/cli';
 import {
+  adminCli,
   createTable,
   HISTORY_KEYS,
   IEmulators,
@@ -33,16 +33,7 @@ let env: IEmulators;
 let efs: EFSClient;
 let ec2: EC2Client;
 
-async function admin(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    clients: { dynamodb: env.dynamodb, sagemaker: env.sagemaker, efs, ec2 },
-    out: line => out.push(line),
-    err: line => err.push(line)
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const admin = (...args: string[]) => adminCli(env, args, { efs, ec2 });
 
 async function tableItems(name: string) {
   const page = await env.dynamodb.send(new ScanCommand({ TableName: name }));
