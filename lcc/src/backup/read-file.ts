@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { FileHandle } from 'node:fs/promises';
 import { fsPath } from '../repository/byte-names';
-import { sha256 } from '../repository/format';
+import { sha256, sha256Async } from '../repository/format';
 import { open } from '../repository/local-fs';
 import { Repository } from '../repository/repository';
 import { IFileStamp } from './cache';
@@ -25,6 +25,7 @@ import { Chunker } from './chunker';
 /** Files up to this size are read synchronously, whole. */
 export const SMALL_FILE = 256 * 1024;
 const READ_SIZE = 1024 * 1024;
+const ASYNC_HASH = 256 * 1024;
 const ATTEMPTS = 3;
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 
@@ -77,13 +78,10 @@ async function saveChunk(
   if (ctx.signal?.aborted) {
     throw new CancelledError();
   }
-  const id = sha256(piece);
-  const { added } = await ctx.repo.saveBlob(
-    'data',
-    copy ? Buffer.from(piece) : piece,
-    ctx.compressible,
-    id
-  );
+  const data = copy ? Buffer.from(piece) : piece;
+  // Large chunks are hashed off the main thread, which chunks and reads meanwhile.
+  const id = data.length >= ASYNC_HASH ? await sha256Async(data) : sha256(data);
+  const { added } = await ctx.repo.saveBlob('data', data, ctx.compressible, id);
   ctx.onBytes(piece.length, added ? piece.length : 0);
   return id;
 }

@@ -1,6 +1,6 @@
 /** Walks the source folder once (lstat only), applying the excludes: the plan of a backup. */
 import { Stats } from 'node:fs';
-import { lstat, readdir, readlink } from '../repository/local-fs';
+import { lstat, lstatAll, readdir, readlink } from '../repository/local-fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { Excludes } from './excludes';
@@ -63,11 +63,7 @@ export async function listDir(
     return children;
   }
   const rels = names.map(name => (dir.rel ? `${dir.rel}/${name}` : name));
-  const stats = await Promise.all(
-    rels.map(rel =>
-      lstat(join(source, rel)).catch((err: NodeJS.ErrnoException) => err)
-    )
-  );
+  const stats = await lstatAll(rels.map(rel => join(source, rel)));
   for (const [i, name] of names.entries()) {
     const rel = rels[i];
     const stat = stats[i];

@@ -36,6 +36,7 @@ export async function repairIndex(
       packs.push(item);
     }
     const file: IndexFile = { version: 1, packs: [] };
+    const rowsByPack: { rows?: Map<string, PackRows> } = {};
     const unreadable: IRepairIndexResult['unreadable'] = [];
     let blobs = 0;
     for (const [i, item] of packs.entries()) {
@@ -46,6 +47,15 @@ export async function repairIndex(
         blobs += rows.length;
       } catch (err) {
         unreadable.push({ pack, error: (err as Error).message });
+        // A pack cut short has lost its trailer, not the blobs before the cut: what the old index
+        // says of them is kept (each is still checked against its hash when it is read).
+        const rows = (
+          (await oldRowsOf(repo, oldIndexes, rowsByPack)).get(pack) ?? []
+        ).filter(([, , offset, length]) => offset + length <= item.size);
+        if (rows.length > 0) {
+          file.packs.push({ id: pack, blobs: rows });
+          blobs += rows.length;
+        }
       }
       options.onPack?.(i + 1, packs.length);
     }
@@ -66,6 +76,27 @@ export async function repairIndex(
   } finally {
     await lock?.release().catch(() => undefined);
   }
+}
+
+type PackRows = IndexFile['packs'][number]['blobs'];
+
+/** The rows the old index files give for each pack (read once, the first time a trailer fails). */
+async function oldRowsOf(
+  repo: Repository,
+  keys: string[],
+  memo: { rows?: Map<string, PackRows> }
+): Promise<Map<string, PackRows>> {
+  if (!memo.rows) {
+    const rows = new Map<string, PackRows>();
+    for (const key of keys) {
+      const file = await repo.readIndexFile(key).catch(() => undefined);
+      for (const pack of file?.packs ?? []) {
+        rows.set(pack.id, [...(rows.get(pack.id) ?? []), ...pack.blobs]);
+      }
+    }
+    memo.rows = rows;
+  }
+  return memo.rows;
 }
 
 export interface IRepairSnapshotsResult {

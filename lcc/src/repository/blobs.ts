@@ -26,7 +26,7 @@ export const IndexFile = z.object({
           z.number().int().nonnegative(),
           z.number().int().nonnegative(),
           z.number().int().nonnegative(),
-          z.enum(['raw', 'deflate'])
+          z.enum(['raw', 'deflate', 'zstd'])
         ])
       )
     })

@@ -2,7 +2,13 @@
  * The file-system calls of backup and restore, taking the engine's path strings (see byte-names.ts):
  * a path with a name that is not UTF-8 reaches the file system as its exact bytes.
  */
-import { MakeDirectoryOptions, RmOptions, TimeLike } from 'node:fs';
+import {
+  lstatSync,
+  MakeDirectoryOptions,
+  RmOptions,
+  Stats,
+  TimeLike
+} from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { fsPath, nameFromBytes } from './byte-names';
 
@@ -40,4 +46,40 @@ export async function readlink(path: string): Promise<string> {
 export async function readdir(path: string): Promise<string[]> {
   const names = await fsp.readdir(fsPath(path), { encoding: 'buffer' });
   return names.map(nameFromBytes);
+}
+
+/** Above this average per call, a file system is slow (network storage): stat calls go in parallel. */
+const SLOW_STAT_MS = 0.2;
+let statInParallel = false;
+const statTimes = { calls: 0, ms: 0 };
+
+/**
+ * The lstat of many paths (a folder's entries), each a Stats or the error it gave. On a local disk
+ * synchronous calls cost the main thread a seventh of what promises do (3 against 20 µs each,
+ * times 100,000 files); on a file system where one call takes a network round trip (EFS cold),
+ * a slow average switches every later batch to parallel asynchronous calls.
+ */
+export async function lstatAll(
+  paths: string[]
+): Promise<Array<Stats | NodeJS.ErrnoException>> {
+  if (statInParallel) {
+    return Promise.all(
+      paths.map(path => lstat(path).catch((err: NodeJS.ErrnoException) => err))
+    );
+  }
+  const started = performance.now();
+  const out = paths.map(path => {
+    try {
+      return lstatSync(fsPath(path));
+    } catch (err) {
+      return err as NodeJS.ErrnoException;
+    }
+  });
+  statTimes.calls += paths.length;
+  statTimes.ms += performance.now() - started;
+  // Judged on the run so far, so that one hiccup in a small folder does not decide it.
+  if (statTimes.calls >= 64 && statTimes.ms / statTimes.calls > SLOW_STAT_MS) {
+    statInParallel = true;
+  }
+  return out;
 }

@@ -18,13 +18,15 @@ import {
   parseConfig,
   RepositoryConfig,
   sha256,
+  sha256Async,
   unpackJson
 } from './format';
 import { ISnapshotInfo, SnapshotManifest } from './snapshots';
 import { serializeTree, Tree } from './trees';
 import { listReferenceSnapshots } from './reference';
 
-const UPLOAD_CONCURRENCY = 4;
+/** Sealed packs in memory at once (each about packSize bytes): bounds a backup's memory. */
+const UPLOAD_CONCURRENCY = 2;
 const MAX_BLOBS_PER_PACK = 10_000;
 /**
  * A backup indexes what it uploaded every few packs (a checkpoint), so that after a kill the next
@@ -213,7 +215,14 @@ export class Repository {
       return { id, added: false };
     }
     this.pending.set(id, type);
-    const { bytes, encoding } = await encodeBlob(data, compressible);
+    const { bytes, encoding } = await encodeBlob(
+      data,
+      compressible,
+      this.config.version >= 2
+    );
+    // Every writer waits while the sealed packs fill the upload queue, not only the one that
+    // sealed: memory stays within the pack being filled plus UPLOAD_CONCURRENCY + 1 sealed packs.
+    await this.uploadRoom();
     const pack = this.current;
     pack.blobs.push({
       id,
@@ -246,8 +255,8 @@ export class Repository {
     const length = Buffer.alloc(4);
     length.writeUInt32BE(trailer.length);
     const bytes = Buffer.concat([...pack.parts, trailer, length]);
-    const id = sha256(bytes);
     const upload = this.uploads(async () => {
+      const id = await sha256Async(bytes);
       await this.putOnce(packKey(id), bytes);
       this.bytesUploaded += bytes.length;
       this.packsWritten.add(id);
@@ -263,6 +272,10 @@ export class Repository {
       }
     );
     this.inflight.add(upload);
+    await this.uploadRoom();
+  }
+
+  private async uploadRoom(): Promise<void> {
     while (this.inflight.size > UPLOAD_CONCURRENCY) {
       await Promise.race(this.inflight);
     }

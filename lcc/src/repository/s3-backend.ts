@@ -69,7 +69,12 @@ export function s3Error(err: unknown, bucket: string, what: string): Error {
 async function bodyToBuffer(body: unknown): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
-    chunks.push(Buffer.from(chunk));
+    // The socket's chunks are Buffers already: wrap, do not copy (concat copies once).
+    chunks.push(
+      Buffer.isBuffer(chunk)
+        ? chunk
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    );
   }
   return Buffer.concat(chunks);
 }

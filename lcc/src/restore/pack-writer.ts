@@ -7,11 +7,16 @@
  * file in place is untouched) and named, and the rest is restored. A full disk stops everything.
  */
 import { FileHandle } from 'node:fs/promises';
-import { chmod, open, rename, rm, utimes } from '../repository/local-fs';
+import { open, rename, rm } from '../repository/local-fs';
 import { dirname } from 'node:path';
 import pLimit from 'p-limit';
 import { IBlobLocation } from '../repository/blobs';
-import { decodeBlob, packKey, sha256 } from '../repository/format';
+import {
+  decodeBlobAsync,
+  packKey,
+  sha256,
+  sha256Async
+} from '../repository/format';
 import { Repository } from '../repository/repository';
 import { StorageError } from '../repository/backend';
 import { tempPathIn } from './temp-files';
@@ -101,10 +106,7 @@ async function finish(state: IFileState): Promise<void> {
   }
   // Zero blobs were not written: the file's end makes its last hole (a sparse file stays sparse).
   await handle.truncate(state.spec.size);
-  await handle.sync();
   const { size } = await handle.stat();
-  await handle.close();
-  state.handle = undefined;
   if (size !== state.spec.size) {
     throw Object.assign(
       new Error(
@@ -113,13 +115,21 @@ async function finish(state: IFileState): Promise<void> {
       { code: 'ENOSPC' }
     );
   }
-  await chmod(state.tmp, state.spec.mode);
+  await handle.chmod(state.spec.mode);
   if (state.spec.mtime !== undefined) {
     const t = fsTime(state.spec.mtime);
-    await utimes(state.tmp, t, t);
+    await handle.utimes(t, t);
   }
+  // No fsync per file (it was most of a restore's time): a write that the storage refuses later,
+  // as NFS (EFS) reports a full quota, fails the close, and the file is then not renamed into place.
+  state.handle = undefined;
+  await handle.close();
   await rename(state.tmp, state.spec.path);
 }
+
+/** Large blobs are hashed off the main thread, which writes the files meanwhile. */
+const hashOf = (data: Buffer): string | Promise<string> =>
+  data.length >= 256 * 1024 ? sha256Async(data) : sha256(data);
 
 let zeros = Buffer.alloc(0);
 
@@ -196,37 +206,22 @@ export async function writePackedFiles(
           if (live.length === 0) {
             return;
           }
-          const start = live[0].loc.offset;
-          const end = Math.max(...live.map(b => b.loc.offset + b.loc.length));
-          let bytes: Buffer;
-          try {
-            bytes = await repo.backend.getRange(
-              packKey(live[0].loc.pack),
-              start,
-              end - start
-            );
-          } catch (err) {
-            for (const blob of live) {
-              for (const piece of blob.pieces) {
-                await fail(piece.file, (err as Error).message);
-              }
-            }
-            return;
-          }
+          const read = await readSpan(repo, live);
           for (const blob of live) {
+            const got = read.get(blob)!;
+            if (got instanceof Error) {
+              for (const piece of blob.pieces) {
+                await fail(piece.file, got.message);
+              }
+              continue;
+            }
             let data: Buffer | undefined;
             try {
-              data = decodeBlob(
-                bytes.subarray(
-                  blob.loc.offset - start,
-                  blob.loc.offset - start + blob.loc.length
-                ),
-                blob.loc.encoding
-              );
+              data = await decodeBlobAsync(got, blob.loc.encoding);
             } catch {
               data = undefined;
             }
-            if (!data || sha256(data) !== blob.id) {
+            if (!data || (await hashOf(data)) !== blob.id) {
               for (const piece of blob.pieces) {
                 await fail(
                   piece.file,
@@ -263,7 +258,8 @@ export async function writePackedFiles(
     );
   } catch (err) {
     await Promise.all(states.map(closeAndRemove));
-    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
       throw new StorageError(
         'No space left on the device while restoring: free some space and retry; no file was left half-written.',
         'no-space'
@@ -272,6 +268,42 @@ export async function writePackedFiles(
     throw err;
   }
   return damaged;
+}
+
+/**
+ * The bytes of each blob of a span, in one ranged read. When that read fails (a pack cut short, a
+ * range the storage refuses), each blob is read on its own, so that one lost blob does not take
+ * its intact neighbours with it.
+ */
+async function readSpan(
+  repo: Repository,
+  span: ISpanBlob[]
+): Promise<Map<ISpanBlob, Buffer | Error>> {
+  const key = packKey(span[0].loc.pack);
+  const start = span[0].loc.offset;
+  const end = Math.max(...span.map(b => b.loc.offset + b.loc.length));
+  const out = new Map<ISpanBlob, Buffer | Error>();
+  try {
+    const bytes = await repo.backend.getRange(key, start, end - start);
+    for (const blob of span) {
+      const from = blob.loc.offset - start;
+      out.set(blob, bytes.subarray(from, from + blob.loc.length));
+    }
+  } catch (err) {
+    if (span.length === 1) {
+      out.set(span[0], err as Error);
+      return out;
+    }
+    for (const blob of span) {
+      out.set(
+        blob,
+        await repo.backend
+          .getRange(key, blob.loc.offset, blob.loc.length)
+          .catch((e: Error) => e)
+      );
+    }
+  }
+  return out;
 }
 
 /** Groups each pack's blobs into ranged reads of neighbouring blobs. */
