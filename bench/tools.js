@@ -8,9 +8,8 @@
 const { spawnSync } = require('node:child_process');
 const { existsSync, mkdirSync } = require('node:fs');
 const { homedir } = require('node:os');
-const { join, resolve } = require('node:path');
+const { join } = require('node:path');
 
-const root = resolve(__dirname, '..');
 const cache = join(homedir(), '.cache', 'studio-backup-bench');
 const RUSTIC = join(cache, 'rustic', 'bin', 'rustic');
 const NODE22 = require('../scripts/node22-path');
