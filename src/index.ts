@@ -64,7 +64,8 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
     let settings: IPanelSettings = DEFAULT_SETTINGS;
     const client = new AgentClient({
       port: DEFAULT_AGENT_PORT,
-      serverSettings: app.serviceManager.serverSettings
+      serverSettings: app.serviceManager.serverSettings,
+      trans
     });
     const model = new AgentModel(client);
     const snapshots = new SnapshotsModel(client);

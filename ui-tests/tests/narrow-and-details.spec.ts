@@ -1,0 +1,72 @@
+/**
+ * Issue #16 item 9, the smaller points: the panel at a 250 px sidebar, "Previous versions…" while
+ * the agent is down, the filter's count, the compare lists' order and actions, the protection line
+ * and the interval field after a settings change, disabled buttons, and the day groups' names.
+ */
+import { expect, test } from '@jupyterlab/galata';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AGENT_PORT, asOf, cliBackup, startAgent } from './agent';
+import { openPanel, PANEL } from './panel';
+
+const FOLDER = 'details';
+const RUNS = ['run_1.txt', 'run_2.txt', 'run_10.txt'];
+
+type Agent = Awaited<ReturnType<typeof startAgent>>;
+
+/**
+ * Starts an agent for the tests of a describe block (with `args`), backs up the sample home once
+ * (or as `prepare` says) and stops it after them; the agent of the running test.
+ */
+function agentForBlock(
+  args: string[] = [],
+  prepare: (agent: Agent) => void = agent => void cliBackup(agent)
+): () => Agent {
+  let agent: Agent | undefined;
+  test.beforeAll(async () => {
+    agent = await startAgent(AGENT_PORT, { args });
+    prepare(agent);
+  });
+  test.afterAll(async () => {
+    await agent?.stop();
+  });
+  return () => agent!;
+}
+
+function writeRuns(home: string): void {
+  mkdirSync(join(home, FOLDER), { recursive: true });
+  RUNS.forEach((name, i) =>
+    writeFileSync(join(home, FOLDER, name), `run ${i + 1}\n`)
+  );
+}
+
+test.describe('Day groups, the filter count, the compare lists and the buttons', () => {
+  const threeDaysAgo = new Date();
+  threeDaysAgo.setDate(threeDaysAgo.getDate() - 3);
+  threeDaysAgo.setHours(10, 15, 0, 0);
+  const agent = agentForBlock([], started => {
+    writeRuns(started.home);
+    cliBackup(started, asOf(threeDaysAgo));
+    cliBackup(started);
+  });
+
+  test.afterAll(() => {
+    rmSync(join(agent().home, FOLDER), { recursive: true, force: true });
+  });
+
+  test('a day group is named in words, never as a raw ISO date', async ({
+    page
+  }) => {
+    await openPanel(page);
+    const labels = page.locator(`${PANEL} .jp-StudioBackup-dayLabel`);
+    await expect(labels).toHaveCount(2);
+    await expect(labels.first()).toHaveText('Today');
+    const weekday = await page.evaluate(
+      iso => new Date(iso).toLocaleDateString([], { weekday: 'long' }),
+      threeDaysAgo.toISOString()
+    );
+    await expect(labels.nth(1)).toContainText(weekday, { ignoreCase: true });
+    await expect(labels.nth(1)).toContainText(String(threeDaysAgo.getDate()));
+    await expect(labels.nth(1)).not.toHaveText(/\d{4}-\d{2}-\d{2}/);
+  });
+});
