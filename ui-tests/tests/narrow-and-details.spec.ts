@@ -70,3 +70,28 @@ test.describe('Day groups, the filter count, the compare lists and the buttons',
     await expect(labels.nth(1)).not.toHaveText(/\d{4}-\d{2}-\d{2}/);
   });
 });
+
+test.describe('"Previous versions…" while the agent is down', () => {
+  const agent = agentForBlock();
+
+  test('says the agent cannot be reached, not that no snapshot holds the file', async ({
+    page
+  }) => {
+    await openPanel(page);
+    await expect(
+      page.locator(`${PANEL} .jp-StudioBackup-snapshot`)
+    ).toHaveCount(1);
+    await agent().stop();
+    await page.evaluate(() =>
+      window.jupyterapp.commands.execute('studio-backup:previous-versions', {
+        path: 'README.md',
+        isDir: false
+      })
+    );
+    const view = page.locator('.jp-StudioBackup-versions');
+    await expect(view.locator('[role="alert"]')).toHaveText(
+      `Backup agent not reachable on port ${AGENT_PORT}: is the lifecycle configuration attached?`
+    );
+    await expect(view).not.toContainText('No snapshot holds');
+  });
+});
