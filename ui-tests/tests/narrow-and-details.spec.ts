@@ -3,7 +3,7 @@
  * the agent is down, the filter's count, the compare lists' order and actions, the protection line
  * and the interval field after a settings change, disabled buttons, and the day groups' names.
  */
-import { expect, test } from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_PORT, asOf, cliBackup, startAgent } from './agent';
@@ -40,6 +40,26 @@ function writeRuns(home: string): void {
   );
 }
 
+/** Opens the newest snapshot in the panel's browser, at `path` ("" is its root). */
+async function browseNewest(
+  page: IJupyterLabPageFixture,
+  path = ''
+): Promise<void> {
+  await page.locator(`${PANEL} .jp-StudioBackup-snapshot-time`).first().click();
+  await expect(page.locator(`${PANEL} .jp-StudioBackup-browser`)).toBeVisible();
+  if (path) {
+    await page
+      .locator(
+        `${PANEL} .jp-StudioBackup-entry[data-path="${path}"] .jp-StudioBackup-entryName`
+      )
+      .click();
+    await expect(page.locator(`${PANEL} .jp-StudioBackup-path`)).toHaveText(
+      new RegExp(`:/${path}$`)
+    );
+  }
+}
+
+/** Sets the Backups panel's setting through JupyterLab's setting registry (null removes it). */
 test.describe('Day groups, the filter count, the compare lists and the buttons', () => {
   const threeDaysAgo = new Date();
   threeDaysAgo.setDate(threeDaysAgo.getDate() - 3);
@@ -68,6 +88,24 @@ test.describe('Day groups, the filter count, the compare lists and the buttons',
     await expect(labels.nth(1)).toContainText(weekday, { ignoreCase: true });
     await expect(labels.nth(1)).toContainText(String(threeDaysAgo.getDate()));
     await expect(labels.nth(1)).not.toHaveText(/\d{4}-\d{2}-\d{2}/);
+  });
+
+  test('the filter says how many entries match, and the count follows it', async ({
+    page
+  }) => {
+    await openPanel(page);
+    await browseNewest(page, FOLDER);
+    const count = page.locator(`${PANEL} .jp-StudioBackup-count`);
+    const filter = page.locator(`${PANEL} .jp-StudioBackup-filter`);
+    await expect(count).toHaveText('3 of 3 entries loaded');
+    await filter.fill('run_1');
+    await expect(count).toHaveText('2 of 3 entries match');
+    await filter.fill('run_2');
+    await expect(count).toHaveText('1 of 3 entries match');
+    await filter.fill('nothing like it');
+    await expect(count).toHaveText('0 of 3 entries match');
+    await filter.fill('');
+    await expect(count).toHaveText('3 of 3 entries loaded');
   });
 });
 
