@@ -4,7 +4,7 @@
  * and the interval field after a settings change, disabled buttons, and the day groups' names.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_PORT, asOf, cliBackup, startAgent } from './agent';
 import { openPanel, PANEL } from './panel';
@@ -106,6 +106,63 @@ test.describe('Day groups, the filter count, the compare lists and the buttons',
     await expect(count).toHaveText('0 of 3 entries match');
     await filter.fill('');
     await expect(count).toHaveText('3 of 3 entries loaded');
+  });
+
+  test('the compare lists sort as a person does, and each entry can be previewed, compared and restored', async ({
+    page
+  }) => {
+    for (const name of RUNS) {
+      rmSync(join(agent().home, FOLDER, name));
+    }
+    await openPanel(page);
+    await page
+      .locator(`${PANEL} .jp-StudioBackup-snapshot .jp-StudioBackup-compare`)
+      .first()
+      .click();
+    const removed = page.locator(
+      `.jp-StudioBackup-view .jp-StudioBackup-removed li`
+    );
+    await expect(removed.filter({ hasText: `${FOLDER}/run_` })).toHaveCount(3);
+    const shown = (await removed.allTextContents()).filter(t =>
+      t.includes(`${FOLDER}/run_`)
+    );
+    expect(shown.map(t => t.match(/run_\d+\.txt/)?.[0])).toEqual(RUNS);
+
+    const entry = (name: string) =>
+      page.locator(
+        `.jp-StudioBackup-view .jp-StudioBackup-removed li[data-path="${FOLDER}/${name}"]`
+      );
+    for (const name of RUNS) {
+      for (const action of [
+        '.jp-StudioBackup-preview',
+        '.jp-StudioBackup-compareFile',
+        '.jp-StudioBackup-restore'
+      ]) {
+        await expect(entry(name).locator(action)).toBeVisible();
+      }
+    }
+    await entry('run_10.txt').locator('.jp-StudioBackup-preview').click();
+    await expect(page.locator('.jp-StudioBackup-previewText')).toHaveText(
+      'run 3\n'
+    );
+
+    await page
+      .getByRole('tab', { name: /^Compare/ })
+      .first()
+      .click();
+    await entry('run_2.txt').locator('.jp-StudioBackup-restore').click();
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog.locator('input[value="original"]')).toBeChecked();
+    await dialog.locator('.jp-mod-accept').click();
+    await expect(dialog).toContainText('1 file will be restored into');
+    await dialog.locator('.jp-mod-accept').click();
+    await expect(page.locator('.jp-toast-message').first()).toContainText(
+      `Restored ${FOLDER}/run_2.txt`
+    );
+    expect(readFileSync(join(agent().home, FOLDER, 'run_2.txt'), 'utf8')).toBe(
+      'run 2\n'
+    );
+    writeRuns(agent().home);
   });
 });
 
