@@ -164,6 +164,41 @@ test.describe('Day groups, the filter count, the compare lists and the buttons',
     );
     writeRuns(agent().home);
   });
+
+  test('a disabled button looks disabled, an enabled secondary button does not', async ({
+    page
+  }) => {
+    await openPanel(page);
+    await browseNewest(page, FOLDER);
+    const button = page.locator(`${PANEL} .jp-StudioBackup-restoreSelected`);
+    const look = () =>
+      button.evaluate(el => {
+        const style = getComputedStyle(el);
+        return {
+          opacity: Number(style.opacity),
+          cursor: style.cursor,
+          background: style.backgroundColor
+        };
+      });
+    await expect(button).toBeDisabled();
+    const disabled = await look();
+    await page
+      .locator(
+        `${PANEL} .jp-StudioBackup-entry[data-path="${FOLDER}/run_1.txt"] .jp-StudioBackup-select`
+      )
+      .check();
+    await expect(button).toBeEnabled();
+    const enabled = await look();
+    expect(disabled.cursor).toBe('not-allowed');
+    expect(disabled.opacity).toBeLessThanOrEqual(0.6);
+    expect(enabled.cursor).toBe('pointer');
+    expect(enabled.opacity).toBe(1);
+    // An enabled secondary button reads as one: the theme's surface, not the browser's grey.
+    const surface = await page
+      .locator(PANEL)
+      .evaluate(el => getComputedStyle(el).backgroundColor);
+    expect(enabled.background).toBe(surface);
+  });
 });
 
 test.describe('"Previous versions…" while the agent is down', () => {
