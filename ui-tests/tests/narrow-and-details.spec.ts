@@ -4,7 +4,13 @@
  * and the interval field after a settings change, disabled buttons, and the day groups' names.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_PORT, asOf, cliBackup, startAgent } from './agent';
 import { openPanel, PANEL } from './panel';
@@ -223,5 +229,119 @@ test.describe('"Previous versions…" while the agent is down', () => {
       `Backup agent not reachable on port ${AGENT_PORT}: is the lifecycle configuration attached?`
     );
     await expect(view).not.toContainText('No snapshot holds');
+  });
+});
+
+test.describe('The panel at a 250 px wide sidebar', () => {
+  const agent = agentForBlock();
+
+  /** Drags the left sidebar's edge until the panel is `width` px wide. */
+  async function sidebarWidth(
+    page: IJupyterLabPageFixture,
+    width: number
+  ): Promise<void> {
+    const box = (await page.locator(PANEL).boundingBox())!;
+    const handle = { x: box.x + box.width + 2, y: box.y + box.height / 2 };
+    await page.mouse.move(handle.x, handle.y);
+    await page.mouse.down();
+    await page.mouse.move(handle.x + width - box.width, handle.y, {
+      steps: 5
+    });
+    await page.mouse.up();
+    await expect
+      .poll(async () =>
+        Math.round((await page.locator(PANEL).boundingBox())!.width)
+      )
+      .toBe(width);
+  }
+
+  /** What overflows its box, and which button's label takes more than one line or leaves it. */
+  function layoutProblems(
+    page: IJupyterLabPageFixture,
+    selectors: string[]
+  ): Promise<string[]> {
+    return page.evaluate(selectors => {
+      const problems: string[] = [];
+      for (const selector of selectors) {
+        const elements = Array.from(document.querySelectorAll(selector));
+        if (elements.length === 0) {
+          problems.push(`${selector}: not shown`);
+        }
+        for (const el of elements) {
+          if (el.scrollWidth > el.clientWidth) {
+            problems.push(
+              `${selector} overflows: ${el.scrollWidth} > ${el.clientWidth} px`
+            );
+          }
+          if (el.tagName !== 'BUTTON') {
+            continue;
+          }
+          const range = document.createRange();
+          range.selectNodeContents(el);
+          const lines = Array.from(range.getClientRects()).filter(
+            r => r.width > 0
+          );
+          const tops = new Set(lines.map(r => Math.round(r.top)));
+          if (tops.size > 1) {
+            problems.push(`${selector} takes ${tops.size} lines`);
+          }
+          const box = el.getBoundingClientRect();
+          if (
+            lines.some(r => r.left < box.left - 1 || r.right > box.right + 1)
+          ) {
+            problems.push(`${selector}: the label spills out of the button`);
+          }
+        }
+      }
+      return problems;
+    }, selectors);
+  }
+
+  test('nothing overflows or wraps: the browser tools, the request buttons, a failed backup', async ({
+    page
+  }) => {
+    await openPanel(page);
+    await sidebarWidth(page, 250);
+    await browseNewest(page);
+    expect(
+      await layoutProblems(page, [
+        `${PANEL} .jp-StudioBackup-content`,
+        `${PANEL} .jp-StudioBackup-browserTools`,
+        `${PANEL} .jp-StudioBackup-restoreSelected`,
+        `${PANEL} .jp-StudioBackup-backToList`
+      ])
+    ).toEqual([]);
+    await page.locator(`${PANEL} .jp-StudioBackup-backToList`).click();
+
+    await page.locator(`${PANEL} .jp-StudioBackup-requests summary`).click();
+    expect(
+      await layoutProblems(page, [
+        `${PANEL} .jp-StudioBackup-content`,
+        `${PANEL} .jp-StudioBackup-requests .jp-StudioBackup-actions`,
+        `${PANEL} .jp-StudioBackup-requestFull`,
+        `${PANEL} .jp-StudioBackup-requestRecovery`
+      ])
+    ).toEqual([]);
+
+    // The repository's snapshots folder becomes a file: the next backup fails, with a long path.
+    const repo = agent().repository.slice('file://'.length);
+    renameSync(join(repo, 'snapshots'), join(repo, 'snapshots-aside'));
+    writeFileSync(join(repo, 'snapshots'), 'not a folder\n');
+    try {
+      await page.locator(`${PANEL} .jp-StudioBackup-backupNow`).click();
+      const protection = page.locator(`${PANEL} .jp-StudioBackup-protection`);
+      await expect(protection).toHaveText(/^Last backup failed: /, {
+        timeout: 30_000
+      });
+      expect(
+        await layoutProblems(page, [
+          `${PANEL} .jp-StudioBackup-content`,
+          `${PANEL} .jp-StudioBackup-protection`
+        ])
+      ).toEqual([]);
+    } finally {
+      rmSync(join(repo, 'snapshots'));
+      renameSync(join(repo, 'snapshots-aside'), join(repo, 'snapshots'));
+    }
   });
 });
