@@ -17,6 +17,7 @@ import { openPanel, PANEL } from './panel';
 
 const FOLDER = 'details';
 const RUNS = ['run_1.txt', 'run_2.txt', 'run_10.txt'];
+const PLUGIN = 'sagemaker-studio-backup:plugin';
 
 type Agent = Awaited<ReturnType<typeof startAgent>>;
 
@@ -66,6 +67,27 @@ async function browseNewest(
 }
 
 /** Sets the Backups panel's setting through JupyterLab's setting registry (null removes it). */
+async function setSetting(
+  page: IJupyterLabPageFixture,
+  key: string,
+  value: unknown
+): Promise<void> {
+  await page.evaluate(
+    async ([plugin, key, value]) => {
+      const registry = await window.galata.getPlugin(
+        '@jupyterlab/apputils-extension:settings'
+      );
+      if (!registry) {
+        throw new Error('No setting registry');
+      }
+      await (value === null
+        ? registry.remove(plugin, key)
+        : registry.set(plugin, key, value));
+    },
+    [PLUGIN, key, value] as [string, string, any]
+  );
+}
+
 test.describe('Day groups, the filter count, the compare lists and the buttons', () => {
   const threeDaysAgo = new Date();
   threeDaysAgo.setDate(threeDaysAgo.getDate() - 3);
@@ -229,6 +251,49 @@ test.describe('"Previous versions…" while the agent is down', () => {
       `Backup agent not reachable on port ${AGENT_PORT}: is the lifecycle configuration attached?`
     );
     await expect(view).not.toContainText('No snapshot holds');
+  });
+});
+
+test.describe('A settings change, without a reload', () => {
+  // A schedule of 12 hours, as the lifecycle configuration sets by default.
+  agentForBlock(['--interval', '720']);
+
+  test('the protection line and the interval field follow the interval setting', async ({
+    page
+  }) => {
+    await openPanel(page);
+    const protection = page.locator(`${PANEL} .jp-StudioBackup-protection`);
+    // 720 minutes and up to 10% of jitter.
+    await expect(protection).toHaveText(
+      /^Protected — last backup .*, next in (7[2-8]\d|79[0-2]) min$/
+    );
+
+    const openSettings = () =>
+      page.evaluate(() =>
+        window.jupyterapp.commands.execute('settingeditor:open', {
+          query: 'Backups'
+        })
+      );
+    await openSettings();
+    const field = page.locator('input[id$="plugin_intervalMinutes"]');
+    const group = page.locator('.jp-FormGroup-content', { has: field }).last();
+    await expect(field).toBeVisible();
+    // With no interval of the user's, the field shows the one in effect as its default.
+    await expect(field).toHaveValue('');
+    await expect(group).toContainText('Default: 720');
+
+    await setSetting(page, 'intervalMinutes', 30);
+    await expect(protection).toHaveText(
+      /^Protected — last backup .*, next in (29|3[0-3]) min$/
+    );
+    await expect(field).toHaveValue('30');
+    // The agent keeps the user's last interval: it stays in effect once the setting is removed.
+    await setSetting(page, 'intervalMinutes', null);
+    await expect(field).toHaveValue('');
+    // An open form keeps the schema it was drawn with; opened again, it shows the new default.
+    await page.activity.closeAll();
+    await openSettings();
+    await expect(group).toContainText('Default: 30');
   });
 });
 
