@@ -7,6 +7,7 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import {
   AgentSettings,
   API_PREFIX,
@@ -49,6 +50,8 @@ export class AgentError extends Error {
 export interface IAgentClientOptions {
   port: number;
   serverSettings?: ServerConnection.ISettings;
+  /** The panel's translations, for the errors the client words itself (English without). */
+  trans?: TranslationBundle;
 }
 
 /** The URL of an agent endpoint as seen from the browser: the Jupyter server's forwarder. */
@@ -77,10 +80,14 @@ export class AgentClient {
   /** Changes when the agentPort setting does; every later call goes to the new port. */
   port: number;
   private readonly _settings: ServerConnection.ISettings;
+  private readonly _trans: TranslationBundle;
 
   constructor(options: IAgentClientOptions) {
     this.port = options.port;
     this._settings = options.serverSettings ?? ServerConnection.makeSettings();
+    // Without a translator (tests): English, placeholders filled in.
+    this._trans =
+      options.trans ?? nullTranslator.load('sagemaker_studio_backup');
   }
 
   health(): Promise<HealthResponse> {
@@ -174,7 +181,7 @@ export class AgentClient {
         response.status,
         parseJson(await response.text()),
         this._unreachable(),
-        this.port
+        this._trans
       );
     }
     return response.blob();
@@ -236,8 +243,11 @@ export class AgentClient {
       throw errorFromResponse(
         response.status,
         undefined,
-        `The backup agent on port ${this.port} stopped answering.`,
-        this.port
+        this._trans.__(
+          'The backup agent on port %1 stopped answering.',
+          this.port
+        ),
+        this._trans
       );
     }
     const reader = response.body.getReader();
@@ -270,14 +280,16 @@ export class AgentClient {
     if (!last || last.state === 'running') {
       throw new AgentError(
         'unreachable',
-        'The backup agent went away during the job: it will show again when the agent is back.'
+        this._trans.__(
+          'The backup agent went away during the job: it will show again when the agent is back.'
+        )
       );
     }
     return last;
   }
 
   private _unreachable(): string {
-    return `Backup agent not reachable on port ${this.port}: is the lifecycle configuration attached?`;
+    return unreachableText(this.port, this._trans);
   }
 
   private async _fetch(endpoint: string, init: RequestInit): Promise<Response> {
@@ -302,14 +314,18 @@ export class AgentClient {
         response.status,
         body,
         this._unreachable(),
-        this.port
+        this._trans
       );
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
       throw new AgentError(
         'bad-response',
-        `The backup agent on port ${this.port} answered ${endpoint.split('?')[0]} in an unexpected format: update the extension and the agent to the same version.`
+        this._trans.__(
+          'The backup agent on port %1 answered %2 in an unexpected format: update the extension and the agent to the same version.',
+          this.port,
+          endpoint.split('?')[0]
+        )
       );
     }
     return parsed.data;
@@ -324,12 +340,23 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** What the panel says while the agent cannot be reached. */
+export function unreachableText(
+  port: number,
+  trans: TranslationBundle = nullTranslator.load('sagemaker_studio_backup')
+): string {
+  return trans.__(
+    'Backup agent not reachable on port %1: is the lifecycle configuration attached?',
+    port
+  );
+}
+
 /** Maps an HTTP failure to one line a person can act on. */
 export function errorFromResponse(
   status: number,
   body: unknown,
   unreachable: string,
-  port: number
+  trans: TranslationBundle = nullTranslator.load('sagemaker_studio_backup')
 ): AgentError {
   const agentMessage =
     body && typeof body === 'object' && typeof (body as any).error === 'string'
@@ -346,7 +373,9 @@ export function errorFromResponse(
   if (status === 404) {
     return new AgentError(
       'no-server-extension',
-      'The Jupyter server has not loaded the Studio Backup server extension: restart the Jupyter server (in Studio: restart-jupyter-server in a terminal), then reload the page.',
+      trans.__(
+        'The Jupyter server has not loaded the Studio Backup server extension: restart the Jupyter server (in Studio: restart-jupyter-server in a terminal), then reload the page.'
+      ),
       status
     );
   }
@@ -357,13 +386,15 @@ export function errorFromResponse(
   if (status === 403) {
     return new AgentError(
       'http',
-      'The Jupyter server refused the request (403): reload the page to renew your session.',
+      trans.__(
+        'The Jupyter server refused the request (403): reload the page to renew your session.'
+      ),
       status
     );
   }
   return new AgentError(
     'http',
-    `The backup agent answered HTTP ${status}.`,
+    trans.__('The backup agent answered HTTP %1.', status),
     status
   );
 }

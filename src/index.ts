@@ -8,7 +8,6 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { DEFAULT_AGENT_PORT } from '@studio-backup/lcc/contract';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
 import { AgentClient } from './api';
 import { PANEL_ID, PLUGIN_ID } from './commands';
@@ -17,6 +16,11 @@ import type { IBackupsContext } from './context';
 import { AgentModel } from './model';
 import { RequestsModel } from './requests';
 import { agentSettingsUpdate, IPanelSettings } from './settings';
+import {
+  DEFAULT_SETTINGS,
+  panelSettings,
+  withIntervalInEffect
+} from './settingsSync';
 import { MaintenanceModel } from './retention';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- activation builds the sidebar panel and starts its status polling at once
 import { SnapshotsModel } from './snapshots';
@@ -26,14 +30,6 @@ import { BackupsPanel } from './widgets/BackupsPanel';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- activation registers the commands at once (menus, palette and the file browser's toolbar name them); each view they open is imported lazily
 import { registerCommands } from './registerCommands';
 import { errorMessage } from './errors';
-
-const DEFAULT_SETTINGS: IPanelSettings = {
-  agentPort: DEFAULT_AGENT_PORT,
-  intervalMinutes: null,
-  includeHidden: [],
-  exclude: [],
-  confirmOverwrite: true
-};
 
 const plugin: JupyterFrontEndPlugin<IBackups> = {
   id: PLUGIN_ID,
@@ -63,8 +59,9 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
     );
     let settings: IPanelSettings = DEFAULT_SETTINGS;
     const client = new AgentClient({
-      port: DEFAULT_AGENT_PORT,
-      serverSettings: app.serviceManager.serverSettings
+      port: DEFAULT_SETTINGS.agentPort,
+      serverSettings: app.serviceManager.serverSettings,
+      trans
     });
     const model = new AgentModel(client);
     const snapshots = new SnapshotsModel(client);
@@ -83,15 +80,23 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
       confirmOverwrite: () => settings.confirmOverwrite
     };
 
+    // The interval the agent has in effect, the default the Settings Editor shows for it; the
+    // schema is transformed again when it changes (settingsSync.ts).
+    let intervalInEffect: number | undefined;
+    let showIntervalInEffect = () => {};
     // The agent applies the interval, hidden folders and excludes; it keeps them across restarts.
     const pushSettings = async () => {
       try {
-        const update = agentSettingsUpdate(
-          settings,
-          await client.getSettings()
-        );
+        let effective = await client.getSettings();
+        const update = agentSettingsUpdate(settings, effective);
         if (update) {
-          await client.putSettings(update);
+          effective = await client.putSettings(update);
+          // A new interval moves the next backup: the protection line says when, at once.
+          void snapshots.refresh();
+        }
+        if (effective.intervalMinutes !== intervalInEffect) {
+          intervalInEffect = effective.intervalMinutes;
+          showIntervalInEffect();
         }
       } catch (err) {
         Notification.warning(
@@ -129,12 +134,21 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
 
     if (settingRegistry) {
       try {
+        settingRegistry.transform(PLUGIN_ID, {
+          fetch: plugin => withIntervalInEffect(plugin, intervalInEffect)
+        });
         const registry = await settingRegistry.load(PLUGIN_ID);
+        showIntervalInEffect = () =>
+          void settingRegistry
+            .load(PLUGIN_ID, true)
+            .catch(reason =>
+              console.error('Studio Backup: failed to reload settings.', reason)
+            );
         const apply = () => {
-          settings = {
-            ...DEFAULT_SETTINGS,
-            ...(registry.composite as Partial<IPanelSettings>)
-          };
+          settings = panelSettings(
+            registry.composite as Partial<IPanelSettings>,
+            registry.user as Partial<IPanelSettings>
+          );
           if (settings.agentPort !== client.port) {
             client.port = settings.agentPort;
             void model.setClient(client);

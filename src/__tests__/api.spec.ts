@@ -1,4 +1,15 @@
-import { agentUrl, errorFromResponse } from '../api';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { nullTranslator } from '@jupyterlab/translation';
+import { agentUrl, errorFromResponse, unreachableText } from '../api';
+
+/** A catalogue that marks every text it translates, so a text that bypasses it shows. */
+function marking(): TranslationBundle {
+  const english = nullTranslator.load('sagemaker_studio_backup');
+  return {
+    ...english,
+    __: (msgid: string, ...args: any[]) => `«${english.__(msgid, ...args)}»`
+  } as TranslationBundle;
+}
 
 const unreachable =
   'Backup agent not reachable on port 8765: is the lifecycle configuration attached?';
@@ -23,8 +34,7 @@ describe('errorFromResponse', () => {
     const error = errorFromResponse(
       400,
       { error: 'Path escapes the home.' },
-      unreachable,
-      8765
+      unreachable
     );
     expect(error.kind).toBe('http');
     expect(error.message).toBe('Path escapes the home.');
@@ -32,7 +42,7 @@ describe('errorFromResponse', () => {
   });
 
   it('says the server extension is not loaded on a bare 404', () => {
-    const error = errorFromResponse(404, undefined, unreachable, 8765);
+    const error = errorFromResponse(404, undefined, unreachable);
     expect(error.kind).toBe('no-server-extension');
     expect(error.message).toMatch(
       /has not loaded the Studio Backup server extension: restart the Jupyter server/
@@ -47,8 +57,7 @@ describe('errorFromResponse', () => {
           'No backup agent has started on port 8765 for this user (no agent-8765.json in /home/sagemaker-user/.studio-backup): is the lifecycle configuration attached?',
         reason: 'agent-unreachable'
       },
-      unreachable,
-      8765
+      unreachable
     );
     expect(error.kind).toBe('unreachable');
     expect(error.message).toMatch(/^No backup agent has started on port 8765/);
@@ -60,22 +69,38 @@ describe('errorFromResponse', () => {
       {
         error: 'The agent answers only requests forwarded by the Jupyter server'
       },
-      unreachable,
-      8765
+      unreachable
     );
     expect(error.kind).toBe('http');
     expect(error.message).toMatch(/^The agent answers only requests forwarded/);
   });
 
   it.each([502, 599])('treats a bare %i as an unreachable agent', status => {
-    const error = errorFromResponse(status, undefined, unreachable, 8765);
+    const error = errorFromResponse(status, undefined, unreachable);
     expect(error.kind).toBe('unreachable');
     expect(error.message).toBe(unreachable);
   });
 
   it('asks to reload on a 403 from the Jupyter server', () => {
-    expect(
-      errorFromResponse(403, undefined, unreachable, 8765).message
-    ).toMatch(/reload the page/);
+    expect(errorFromResponse(403, undefined, unreachable).message).toMatch(
+      /reload the page/
+    );
   });
+});
+
+describe('the client words its errors through the translator (#16 item 9)', () => {
+  const trans = marking();
+
+  it('translates the unreachable text', () => {
+    expect(unreachableText(8765, trans)).toBe(`«${unreachable}»`);
+  });
+
+  it.each([404, 403, 418])(
+    'translates what it says about a bare %i',
+    status => {
+      expect(
+        errorFromResponse(status, undefined, unreachable, trans).message
+      ).toMatch(/^«.*»$/);
+    }
+  );
 });

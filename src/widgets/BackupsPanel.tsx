@@ -7,6 +7,7 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { IBackupsContext } from '../context';
+import { unreachableText } from '../api';
 import { AgentModel, AgentState } from '../model';
 import { RequestsModel } from '../requests';
 import { SnapshotList } from './SnapshotList';
@@ -46,10 +47,7 @@ function AgentStatus(props: {
       return (
         <div className="jp-StudioBackup-banner jp-mod-error" role="alert">
           {state.reason === 'unreachable'
-            ? trans.__(
-                'Backup agent not reachable on port %1: is the lifecycle configuration attached?',
-                props.port
-              )
+            ? unreachableText(props.port, trans)
             : state.message}
         </div>
       );

@@ -3,31 +3,77 @@ import type { IBackupsContext } from '../context';
 import { loadFileComparison } from '../fileViews';
 import { comparisonOrder, naturalSort } from '../preview';
 import { DiffLines } from './DiffLines';
+import { FileActions } from './FileActions';
 import { NotebookDiff } from './NotebookCells';
+import { restoreWithDialogs } from './restoreFlow';
 import { useLoaded } from './useLoaded';
 
 const SHOWN = 500;
 
+/** Every folder above the paths (a removed or added folder is listed with what it held). */
+function foldersOf(paths: string[]): Set<string> {
+  const folders = new Set<string>();
+  for (const p of paths) {
+    for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) {
+      folders.add(p.slice(0, i));
+    }
+  }
+  return folders;
+}
+
+/**
+ * One list of the comparison, sorted as a person sorts; each entry with the actions of the
+ * snapshot browser (preview, compare with the current file, restore), read from `holder`, the
+ * snapshot that has the entry (none for what only the current home has).
+ */
 function PathList(props: {
+  ctx: IBackupsContext;
   title: string;
   paths: string[];
   className: string;
-  more: (n: number) => string;
+  holder?: string;
 }): JSX.Element {
+  const { ctx, paths, holder } = props;
+  const trans = ctx.trans;
+  const folders = React.useMemo(() => foldersOf(paths), [paths]);
+  const sorted = React.useMemo(() => naturalSort(paths), [paths]);
+  const shortId = holder?.slice(0, 8) ?? '';
   return (
     <section className={`jp-StudioBackup-diffGroup ${props.className}`}>
       <h3>
-        {props.title} ({props.paths.length})
+        {props.title} ({paths.length})
       </h3>
       <ul>
-        {naturalSort(props.paths)
-          .slice(0, SHOWN)
-          .map(p => (
-            <li key={p}>{p}</li>
-          ))}
+        {sorted.slice(0, SHOWN).map(p => (
+          <li key={p} className="jp-StudioBackup-diffEntry" data-path={p}>
+            <span className="jp-StudioBackup-diffPath">{p}</span>
+            {holder && (
+              <span className="jp-StudioBackup-diffActions">
+                {!folders.has(p) && (
+                  <FileActions ctx={ctx} snapshot={holder} path={p} />
+                )}
+                <button
+                  className="jp-Button jp-mod-minimal jp-StudioBackup-restore"
+                  title={trans.__('Restore %1 from snapshot %2', p, shortId)}
+                  aria-label={trans.__('Restore %1', p)}
+                  onClick={() =>
+                    void restoreWithDialogs(ctx, {
+                      snapshot: holder,
+                      shortId,
+                      paths: [p],
+                      askTarget: true
+                    })
+                  }
+                >
+                  {trans.__('Restore')}
+                </button>
+              </span>
+            )}
+          </li>
+        ))}
       </ul>
-      {props.paths.length > SHOWN && (
-        <p>{props.more(props.paths.length - SHOWN)}</p>
+      {paths.length > SHOWN && (
+        <p>{trans.__('and %1 more', paths.length - SHOWN)}</p>
       )}
     </section>
   );
@@ -97,22 +143,25 @@ export function SnapshotCompareView(props: {
       {result && (
         <>
           <PathList
+            ctx={ctx}
             title={trans.__('Added')}
             className="jp-StudioBackup-added"
             paths={result.added}
-            more={n => trans.__('and %1 more', n)}
+            holder={order.newer}
           />
           <PathList
+            ctx={ctx}
             title={trans.__('Removed')}
             className="jp-StudioBackup-removed"
             paths={result.removed}
-            more={n => trans.__('and %1 more', n)}
+            holder={order.older}
           />
           <PathList
+            ctx={ctx}
             title={trans.__('Changed')}
             className="jp-StudioBackup-changed"
             paths={result.changed}
-            more={n => trans.__('and %1 more', n)}
+            holder={from}
           />
         </>
       )}

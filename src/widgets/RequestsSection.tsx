@@ -82,17 +82,22 @@ export function RequestsSection(props: {
     >
       <summary>{trans.__('Restore requests and recoveries')}</summary>
       <div className="jp-StudioBackup-actions">
+        {/* Short labels, to fit a narrow sidebar on one line; the title says it in full. */}
         <button
           className="jp-Button jp-mod-styled jp-StudioBackup-requestFull"
+          title={trans.__(
+            'Restore the whole home from the latest snapshot when this space next starts'
+          )}
           onClick={() => void requestFullRestore(ctx, model)}
         >
-          {trans.__('Restore whole home at next start…')}
+          {trans.__('Restore home at next start…')}
         </button>
         <button
           className="jp-Button jp-mod-styled jp-StudioBackup-requestRecovery"
+          title={trans.__('Recover the home of a former user profile')}
           onClick={() => void requestRecovery(ctx, model)}
         >
-          {trans.__('Recover from a former profile…')}
+          {trans.__('Recover a former profile…')}
         </button>
       </div>
       {model.error && (

@@ -27,12 +27,20 @@ export function SnapshotBrowser(props: {
   const parent = tree.path.includes('/')
     ? tree.path.slice(0, tree.path.lastIndexOf('/'))
     : '';
-  const entries = React.useMemo(() => {
-    const shown = filterEntries(tree.entries, filter);
-    return tree.path === ''
-      ? shown
-      : [{ name: UP, path: UP, type: 'dir', size: 0 } as Entry, ...shown];
-  }, [tree, filter]);
+  const shown = React.useMemo(
+    () => filterEntries(tree.entries, filter),
+    [tree, filter]
+  );
+  const entries = React.useMemo(
+    () =>
+      tree.path === ''
+        ? shown
+        : [{ name: UP, path: UP, type: 'dir', size: 0 } as Entry, ...shown],
+    [tree, shown]
+  );
+  // Of the entries loaded so far (a long folder loads page by page as it scrolls).
+  const filtered = filter.trim() !== '';
+  const matching = shown.length;
   const restore = (paths: string[]) =>
     void restoreWithDialogs(ctx, {
       snapshot: tree.snapshot,
@@ -144,8 +152,19 @@ export function SnapshotBrowser(props: {
           {trans.__('Restore selected (%1)', selected.size)}
         </button>
       </div>
-      <div className="jp-StudioBackup-count">
-        {trans.__('%1 of %2 entries loaded', tree.entries.length, tree.total)}
+      <div className="jp-StudioBackup-count" role="status" aria-live="polite">
+        {filtered
+          ? trans._n(
+              '%2 of %1 entry matches',
+              '%2 of %1 entries match',
+              tree.entries.length,
+              matching
+            )
+          : trans.__(
+              '%1 of %2 entries loaded',
+              tree.entries.length,
+              tree.total
+            )}
       </div>
       <VirtualList
         items={entries}

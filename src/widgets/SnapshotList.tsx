@@ -8,7 +8,7 @@ import {
   snapshotRows
 } from '../snapshots';
 import { CommandIDs } from '../commands';
-import { formatSize, formatTime } from './format';
+import { formatDay, formatSize, formatTime } from './format';
 import { restoreWithDialogs } from './restoreFlow';
 import { SnapshotBrowser } from './SnapshotBrowser';
 import { Timeline } from './Timeline';
@@ -147,11 +147,7 @@ export function SnapshotList(props: { ctx: IBackupsContext }): JSX.Element {
     (row: Row) =>
       row.kind === 'day' ? (
         <h3 className="jp-StudioBackup-dayLabel">
-          {row.label === 'Today'
-            ? trans.__('Today')
-            : row.label === 'Yesterday'
-              ? trans.__('Yesterday')
-              : row.label}
+          {formatDay(row.label, trans)}
         </h3>
       ) : (
         <SnapshotRow snapshot={row.snapshot} ctx={ctx} />

@@ -1,4 +1,5 @@
 import * as React from 'react';
+import { unreachableText } from '../api';
 import type { IBackupsContext } from '../context';
 import { CommandIDs } from '../commands';
 import { IVersions, loadVersions } from '../fileViews';
@@ -36,7 +37,13 @@ export function VersionsView(props: {
           versions: [],
           deleted: [],
           loading: loaded.state === 'loading',
-          error: loaded.state === 'error' ? loaded.message : undefined
+          // While the agent is down, say so as the panel does (nobody knows what the snapshots hold).
+          error:
+            loaded.state !== 'error'
+              ? undefined
+              : loaded.unreachable
+                ? unreachableText(ctx.client.port, trans)
+                : loaded.message
         };
 
   const restore = async (
@@ -99,7 +106,7 @@ export function VersionsView(props: {
       {path && (
         <section>
           <h3>{trans.__('Versions in snapshots')}</h3>
-          {!state.loading && state.versions.length === 0 && (
+          {!state.loading && !state.error && state.versions.length === 0 && (
             <p>{trans.__('No snapshot holds %1.', path)}</p>
           )}
           <table className="jp-StudioBackup-versionTable">

@@ -1,10 +1,12 @@
 import * as React from 'react';
+import { AgentError } from '../api';
 import { errorMessage } from '../errors';
 
 export type Loaded<T> =
   | { state: 'loading' }
   | { state: 'ready'; value: T }
-  | { state: 'error'; message: string };
+  /** `unreachable`: the agent could not be reached (it is down, or not started). */
+  | { state: 'error'; message: string; unreachable: boolean };
 
 /**
  * Runs `load` when `deps` change and answers its state; an answer to an older load (slow, then
@@ -23,7 +25,11 @@ export function useLoaded<T>(
       value => seq === latest.current && setLoaded({ state: 'ready', value }),
       err =>
         seq === latest.current &&
-        setLoaded({ state: 'error', message: errorMessage(err) })
+        setLoaded({
+          state: 'error',
+          message: errorMessage(err),
+          unreachable: err instanceof AgentError && err.kind === 'unreachable'
+        })
     );
   }, deps);
   React.useEffect(() => {

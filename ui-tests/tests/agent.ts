@@ -21,6 +21,8 @@ export interface IAgentOptions {
   repoDir?: string;
   /** Write the small sample home (a notebook and a README). */
   seed?: boolean;
+  /** More options of `studio-backup agent` (e.g. `--interval 720`). */
+  args?: string[];
 }
 
 export async function startAgent(
@@ -53,7 +55,8 @@ export async function startAgent(
       '--home',
       home,
       '--cache-dir',
-      mkdtempSync(join(tmpdir(), 'studio-backup-ui-cache-'))
+      mkdtempSync(join(tmpdir(), 'studio-backup-ui-cache-')),
+      ...(options.args ?? [])
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe']
@@ -128,4 +131,38 @@ export function cliBackup(
     .split('\n')
     .map(line => JSON.parse(line))
     .find(event => event.type === 'summary').snapshot;
+}
+
+// Loaded before the CLI: its clock starts at STUDIO_BACKUP_FAKE_NOW, so a snapshot gets that time.
+const FAKE_CLOCK = `
+const RealDate = Date;
+const offset = RealDate.parse(process.env.STUDIO_BACKUP_FAKE_NOW) - RealDate.now();
+class FakeDate extends RealDate {
+  constructor(...args) { super(...(args.length ? args : [RealDate.now() + offset])); }
+  static now() { return RealDate.now() + offset; }
+}
+globalThis.Date = FakeDate;
+`;
+let fakeClock: string | undefined;
+
+/** cliBackup's options for a backup as if it were `time` (the snapshot gets that time). */
+export function asOf(
+  time: Date,
+  options: ICliBackupOptions = {}
+): ICliBackupOptions {
+  if (!fakeClock) {
+    fakeClock = join(
+      mkdtempSync(join(tmpdir(), 'studio-backup-ui-clock-')),
+      'fake-clock.js'
+    );
+    writeFileSync(fakeClock, FAKE_CLOCK);
+  }
+  return {
+    ...options,
+    nodeArgs: ['--require', fakeClock, ...(options.nodeArgs ?? [])],
+    env: {
+      ...(options.env ?? process.env),
+      STUDIO_BACKUP_FAKE_NOW: time.toISOString()
+    }
+  };
 }

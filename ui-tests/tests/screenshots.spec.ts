@@ -8,16 +8,16 @@
  * checks they were taken.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_PORT, cliBackup, IRunningAgent, startAgent } from './agent';
+import {
+  AGENT_PORT,
+  asOf,
+  cliBackup,
+  IRunningAgent,
+  startAgent
+} from './agent';
 import { openPanel, PANEL } from './panel';
 import { EXPLORE, HOME_ENTRIES, touchHome, writeHomeAsOf } from './sampleHome';
 
@@ -26,17 +26,6 @@ const README_IMAGES = join(__dirname, '..', '..', 'docs', 'screenshots');
 // Chosen in beforeAll (this file is loaded by more than one process).
 let OUT = README_IMAGES;
 const VIEWPORT = { width: 1440, height: 900 };
-
-// Loaded before the CLI: its clock starts at STUDIO_BACKUP_FAKE_NOW, so a snapshot gets that time.
-const FAKE_CLOCK = `
-const RealDate = Date;
-const offset = RealDate.parse(process.env.STUDIO_BACKUP_FAKE_NOW) - RealDate.now();
-class FakeDate extends RealDate {
-  constructor(...args) { super(...(args.length ? args : [RealDate.now() + offset])); }
-  static now() { return RealDate.now() + offset; }
-}
-globalThis.Date = FakeDate;
-`;
 
 /** When the snapshots were taken: days before today, local time, and the home's state then. */
 const HISTORY: { daysAgo: number; at: [number, number]; step: number }[] = [
@@ -56,19 +45,10 @@ function localTime(daysAgo: number, [h, m]: [number, number]): Date {
 }
 
 /** Backs up the home with the CLI as if it were `time`; the snapshot's id. */
-function backupAt(
-  agent: IRunningAgent,
-  time: Date,
-  clock: string,
-  cache: string
-): string {
+function backupAt(agent: IRunningAgent, time: Date, cache: string): string {
   // The files were last changed shortly before the backup, as they would have been.
   touchHome(agent.home, new Date(time.getTime() - 10 * 60_000));
-  return cliBackup(agent, {
-    cacheDir: cache,
-    nodeArgs: ['--require', clock],
-    env: { ...process.env, STUDIO_BACKUP_FAKE_NOW: time.toISOString() }
-  });
+  return cliBackup(agent, asOf(time, { cacheDir: cache }));
 }
 
 /** Takes a screenshot of the whole page into OUT and checks it is a full-size, non-trivial PNG. */
@@ -117,13 +97,11 @@ test.describe('README screenshots', () => {
     mkdirSync(repoDir);
     agent = await startAgent(AGENT_PORT, { seed: false, repoDir });
     const scratch = mkdtempSync(join(tmpdir(), 'studio-backup-shots-'));
-    const clock = join(scratch, 'fake-clock.js');
-    writeFileSync(clock, FAKE_CLOCK);
     const cache = join(scratch, 'cache');
     mkdirSync(cache);
     const ids = HISTORY.map(({ daysAgo, at, step }, revision) => {
       writeHomeAsOf(agent.home, step, revision);
-      return backupAt(agent, localTime(daysAgo, at), clock, cache);
+      return backupAt(agent, localTime(daysAgo, at), cache);
     });
     oldest = ids[0];
     // This morning, and 25 minutes ago.
@@ -133,11 +111,10 @@ test.describe('README screenshots', () => {
     backupAt(
       agent,
       morning < new Date(now.getTime() - 3_600_000) ? morning : now,
-      clock,
       cache
     );
     writeHomeAsOf(agent.home, 3, HISTORY.length + 1);
-    backupAt(agent, new Date(now.getTime() - 25 * 60_000), clock, cache);
+    backupAt(agent, new Date(now.getTime() - 25 * 60_000), cache);
     rmSync(scratch, { recursive: true, force: true });
   });
 
