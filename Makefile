@@ -1,4 +1,4 @@
-.PHONY: demo test setup screenshots bench bench-ui bench-agent clean
+.PHONY: demo test setup screenshots bench bench-reference bench-ui bench-agent clean
 
 ## Start the local demo: JupyterLab with the Backups panel, the agent and a sample home.
 demo:
@@ -26,9 +26,16 @@ bench-ui: setup
 bench-agent: setup
 	node bench/agent-reads.js
 
-## Benchmark the engine against aws s3 sync and restic; writes docs/benchmarks.md (about 15 minutes).
+## Benchmark the engine against restic, rustic and the cp/tar floors, local and on S3 (versitygw), then
+## the agent's answers to the panel on S3; writes docs/benchmarks.md and docs/benchmarks-engine.svg.
+## Builds what is missing first (rustic with cargo: about 20 minutes once); then about 30 minutes.
 bench: setup
-	command -v restic >/dev/null || (apt-get update -qq && apt-get install -y -qq restic)
+	node bench/engine.js --install
+	node bench/agent-reads.js
+
+## The engine against the reference LCC's `aws s3 sync`, on moto; writes its part of docs/benchmarks.md.
+bench-reference: setup
+	command -v restic >/dev/null || (apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq restic)
 	node bench/run.js
 
 clean:

@@ -3,7 +3,7 @@
 /**
  * The engine side by side with `aws s3 sync` (what the reference LCC runs) and restic, against the
  * same local S3 server (moto), on a synthetic Studio home. Writes docs/benchmarks.md.
- * Usage: make bench   (or: node bench/run.js [--scale N] [--tiny N])
+ * Usage: make bench-reference   (or: node bench/run.js [--scale N] [--tiny N])
  */
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const {
@@ -423,7 +423,7 @@ function writeReport({
   ];
   const md = `# Benchmarks
 
-Produced by \`make bench\` (\`node bench/run.js\`), which writes this file. All three tools ran in the
+Produced by \`make bench-reference\` (\`node bench/run.js\`), which writes this file. All three tools ran in the
 same run against the same local S3 server (moto ${'5.2.5'} in server mode on 127.0.0.1), on a synthetic
 Studio home made by \`bench/synthetic-home.js\`: ${made.files.toLocaleString('en')} files, ${mb(made.bytes)}
 (${mb(backedUp)} outside the hidden \`.cache\` folder, which all three leave out): notebooks, CSVs,
