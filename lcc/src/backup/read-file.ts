@@ -68,20 +68,24 @@ export interface IReadContext {
   signal?: AbortSignal;
 }
 
-/** Hashes and saves one chunk (a copy of it when `buffer` is reused); returns its id. */
-async function saveChunk(
-  ctx: IReadContext,
-  piece: Buffer,
-  copy: boolean
-): Promise<string> {
+/**
+ * Hashes and saves one chunk; returns its id. The piece may be part of a read buffer that is used
+ * again once this returns: saveBlob copies it into its pack first.
+ */
+async function saveChunk(ctx: IReadContext, piece: Buffer): Promise<string> {
   // Per chunk, so that a cancel stops a large file too, not only between files.
   if (ctx.signal?.aborted) {
     throw new CancelledError();
   }
-  const data = copy ? Buffer.from(piece) : piece;
   // Large chunks are hashed off the main thread, which chunks and reads meanwhile.
-  const id = data.length >= ASYNC_HASH ? await sha256Async(data) : sha256(data);
-  const { added } = await ctx.repo.saveBlob('data', data, ctx.compressible, id);
+  const id =
+    piece.length >= ASYNC_HASH ? await sha256Async(piece) : sha256(piece);
+  const { added } = await ctx.repo.saveBlob(
+    'data',
+    piece,
+    ctx.compressible,
+    id
+  );
   ctx.onBytes(piece.length, added ? piece.length : 0);
   return id;
 }
@@ -95,7 +99,7 @@ async function saveWhole(ctx: IReadContext, data: Buffer): Promise<string[]> {
       rest.length <= ctx.chunker.params.min
         ? rest.length
         : ctx.chunker.cut(rest, true);
-    content.push(await saveChunk(ctx, rest.subarray(0, cut), false));
+    content.push(await saveChunk(ctx, rest.subarray(0, cut)));
     rest = rest.subarray(cut);
   }
   return content;
@@ -129,16 +133,40 @@ function readSmall(
 /** Streams a large file through one buffer; returns its chunk ids and size. */
 async function saveStream(
   ctx: IReadContext,
-  handle: FileHandle,
-  expected: number
+  handle: FileHandle
 ): Promise<{ content: string[]; size: number }> {
   const { avg, max } = ctx.chunker.params;
-  // Room for the largest chunk plus one read; no more than the file needs.
-  const buffer = Buffer.allocUnsafe(
-    Math.min(max + READ_SIZE, expected + READ_SIZE)
-  );
-  // A cut found in this much data is the cut the whole file would give (see Chunker.cut).
-  const lookahead = Math.min(max, 2 * avg);
+  // Room for the largest chunk plus one read, from a small pool: a backup reads a few large
+  // files at once, and thousands one after the other.
+  const buffer = takeReadBuffer(max + READ_SIZE);
+  try {
+    return await streamChunks(ctx, handle, buffer, Math.min(max, 2 * avg));
+  } finally {
+    giveReadBuffer(buffer);
+  }
+}
+
+const spareReadBuffers: Buffer[] = [];
+const SPARE_READ_BUFFERS = 2;
+
+function takeReadBuffer(size: number): Buffer {
+  const i = spareReadBuffers.findIndex(b => b.length === size);
+  return i >= 0 ? spareReadBuffers.splice(i, 1)[0] : Buffer.allocUnsafe(size);
+}
+
+function giveReadBuffer(buffer: Buffer): void {
+  if (spareReadBuffers.length < SPARE_READ_BUFFERS) {
+    spareReadBuffers.push(buffer);
+  }
+}
+
+async function streamChunks(
+  ctx: IReadContext,
+  handle: FileHandle,
+  buffer: Buffer,
+  lookahead: number
+): Promise<{ content: string[]; size: number }> {
+  // A cut found in `lookahead` bytes is the cut the whole file would give (see Chunker.cut).
   const content: string[] = [];
   let start = 0;
   let end = 0;
@@ -175,7 +203,7 @@ async function saveStream(
       continue;
     }
     wanted = lookahead;
-    content.push(await saveChunk(ctx, available.subarray(0, cut), true));
+    content.push(await saveChunk(ctx, available.subarray(0, cut)));
     size += cut;
     start += cut;
   }
@@ -205,7 +233,7 @@ export async function saveFile(
     } else {
       const handle = await open(path, OPEN_FLAGS);
       try {
-        ({ content, size } = await saveStream(ctx, handle, before.size));
+        ({ content, size } = await saveStream(ctx, handle));
         after = stampOf(await handle.stat());
       } finally {
         await handle.close();

@@ -130,28 +130,38 @@ export async function encodeBlob(
   };
 }
 
-const inflateAsync = promisify(zlib.inflateRaw) as (
-  b: Buffer
-) => Promise<Buffer>;
+type Decompress = (b: Buffer, options: object) => Promise<Buffer>;
+const inflateAsync = promisify(zlib.inflateRaw) as Decompress;
 const zstdDecompressAsync = (
   zlib as unknown as { zstdDecompress?: (...a: unknown[]) => void }
 ).zstdDecompress;
 const unzstdAsync = zstdDecompressAsync
-  ? (promisify(zstdDecompressAsync) as (b: Buffer) => Promise<Buffer>)
+  ? (promisify(zstdDecompressAsync) as Decompress)
   : undefined;
 
-/** decodeBlob on libuv's thread pool, for large blobs (a restore decodes while it writes). */
+/**
+ * decodeBlob on libuv's thread pool, for large blobs (a restore decodes while it writes). The index
+ * gives the raw length: the output is one buffer of that size, and a blob that would inflate
+ * beyond it (damage, or a forged index) stops there instead of filling the memory.
+ */
 export async function decodeBlobAsync(
   bytes: Buffer,
-  encoding: Encoding
+  encoding: Encoding,
+  rawLength: number
 ): Promise<Buffer> {
   if (bytes.length < 64 * 1024 || encoding === 'raw') {
     return decodeBlob(bytes, encoding);
   }
+  const options = {
+    chunkSize: Math.max(64, rawLength),
+    maxOutputLength: Math.max(1, rawLength)
+  };
   if (encoding === 'deflate') {
-    return inflateAsync(bytes);
+    return inflateAsync(bytes, options);
   }
-  return unzstdAsync ? unzstdAsync(bytes) : decodeBlob(bytes, encoding);
+  return unzstdAsync
+    ? unzstdAsync(bytes, options)
+    : decodeBlob(bytes, encoding);
 }
 
 /** zstd blobs decode with zlib where it has zstd, and with a JavaScript decoder on older Node.js. */

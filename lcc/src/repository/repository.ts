@@ -18,7 +18,6 @@ import {
   parseConfig,
   RepositoryConfig,
   sha256,
-  sha256Async,
   unpackJson
 } from './format';
 import { ISnapshotInfo, SnapshotManifest } from './snapshots';
@@ -34,17 +33,31 @@ const MAX_BLOBS_PER_PACK = 10_000;
  */
 const CHECKPOINT_PACKS = 4;
 
+/** Room in a pack buffer beyond packSize: the blob that crosses packSize, and the trailer. */
+const PACK_SLACK = 1024 * 1024;
+const TRAILER_ROOM = 64 * 1024;
+
+interface IOpenPack {
+  buffer: Buffer;
+  blobs: IPackedBlob[];
+  size: number;
+}
+
+/** Whether a blob of `length` bytes still fits in the pack, with room for its trailer. */
+function fits(pack: IOpenPack, length: number): boolean {
+  return pack.size + length + TRAILER_ROOM <= pack.buffer.length;
+}
+
 /** Trees kept decoded: a long-lived reader (the agent) browses many snapshots, so the cache is bounded. */
 const TREE_CACHE_ENTRIES = 4096;
 
 export class Repository {
   readonly index = new BlobIndex();
   private readonly pending = new Map<string, BlobType>();
-  private current: { parts: Buffer[]; blobs: IPackedBlob[]; size: number } = {
-    parts: [],
-    blobs: [],
-    size: 0
-  };
+  /** The pack being filled: blobs are copied into one buffer (reused once its upload is done). */
+  private current?: IOpenPack;
+  /** Pack buffers whose upload is done, for the next packs: no 16 MiB of garbage per pack. */
+  private readonly spareBuffers: Buffer[] = [];
   private readonly uploads = pLimit(UPLOAD_CONCURRENCY);
   private readonly inflight = new Set<Promise<void>>();
   private uploadError?: unknown;
@@ -223,7 +236,10 @@ export class Repository {
     // Every writer waits while the sealed packs fill the upload queue, not only the one that
     // sealed: memory stays within the pack being filled plus UPLOAD_CONCURRENCY + 1 sealed packs.
     await this.uploadRoom();
-    const pack = this.current;
+    while (this.current && !fits(this.current, bytes.length)) {
+      await this.sealPack();
+    }
+    const pack = (this.current ??= this.openPack(bytes.length));
     pack.blobs.push({
       id,
       type,
@@ -232,7 +248,8 @@ export class Repository {
       rawLength: data.length,
       encoding
     });
-    pack.parts.push(bytes);
+    // A copy: the caller may reuse `data` (a read buffer) once this returns.
+    bytes.copy(pack.buffer, pack.size);
     pack.size += bytes.length;
     // Many tiny blobs also seal a pack, so that their bookkeeping does not pile up in memory.
     if (
@@ -244,20 +261,45 @@ export class Repository {
     return { id, added: true };
   }
 
+  /** A pack buffer of the usual capacity (a spare one when there is), or larger for a huge blob. */
+  private openPack(first: number): IOpenPack {
+    const capacity = this.config.packSize + PACK_SLACK;
+    const buffer =
+      first + TRAILER_ROOM <= capacity
+        ? (this.spareBuffers.pop() ?? Buffer.allocUnsafe(capacity))
+        : Buffer.allocUnsafe(first + TRAILER_ROOM);
+    return { buffer, blobs: [], size: 0 };
+  }
+
   /** Uploads the pack being filled; waits when too many uploads are in flight (bounded memory). */
   private async sealPack(): Promise<void> {
     const pack = this.current;
-    if (pack.blobs.length === 0) {
+    if (!pack || pack.blobs.length === 0) {
       return;
     }
-    this.current = { parts: [], blobs: [], size: 0 };
+    this.current = undefined;
     const trailer = packJson({ blobs: toIndexRows(pack.blobs) });
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(trailer.length);
-    const bytes = Buffer.concat([...pack.parts, trailer, length]);
+    let buffer = pack.buffer;
+    if (pack.size + trailer.length + 4 > buffer.length) {
+      // Thousands of tiny blobs can outgrow the room kept for the trailer: a larger buffer.
+      buffer = Buffer.allocUnsafe(pack.size + trailer.length + 4);
+      pack.buffer.copy(buffer, 0, 0, pack.size);
+    }
+    trailer.copy(buffer, pack.size);
+    buffer.writeUInt32BE(trailer.length, pack.size + trailer.length);
+    const bytes = buffer.subarray(0, pack.size + trailer.length + 4);
+    // Hashed here rather than on the thread pool: WebCrypto would copy the 16 MiB first, and
+    // glibc keeps such copies resident (about 60 MiB more of RSS in a first backup).
+    const id = sha256(bytes);
     const upload = this.uploads(async () => {
-      const id = await sha256Async(bytes);
       await this.putOnce(packKey(id), bytes);
+      // Only after a successful upload: a failed one may still be read by a retry in flight.
+      if (
+        buffer.length === this.config.packSize + PACK_SLACK &&
+        this.spareBuffers.length <= UPLOAD_CONCURRENCY
+      ) {
+        this.spareBuffers.push(buffer);
+      }
       this.bytesUploaded += bytes.length;
       this.packsWritten.add(id);
       this.written.push({ id, blobs: toIndexRows(pack.blobs) });

@@ -11,14 +11,10 @@ import { open, rename, rm } from '../repository/local-fs';
 import { dirname } from 'node:path';
 import pLimit from 'p-limit';
 import { IBlobLocation } from '../repository/blobs';
-import {
-  decodeBlobAsync,
-  packKey,
-  sha256,
-  sha256Async
-} from '../repository/format';
+import { decodeBlobAsync, packKey, sha256 } from '../repository/format';
 import { Repository } from '../repository/repository';
 import { StorageError } from '../repository/backend';
+import { SMALL_FILE, smallFileWritesOn, writeSmallFile } from './small-file';
 import { tempPathIn } from './temp-files';
 import { fsTime } from './file-times';
 
@@ -48,6 +44,8 @@ interface IFileState {
   remaining: number;
   /** Bytes written, or left as a hole because they are zeros. */
   written: number;
+  /** Whether a blob of zeros was left as a hole (the file's size is then set at the end). */
+  holes?: boolean;
   failed?: string;
 }
 
@@ -104,16 +102,18 @@ async function finish(state: IFileState): Promise<void> {
       { code: 'ENOSPC' }
     );
   }
-  // Zero blobs were not written: the file's end makes its last hole (a sparse file stays sparse).
-  await handle.truncate(state.spec.size);
-  const { size } = await handle.stat();
-  if (size !== state.spec.size) {
-    throw Object.assign(
-      new Error(
-        `${state.spec.rel}: ${size} of ${state.spec.size} bytes written`
-      ),
-      { code: 'ENOSPC' }
-    );
+  if (state.holes) {
+    // Zero blobs were not written: the file's end makes its last hole (a sparse file stays sparse).
+    await handle.truncate(state.spec.size);
+    const { size } = await handle.stat();
+    if (size !== state.spec.size) {
+      throw Object.assign(
+        new Error(
+          `${state.spec.rel}: ${size} of ${state.spec.size} bytes written`
+        ),
+        { code: 'ENOSPC' }
+      );
+    }
   }
   await handle.chmod(state.spec.mode);
   if (state.spec.mtime !== undefined) {
@@ -126,10 +126,6 @@ async function finish(state: IFileState): Promise<void> {
   await handle.close();
   await rename(state.tmp, state.spec.path);
 }
-
-/** Large blobs are hashed off the main thread, which writes the files meanwhile. */
-const hashOf = (data: Buffer): string | Promise<string> =>
-  data.length >= 256 * 1024 ? sha256Async(data) : sha256(data);
 
 let zeros = Buffer.alloc(0);
 
@@ -217,11 +213,15 @@ export async function writePackedFiles(
             }
             let data: Buffer | undefined;
             try {
-              data = await decodeBlobAsync(got, blob.loc.encoding);
+              data = await decodeBlobAsync(
+                got,
+                blob.loc.encoding,
+                blob.loc.rawLength
+              );
             } catch {
               data = undefined;
             }
-            if (!data || (await hashOf(data)) !== blob.id) {
+            if (!data || sha256(data) !== blob.id) {
               for (const piece of blob.pieces) {
                 await fail(
                   piece.file,
@@ -234,9 +234,30 @@ export async function writePackedFiles(
               if (piece.file.failed) {
                 continue;
               }
+              if (
+                piece.file.spec.blobs.length === 1 &&
+                data.length <= SMALL_FILE &&
+                smallFileWritesOn() &&
+                !isHole(data)
+              ) {
+                const { spec } = piece.file;
+                writeSmallFile(
+                  piece.file.tmp,
+                  spec.path,
+                  data,
+                  spec.mode,
+                  spec.mtime
+                );
+                piece.file.written = data.length;
+                piece.file.remaining = 0;
+                onBytes(data.length);
+                continue;
+              }
               try {
                 const handle = await handleOf(piece.file);
-                if (!isHole(data)) {
+                if (isHole(data)) {
+                  piece.file.holes = true;
+                } else {
                   await writeFully(handle, data, piece.offset);
                 }
                 piece.file.written += data.length;

@@ -63,7 +63,8 @@ afterAll(() => {
 /** Counts chosen file-system calls of the CLI and stops it (SIGSTOP) before the k-th one. */
 const HOOK = `
 const fsp = require('fs/promises');
-const { writeFileSync } = require('fs');
+const fs = require('fs');
+const { writeFileSync } = fs;
 const spec = JSON.parse(process.env.SB_KILL_SPEC);
 const pattern = new RegExp(spec.pattern);
 const log = [];
@@ -77,6 +78,24 @@ for (const [name, arg] of [['rename', 1], ['link', 1], ['rm', 0], ['unlink', 0]]
   const original = fsp[name];
   fsp[name] = function (...args) { hit(name, args[arg]); return original.apply(this, args); };
 }
+// The synchronous calls too (small files are restored with them): the same counts, the same stops.
+for (const [name, arg] of [['renameSync', 1], ['linkSync', 1], ['rmSync', 0], ['unlinkSync', 0]]) {
+  const original = fs[name];
+  fs[name] = function (...args) { hit(name.slice(0, -4), args[arg]); return original.apply(this, args); };
+}
+const pathOfFd = new Map();
+const openSync = fs.openSync;
+fs.openSync = function (...args) {
+  const fd = openSync.apply(this, args);
+  pathOfFd.set(fd, String(args[0]));
+  return fd;
+};
+const writeSync = fs.writeSync;
+fs.writeSync = function (fd, ...a) {
+  const path = pathOfFd.get(fd);
+  if (path !== undefined && spec.ops.includes('write') && pattern.test(path)) hit('write', path);
+  return writeSync.call(this, fd, ...a);
+};
 const open = fsp.open;
 fsp.open = async function (...args) {
   const handle = await open.apply(this, args);
