@@ -1,6 +1,12 @@
 /** Runs the built `studio-backup` bin as a user would (the test command builds lcc/ first). */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
 import { join } from 'node:path';
 import { HealthResponse } from '../src/api/contract';
 import { cleanupTempDirs, tempDir } from './helpers/fixtures';
@@ -93,6 +99,32 @@ describe('studio-backup CLI', () => {
       );
       expect(lines[0]).not.toMatch(/ENOTDIR|EISDIR/);
     }
+  });
+
+  it('says in one line, without the raw errno, that a backup cannot write where a folder of the repository is a file', () => {
+    const home = tempDir('home');
+    writeFileSync(join(home, 'notes.txt'), 'notes\n');
+    const repo = tempDir('repo');
+    const run = () =>
+      spawnSync(
+        process.execPath,
+        [BIN, 'backup', '--source', home, '--repo', repo],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, STUDIO_BACKUP_CACHE_DIR: tempDir('cache') }
+        }
+      );
+    expect(run().status).toBe(0);
+    rmSync(join(repo, 'snapshots'), { recursive: true });
+    writeFileSync(join(repo, 'snapshots'), 'not a folder\n');
+    const result = run();
+    expect(result.status).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^studio-backup: The repository's path does not lead to a folder of the repository .* while writing snapshots\/[0-9a-f]{64}: check the repository location\.$/
+    );
+    expect(lines[0]).not.toMatch(/ENOTDIR|EEXIST|lstat/);
   });
 
   it('refuses an invalid port', () => {

@@ -12,6 +12,7 @@ import { FileBackend } from '../src/repository/file-backend';
 import { decodeBlobAsync, encodeBlob } from '../src/repository/format';
 import { Repository } from '../src/repository/repository';
 import { restore } from '../src/restore/restore';
+import { FaultyBackend } from './helpers/faulty-backend';
 import {
   cleanupTempDirs,
   describeTree,
@@ -56,6 +57,44 @@ describe('pack buffers', () => {
       conflict: 'skip'
     });
     expect(describeTree(target)).toEqual(describeTree(home));
+  });
+
+  it('keeps trees in packs of their own, and a full restore reads them whole, not one request per folder', async () => {
+    const home = tempDir('home');
+    for (let i = 0; i < 120; i++) {
+      write(home, `p${i % 6}/sub${i}/notes.txt`, `folder ${i}\n`);
+    }
+    const repoDir = tempDir('repo');
+    const repo = await Repository.open(new FileBackend(repoDir), {
+      create: true
+    });
+    await backup(repo, { source: home, cacheDir: tempDir('cache') });
+    const fresh = await Repository.open(new FileBackend(repoDir));
+    await fresh.loadIndex();
+    const types = new Map<string, Set<string>>();
+    for (const [, loc] of fresh.index.entries()) {
+      types.set(loc.pack, (types.get(loc.pack) ?? new Set()).add(loc.type));
+    }
+    expect(
+      [...types.values()].map(t => [...t].sort().join('+')).sort()
+    ).toEqual(['data', 'tree']);
+
+    const counting = new FaultyBackend(new FileBackend(repoDir));
+    const reads: string[] = [];
+    counting.onCall = (op, key) => {
+      if (op === 'read' && key.startsWith('data/')) reads.push(key);
+    };
+    const viaCounter = await Repository.open(counting);
+    const target = tempDir('target');
+    await restore(await openView(viaCounter, 'latest'), {
+      paths: [],
+      target,
+      conflict: 'skip'
+    });
+    expect(describeTree(target)).toEqual(describeTree(home));
+    // 127 folders: one read of the tree pack and one of the data pack, not 127 + 1.
+    expect(reads.length).toBeGreaterThanOrEqual(2);
+    expect(reads.length).toBeLessThanOrEqual(3);
   });
 
   it('refuses to inflate a blob past the raw length its index gives', async () => {

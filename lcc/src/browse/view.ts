@@ -296,6 +296,9 @@ export async function* walk(
       onDamaged(dir, err as Error);
       return;
     }
+    view.repository?.prefetchTrees(
+      entries.filter(e => e.type === 'dir' && e.contentId).map(e => e.contentId)
+    );
     for (const entry of entries) {
       const child = dir ? `${dir}/${entry.name}` : entry.name;
       yield { rel: child, entry };

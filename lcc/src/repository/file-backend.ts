@@ -134,7 +134,12 @@ export class FileBackend implements IBackend {
     const target = this.path(key);
     const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
     try {
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true }).catch(err => {
+        // EEXIST from a recursive mkdir: a file stands where the folder should be.
+        throw (err as NodeJS.ErrnoException).code === 'EEXIST'
+          ? fsError({ code: 'ENOTDIR' }, `writing ${key}`)
+          : err;
+      });
       await write(tmp);
       if (ifAbsent) {
         // link() fails when the target exists: the file-system equivalent of If-None-Match: *.
@@ -152,7 +157,8 @@ export class FileBackend implements IBackend {
         await rename(tmp, target);
       }
     } catch (err) {
-      await rm(tmp, { force: true });
+      // Never in place of the error that brought us here (rm too fails where a folder is a file).
+      await rm(tmp, { force: true }).catch(() => undefined);
       if (err instanceof StorageError) {
         throw err;
       }

@@ -4,6 +4,7 @@ import { AlreadyExistsError, IBackend, NotFoundError } from './backend';
 import {
   BlobIndex,
   BlobType,
+  IBlobLocation,
   IndexFile,
   IPackedBlob,
   toIndexRows
@@ -54,8 +55,11 @@ const TREE_CACHE_ENTRIES = 4096;
 export class Repository {
   readonly index = new BlobIndex();
   private readonly pending = new Map<string, BlobType>();
-  /** The pack being filled: blobs are copied into one buffer (reused once its upload is done). */
-  private current?: IOpenPack;
+  /**
+   * The packs being filled, one for file data and one for trees: blobs are copied into one buffer
+   * (reused once its upload is done). Trees in packs of their own can be read in a few requests.
+   */
+  private readonly current: Partial<Record<BlobType, IOpenPack>> = {};
   /** Pack buffers whose upload is done, for the next packs: no 16 MiB of garbage per pack. */
   private readonly spareBuffers: Buffer[] = [];
   private readonly uploads = pLimit(UPLOAD_CONCURRENCY);
@@ -63,6 +67,8 @@ export class Repository {
   private uploadError?: unknown;
   private written: IndexFile['packs'] = [];
   private readonly treeCache = new Map<string, Tree>();
+  private readonly treeLoads = new Map<string, Promise<Tree>>();
+  private readonly treePrefetch = pLimit(16);
   /** Index files read into `index`, and the refresh under way. */
   private readonly indexKeys = new Set<string>();
   private indexRefresh?: Promise<void>;
@@ -236,10 +242,10 @@ export class Repository {
     // Every writer waits while the sealed packs fill the upload queue, not only the one that
     // sealed: memory stays within the pack being filled plus UPLOAD_CONCURRENCY + 1 sealed packs.
     await this.uploadRoom();
-    while (this.current && !fits(this.current, bytes.length)) {
-      await this.sealPack();
+    while (this.current[type] && !fits(this.current[type], bytes.length)) {
+      await this.sealPack(type);
     }
-    const pack = (this.current ??= this.openPack(bytes.length));
+    const pack = (this.current[type] ??= this.openPack(bytes.length));
     pack.blobs.push({
       id,
       type,
@@ -256,7 +262,7 @@ export class Repository {
       pack.size >= this.config.packSize ||
       pack.blobs.length >= MAX_BLOBS_PER_PACK
     ) {
-      await this.sealPack();
+      await this.sealPack(type);
     }
     return { id, added: true };
   }
@@ -272,12 +278,12 @@ export class Repository {
   }
 
   /** Uploads the pack being filled; waits when too many uploads are in flight (bounded memory). */
-  private async sealPack(): Promise<void> {
-    const pack = this.current;
+  private async sealPack(type: BlobType): Promise<void> {
+    const pack = this.current[type];
     if (!pack || pack.blobs.length === 0) {
       return;
     }
-    this.current = undefined;
+    this.current[type] = undefined;
     const trailer = packJson({ blobs: toIndexRows(pack.blobs) });
     let buffer = pack.buffer;
     if (pack.size + trailer.length + 4 > buffer.length) {
@@ -332,7 +338,8 @@ export class Repository {
 
   /** Uploads what is left and writes one index file for the packs of this session. */
   async flush(): Promise<void> {
-    await this.sealPack();
+    await this.sealPack('data');
+    await this.sealPack('tree');
     await Promise.all(this.inflight);
     this.throwUploadError();
     await this.writeIndex();
@@ -388,6 +395,19 @@ export class Repository {
     return id;
   }
 
+  /**
+   * Starts loading these trees in the background (a walk fetches a folder's subfolders while it
+   * goes through the folder): on S3 each tree is a request, and one at a time they add up.
+   * Errors are left for the walk's own load to report.
+   */
+  prefetchTrees(ids: string[]): void {
+    for (const id of ids) {
+      if (!this.treeCache.has(id) && !this.treeLoads.has(id)) {
+        void this.treePrefetch(() => this.loadTree(id)).catch(() => undefined);
+      }
+    }
+  }
+
   async loadTree(id: string): Promise<Tree> {
     const cached = this.treeCache.get(id);
     if (cached) {
@@ -396,13 +416,25 @@ export class Repository {
       this.treeCache.set(id, cached);
       return cached;
     }
+    // One request per tree, however many ask for it at once.
+    let load = this.treeLoads.get(id);
+    if (!load) {
+      load = this.readTree(id).finally(() => this.treeLoads.delete(id));
+      this.treeLoads.set(id, load);
+    }
+    return load;
+  }
+
+  private async readTree(id: string): Promise<Tree> {
+    return this.cacheTree(id, await this.readBlob(id));
+  }
+
+  /** Parses a tree blob's verified bytes and keeps it (the oldest tree goes past the bound). */
+  private cacheTree(id: string, data: Buffer): Tree {
     let json: unknown;
     try {
-      json = JSON.parse((await this.readBlob(id)).toString('utf8'));
-    } catch (err) {
-      if (!(err instanceof SyntaxError)) {
-        throw err;
-      }
+      json = JSON.parse(data.toString('utf8'));
+    } catch {
       json = undefined;
     }
     const parsed = Tree.safeParse(json);
@@ -416,6 +448,52 @@ export class Repository {
       this.treeCache.delete(this.treeCache.keys().next().value!);
     }
     return parsed.data;
+  }
+
+  /**
+   * Reads every pack that holds only trees, whole, one request each, and keeps the trees in them:
+   * a full restore or a walk then needs no request per folder (on S3, 1,500 folders were 1,500
+   * requests). Only when all of them fit in the tree cache; anything that fails here is left to
+   * the tree's own load, which reports it.
+   */
+  async preloadTreePacks(): Promise<void> {
+    const byPack = new Map<string, Array<[string, IBlobLocation]>>();
+    for (const [id, loc] of this.index.entries()) {
+      if (loc.type === 'tree' && !this.treeCache.has(id)) {
+        const list = byPack.get(loc.pack) ?? [];
+        list.push([id, loc]);
+        byPack.set(loc.pack, list);
+      }
+    }
+    const treePacks = [...byPack].filter(
+      ([pack, trees]) => this.index.packs.get(pack) === trees.length
+    );
+    const count = treePacks.reduce((n, [, trees]) => n + trees.length, 0);
+    if (count === 0 || count + this.treeCache.size > TREE_CACHE_ENTRIES) {
+      return;
+    }
+    const limit = pLimit(16);
+    await Promise.all(
+      treePacks.map(([pack, trees]) =>
+        limit(async () => {
+          const end = Math.max(...trees.map(([, l]) => l.offset + l.length));
+          const bytes = await this.backend
+            .getRange(packKey(pack), 0, end)
+            .catch(() => undefined);
+          for (const [id, loc] of trees) {
+            try {
+              const raw = bytes!.subarray(loc.offset, loc.offset + loc.length);
+              this.cacheTree(
+                id,
+                this.verify(id, decodeBlob(raw, loc.encoding))
+              );
+            } catch {
+              // Left to loadTree, which names the problem.
+            }
+          }
+        })
+      )
+    );
   }
 
   async saveSnapshot(manifest: SnapshotManifest): Promise<string> {

@@ -112,9 +112,14 @@ export async function planRestore(
   const tooLong: string[] = [];
   const items: IPlannedItem[] = [];
   const seen = new Set<string>();
+  const absent = new Set<string>();
   const when = new Date(view.info.time);
   const paths =
     options.paths.length > 0 ? options.paths.map(normaliseRelative) : [''];
+  if (options.paths.length === 0) {
+    // The whole snapshot: its folders' trees in a few whole-pack reads, not one request each.
+    await view.repository?.preloadTreePacks();
+  }
   for (const path of paths) {
     try {
       const onDamaged = (rel: string, err: Error) => {
@@ -145,7 +150,16 @@ export async function planRestore(
             `Refusing to restore ${rel}: it would land outside ${target}; nothing was written.`
           );
         }
-        const current = await existing(dest);
+        // Below a folder that is not there, nothing is: no lstat for each file of a new folder.
+        const parentRel = rel.includes('/')
+          ? rel.slice(0, rel.lastIndexOf('/'))
+          : '';
+        const current = absent.has(parentRel)
+          ? undefined
+          : await existing(dest);
+        if (!current && entry.type === 'dir') {
+          absent.add(rel);
+        }
         let action: RestoreAction = 'restore';
         if (entry.type === 'dir') {
           action = current?.isDirectory()
@@ -392,9 +406,12 @@ export async function restore(
   const parents = new Set(
     files.map(i => dirname(join(target, ...i.dest.split('/'))))
   );
-  for (const parent of parents) {
-    await mkdir(parent, { recursive: true });
-  }
+  const folders = pLimit(16);
+  await Promise.all(
+    [...parents].map(parent =>
+      folders(() => mkdir(parent, { recursive: true }))
+    )
+  );
   await removeStaleTemps(parents);
   if (view.repository) {
     // Our snapshots: blobs fetched pack by pack, in few large reads.

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, rm } from '../repository/local-fs';
+import pLimit from 'p-limit';
 import { join } from 'node:path';
 import { RESTORE_TEMP } from '../backup/excludes';
 
@@ -18,10 +19,15 @@ export function isRestoreTemp(name: string): boolean {
 
 /** Removes the temp files a killed restore left in these folders (missing folders are fine). */
 export async function removeStaleTemps(dirs: Iterable<string>): Promise<void> {
-  for (const dir of dirs) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.filter(isRestoreTemp)) {
-      await rm(join(dir, name), { force: true });
-    }
-  }
+  const limit = pLimit(16);
+  await Promise.all(
+    [...dirs].map(dir =>
+      limit(async () => {
+        const names = await readdir(dir).catch(() => [] as string[]);
+        for (const name of names.filter(isRestoreTemp)) {
+          await rm(join(dir, name), { force: true });
+        }
+      })
+    )
+  );
 }
