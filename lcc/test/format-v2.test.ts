@@ -10,8 +10,6 @@ import { check } from '../src/maintenance/check';
 import { FileBackend } from '../src/repository/file-backend';
 import { decodeBlob, encodeBlob } from '../src/repository/format';
 import { Repository } from '../src/repository/repository';
-import { openView } from '../src/browse/view';
-import { restore } from '../src/restore/restore';
 import {
   cleanupTempDirs,
   describeTree,
@@ -19,6 +17,7 @@ import {
   makeHome,
   tempDir
 } from './helpers/fixtures';
+import { restoreAll } from './helpers/restore-all';
 
 const BIN = join(__dirname, '..', 'bin', 'studio-backup.js');
 /** Installed by scripts/setup.sh; the suite needs it (no silent skip). */
@@ -46,9 +45,7 @@ async function encodings(repoDir: string): Promise<Set<string>> {
 
 async function restoredMatches(repoDir: string, home: string): Promise<void> {
   const repo = await Repository.open(new FileBackend(repoDir));
-  const target = tempDir('restored');
-  const view = await openView(repo, 'latest');
-  await restore(view, { paths: [], target, conflict: 'skip' });
+  const target = await restoreAll(repo);
   expect(describeTree(target)).toEqual(describeTree(home, excludedByDefault));
   const result = await check(repo, { readData: true });
   expect(result.problems).toEqual([]);

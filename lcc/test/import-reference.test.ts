@@ -27,6 +27,7 @@ import {
   tempDir,
   write
 } from './helpers/fixtures';
+import { restoreAll } from './helpers/restore-all';
 import { IFaultProxy, startFaultProxy } from './helpers/fault-proxy';
 import { IS3Server, startS3, VENV_BIN } from './helpers/s3';
 import { jsonLines, runCliBatch, startCli } from './faults/cli';
@@ -464,12 +465,7 @@ describe('import-reference', () => {
 
     const repo = await Repository.open(openBackend(url));
     expect((await check(repo, { readData: true })).problems).toEqual([]);
-    const target = tempDir('restored');
-    await restore(await openView(repo, 'latest'), {
-      paths: [],
-      target,
-      conflict: 'skip'
-    });
+    const target = await restoreAll(repo);
     expect(contents(target)).toEqual(contents(home));
   });
 });

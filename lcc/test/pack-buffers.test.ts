@@ -6,13 +6,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup } from '../src/backup/backup';
-import { openView } from '../src/browse/view';
 import { check } from '../src/maintenance/check';
 import { FileBackend } from '../src/repository/file-backend';
 import { decodeBlobAsync, encodeBlob } from '../src/repository/format';
 import { Repository } from '../src/repository/repository';
-import { restore } from '../src/restore/restore';
 import { FaultyBackend } from './helpers/faulty-backend';
+import { restoreAll } from './helpers/restore-all';
 import {
   cleanupTempDirs,
   describeTree,
@@ -50,12 +49,7 @@ describe('pack buffers', () => {
 
     const fresh = await Repository.open(new FileBackend(repoDir));
     expect((await check(fresh, { readData: true })).problems).toEqual([]);
-    const target = tempDir('target');
-    await restore(await openView(fresh, 'latest'), {
-      paths: [],
-      target,
-      conflict: 'skip'
-    });
+    const target = await restoreAll(fresh);
     expect(describeTree(target)).toEqual(describeTree(home));
   });
 
@@ -85,12 +79,7 @@ describe('pack buffers', () => {
       if (op === 'read' && key.startsWith('data/')) reads.push(key);
     };
     const viaCounter = await Repository.open(counting);
-    const target = tempDir('target');
-    await restore(await openView(viaCounter, 'latest'), {
-      paths: [],
-      target,
-      conflict: 'skip'
-    });
+    const target = await restoreAll(viaCounter);
     expect(describeTree(target)).toEqual(describeTree(home));
     // 127 folders: one read of the tree pack and one of the data pack, not 127 + 1.
     expect(reads.length).toBeGreaterThanOrEqual(2);

@@ -40,6 +40,7 @@ import {
   tempDir,
   write
 } from '../helpers/fixtures';
+import { restoreAll } from '../helpers/restore-all';
 import { expectIntact, fileRepo } from './intact';
 
 jest.setTimeout(120_000);
@@ -55,14 +56,8 @@ async function backedUp(home: string) {
 }
 
 /** Restores a whole snapshot into a new folder and returns it. */
-async function restoreAll(repoDir: string, snapshot: string): Promise<string> {
-  const target = tempDir('target');
-  await restore(await openView(await fileRepo(repoDir), snapshot), {
-    paths: [],
-    target,
-    conflict: 'skip'
-  });
-  return target;
+async function restoreFrom(repoDir: string, snapshot: string): Promise<string> {
+  return restoreAll(await fileRepo(repoDir), snapshot);
 }
 
 function tempFiles(dir: string): string[] {
@@ -319,7 +314,7 @@ describe('times', () => {
       new Date('2001-02-03T04:05:06Z')
     );
     const { repoDir, snapshot } = await backedUp(home);
-    const target = await restoreAll(repoDir, snapshot);
+    const target = await restoreFrom(repoDir, snapshot);
     expect(lstatSync(join(target, 'old.txt')).mtime.toISOString()).toBe(
       '1965-03-01T12:00:00.000Z'
     );
@@ -412,7 +407,7 @@ describe('a sparse file', () => {
     writeSync(fd, Buffer.from('tail'), 0, 4, 64 * 1024 * 1024 - 4);
     closeSync(fd);
     const { repoDir, snapshot } = await backedUp(home);
-    const target = await restoreAll(repoDir, snapshot);
+    const target = await restoreFrom(repoDir, snapshot);
     expect(describeTree(target)).toEqual(describeTree(home));
     const restored = statSync(join(target, 'disk.img'));
     expect(restored.size).toBe(64 * 1024 * 1024);
@@ -430,7 +425,7 @@ describe('hard links', () => {
     linkSync(a, join(home, 'other/c.bin'));
     write(home, 'plain.txt', 'plain\n');
     const { repoDir, snapshot } = await backedUp(home);
-    const target = await restoreAll(repoDir, snapshot);
+    const target = await restoreFrom(repoDir, snapshot);
     expect(describeTree(target)).toEqual(describeTree(home));
     const inodes = ['data/a.bin', 'data/b.bin', 'other/c.bin'].map(
       rel => statSync(join(target, rel)).ino
