@@ -62,20 +62,19 @@ export function packKey(packId: string): string {
 /** How a blob is stored in its pack: raw, or compressed when that saves at least a tenth. */
 export type Encoding = 'raw' | 'deflate' | 'zstd';
 
-type Compress = (data: Buffer, options: object) => Promise<Buffer>;
+/** A promisified zlib convenience call (compress or decompress one buffer). */
+type ZlibCall = (data: Buffer, options: object) => Promise<Buffer>;
 /** zlib's zstd, in Node.js 22.15 and newer (absent from older typings, hence the lookup). */
 const nativeZstd = zlib as unknown as {
   zstdCompress?: (...a: unknown[]) => void;
+  zstdDecompress?: (...a: unknown[]) => void;
   zstdDecompressSync?: (data: Buffer) => Buffer;
   constants: Record<string, number>;
 };
-const zstdAsync: Compress | undefined = nativeZstd.zstdCompress
-  ? (promisify(nativeZstd.zstdCompress) as Compress)
+const zstdAsync: ZlibCall | undefined = nativeZstd.zstdCompress
+  ? (promisify(nativeZstd.zstdCompress) as ZlibCall)
   : undefined;
-const deflateAsync = promisify(zlib.deflateRaw) as Compress;
-
-/** Whether this Node.js can write zstd blobs (every version can read them). */
-export const canWriteZstd = zstdAsync !== undefined;
+const deflateAsync = promisify(zlib.deflateRaw) as ZlibCall;
 
 const PROBE = 32 * 1024;
 
@@ -130,13 +129,9 @@ export async function encodeBlob(
   };
 }
 
-type Decompress = (b: Buffer, options: object) => Promise<Buffer>;
-const inflateAsync = promisify(zlib.inflateRaw) as Decompress;
-const zstdDecompressAsync = (
-  zlib as unknown as { zstdDecompress?: (...a: unknown[]) => void }
-).zstdDecompress;
-const unzstdAsync = zstdDecompressAsync
-  ? (promisify(zstdDecompressAsync) as Decompress)
+const inflateAsync = promisify(zlib.inflateRaw) as ZlibCall;
+const unzstdAsync = nativeZstd.zstdDecompress
+  ? (promisify(nativeZstd.zstdDecompress) as ZlibCall)
   : undefined;
 
 /**
