@@ -38,17 +38,15 @@ shell_scripts() {
   git ls-files '*.sh' .ci/run
 }
 
-# The static checks use one core while jest (lcc), which mostly waits on its servers and child
-# processes, uses the other: they run side by side, and their output is shown when both are done.
-# Each keeps a cache in node_modules/.cache (which `npm ci` clears), so a second run in the same
-# checkout checks only what changed: the results are the same, the warm run is shorter.
+# Two cores: each pair of groups runs side by side. A group run "beside" writes its output, its
+# failed stages and its durations to files, shown once the foreground group is done.
+# The static checks keep a cache in node_modules/.cache (which `npm ci` clears), so a second run in
+# the same checkout checks only what changed: the results are the same, the warm run is shorter.
 cache="$root/node_modules/.cache/studio-backup-checks"
 typecheck() {
   npx tsc --noEmit --incremental --tsBuildInfoFile "$cache/$1.tsbuildinfo" -p "$2"
 }
 static_checks() {
-  failed_stages=()
-  durations=()
   mkdir -p "$cache"
   stage "eslint" npx eslint . --cache --cache-location "$cache/eslint"
   stage "prettier" npx prettier --check --cache --cache-location "$cache/prettier" \
@@ -61,26 +59,50 @@ static_checks() {
   # shellcheck disable=SC2046
   stage "shellcheck" shellcheck $(shell_scripts)
   stage "layout (scripts/check-layout.js)" node scripts/check-layout.js
-  printf '%s\n' "${failed_stages[@]}" >"$results/static-failed"
-  printf '%s\n' "${durations[@]}" >"$results/static-durations"
 }
-static_checks >"$results/static-checks.log" 2>&1 &
-static_pid=$!
+backend_and_shell_tests() {
+  stage "jest (backend-infra)" in_dir backend-infra \
+    npx jest --ci --json --outputFile="$results/jest-backend-infra.json"
+  stage "shell tests" bash tests/shell/run.sh "$results/shell.json"
+}
 
+# The stages' bookkeeping is local here (bash scopes dynamically), and read back by join_beside.
+run_beside() {
+  local name=$1
+  shift
+  local -a failed_stages=() durations=()
+  "$@"
+  printf '%s\n' "${failed_stages[@]}" >"$results/$name-failed"
+  printf '%s\n' "${durations[@]}" >"$results/$name-durations"
+}
+beside_pid=
+beside() {
+  run_beside "$@" >"$results/$1.log" 2>&1 &
+  beside_pid=$!
+}
+join_beside() {
+  local name=$1
+  wait "$beside_pid"
+  [ -f "$results/$name-failed" ] || echo "$name" >"$results/$name-failed"
+  touch "$results/$name-durations"
+  printf '\n\033[1m==> %s (run beside the stages above)\033[0m\n' "$name"
+  cat "$results/$name.log"
+  local line
+  while IFS= read -r line; do [ -n "$line" ] && failed_stages+=("$line"); done <"$results/$name-failed"
+  while IFS= read -r line; do [ -n "$line" ] && durations+=("$line"); done <"$results/$name-durations"
+}
+
+# jest (lcc) mostly waits on its servers and child processes: 3 workers keep both cores busy.
+beside "static checks" static_checks
 stage "jest (extension)" npx jest --ci --json --outputFile="$results/jest-extension.json"
-stage "jest (lcc)" in_dir lcc npx jest --ci --json --outputFile="$results/jest-lcc.json"
-wait "$static_pid"
-[ -f "$results/static-failed" ] || echo "static checks" >"$results/static-failed"
-touch "$results/static-durations"
-printf '\n\033[1m==> static checks (run beside jest)\033[0m\n'
-cat "$results/static-checks.log"
-while IFS= read -r name; do [ -n "$name" ] && failed_stages+=("$name"); done <"$results/static-failed"
-while IFS= read -r line; do [ -n "$line" ] && durations+=("$line"); done <"$results/static-durations"
+stage "jest (lcc)" in_dir lcc npx jest --ci --maxWorkers=3 --json --outputFile="$results/jest-lcc.json"
+join_beside "static checks"
 
-stage "jest (backend-infra)" in_dir backend-infra npx jest --ci --json --outputFile="$results/jest-backend-infra.json"
-stage "shell tests" bash tests/shell/run.sh "$results/shell.json"
+# The browser tests wait on JupyterLab and Chromium as much as they compute.
+beside "backend-infra and shell tests" backend_and_shell_tests
 stage "playwright (ui-tests)" in_dir ui-tests \
   env CI=1 STUDIO_BACKUP_PLAYWRIGHT_JSON="$results/playwright.json" npx playwright test
+join_beside "backend-infra and shell tests"
 stage "no processes left" node scripts/processes.js leftovers "$results/leftovers.json"
 
 echo
