@@ -424,6 +424,7 @@ export async function importReference(
         program: `studio-backup ${VERSION} import-reference`,
         durationMs: Date.now() - started
       };
+      await lock.confirmHeld(() => repo.indexFilesStillListed(), 'The import');
       const snapshot = await repo.saveSnapshot(manifest);
       report({
         ts,

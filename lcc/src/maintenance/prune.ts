@@ -72,6 +72,18 @@ async function stopOnError<T>(what: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A prune paused for longer than its lock lasts may have been taken for dead: a backup may have
+ * started, or another prune run, on what this one read before. It deletes nothing more.
+ */
+function stopIfLapsed(lock: Lock): void {
+  if (!lock.heldThroughout()) {
+    throw new PruneStoppedError(
+      `prune was paused for ${lock.minutesUnrefreshed()} minutes, longer than its lock lasts, and stopped before deleting anything more: run it again.`
+    );
+  }
+}
+
 export async function prune(
   repo: Repository,
   options: IPruneOptions = {}
@@ -164,6 +176,7 @@ export async function prune(
     // bytes, same key): that one stays.
     for (const key of indexKeys) {
       if (key !== newIndex && !fresh.indexesWritten.has(key)) {
+        stopIfLapsed(lock);
         await repo.backend.delete(key);
       }
     }
@@ -172,6 +185,7 @@ export async function prune(
       // A repack can write a pack byte for byte equal to one it planned to delete (a prune that
       // stopped after its repack, run again): that pack is now the home of live blobs.
       if (!fresh.packsWritten.has(pack.id)) {
+        stopIfLapsed(lock);
         await repo.backend.delete(packKey(pack.id));
       }
     }

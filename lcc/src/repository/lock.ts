@@ -3,14 +3,21 @@
  * conditional write (If-None-Match: * on S3, link() on a file system) so two writers never both win.
  */
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { AlreadyExistsError, IBackend, NotFoundError } from './backend';
 
 export const LOCK_STALE_MS = 30 * 60 * 1000;
 const REFRESH_MS = 5 * 60 * 1000;
 /** How long a backup waits for a running prune before giving up. */
 const SHARED_WAIT_MS = 10 * 60 * 1000;
+/**
+ * A holder whose lock went this long without a refresh may have looked stale to someone (half the
+ * stale age, to leave room for clocks that differ): it no longer counts on having held it throughout.
+ */
+const LAPSE_MS = LOCK_STALE_MS / 2;
 const EXCLUSIVE = 'locks/exclusive';
+/** One per stale exclusive lock taken over: created once, so only one of two prunes removes it. */
+const TAKEOVER = 'locks/takeover-';
 
 interface ILockBody {
   host: string;
@@ -102,6 +109,8 @@ function describe(lock: ILockBody): string {
 
 export class Lock {
   private timer?: NodeJS.Timeout;
+  private written = Date.now();
+  private lapsed = false;
   private constructor(
     private readonly backend: IBackend,
     readonly key: string,
@@ -175,7 +184,16 @@ export class Lock {
       }
       // A retried PUT whose first attempt was applied meets its own lock: that is a win.
       const found = await backend.get(EXCLUSIVE).catch(() => undefined);
-      if (!found?.equals(mine)) {
+      if (!found) {
+        // Released in between: one more conditional create, which another prune may win.
+        await backend.put(EXCLUSIVE, mine, { ifAbsent: true }).catch(err => {
+          throw err instanceof AlreadyExistsError
+            ? new LockError(
+                'Another prune has just locked the repository: retry later.'
+              )
+            : err;
+        });
+      } else if (!found.equals(mine)) {
         const holder = await readLock(backend, EXCLUSIVE);
         if (holder && !isStale(holder)) {
           throw new LockError(
@@ -185,8 +203,7 @@ export class Lock {
         log(
           `Removing a stale exclusive lock (${holder ? describe(holder) : 'unknown'}).`
         );
-        await backend.delete(EXCLUSIVE);
-        await backend.put(EXCLUSIVE, mine, { ifAbsent: true });
+        await Lock.takeOver(backend, found, mine);
       }
     }
     for await (const item of backend.list('locks/shared-')) {
@@ -208,6 +225,46 @@ export class Lock {
     return lock;
   }
 
+  /**
+   * Replaces the stale exclusive lock `stale` with `mine`. Two prunes can find the same stale lock:
+   * a plain delete-then-create lets the later one delete the lock the earlier one just made, and
+   * both go on. Each first creates a marker named after the stale lock's bytes (once only: one wins).
+   */
+  private static async takeOver(
+    backend: IBackend,
+    stale: Buffer,
+    mine: Buffer
+  ): Promise<void> {
+    const marker = `${TAKEOVER}${createHash('sha256').update(stale).digest('hex')}`;
+    try {
+      await backend.put(marker, mine, { ifAbsent: true });
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) {
+        throw new LockError(
+          'Another prune is taking over the stale lock of the repository: retry when it has finished.'
+        );
+      }
+      throw err;
+    }
+    const now = await backend.get(EXCLUSIVE).catch(() => undefined);
+    if (now && !now.equals(stale)) {
+      throw new LockError(
+        'The repository was locked again while its stale lock was being removed: retry later.'
+      );
+    }
+    await backend.delete(EXCLUSIVE);
+    await backend.put(EXCLUSIVE, mine, { ifAbsent: true });
+    // Markers of older takeovers: a stale lock is never seen again once replaced.
+    for await (const item of backend.list(TAKEOVER)) {
+      if (
+        item.key !== marker &&
+        Date.now() - item.lastModified.getTime() > 2 * LOCK_STALE_MS
+      ) {
+        await backend.delete(item.key).catch(() => undefined);
+      }
+    }
+  }
+
   private static async checkNoExclusive(backend: IBackend): Promise<void> {
     const holder = await readLock(backend, EXCLUSIVE);
     if (holder && !isStale(holder)) {
@@ -218,12 +275,62 @@ export class Lock {
   }
 
   private startRefresh(): void {
+    this.written = Date.now();
     this.timer = setInterval(() => {
+      this.noteLapse();
       void this.backend
         .put(this.key, body(this.purpose))
+        .then(() => {
+          this.noteLapse();
+          this.written = Date.now();
+        })
         .catch(() => undefined);
     }, REFRESH_MS);
     this.timer.unref();
+  }
+
+  private noteLapse(): void {
+    if (Date.now() - this.written > LAPSE_MS) {
+      this.lapsed = true;
+    }
+  }
+
+  /**
+   * Whether the lock has been refreshed often enough since it was taken that nobody could have
+   * judged it stale. Once not, never again: a prune may have run in the gap.
+   */
+  heldThroughout(): boolean {
+    this.noteLapse();
+    return !this.lapsed;
+  }
+
+  /** How long the lock went without a refresh, in minutes (for messages). */
+  minutesUnrefreshed(): number {
+    return Math.round((Date.now() - this.written) / 60_000);
+  }
+
+  /**
+   * Before a backup writes its snapshot. A shared lock that lapsed may have looked dead to a prune,
+   * which could have deleted data the backup found in the index and did not upload again: the lock
+   * is written again (refused while a prune holds the repository), and `nothingRemoved` must then
+   * confirm that no prune ran in the gap.
+   */
+  async confirmHeld(
+    nothingRemoved: () => Promise<boolean>,
+    what: string
+  ): Promise<void> {
+    if (this.heldThroughout()) {
+      return;
+    }
+    const minutes = this.minutesUnrefreshed();
+    await this.backend.put(this.key, body(this.purpose));
+    this.written = Date.now();
+    await Lock.checkNoExclusive(this.backend);
+    if (!(await nothingRemoved())) {
+      throw new LockError(
+        `${what} was paused for ${minutes} minutes, longer than its lock lasts, and a prune ran meanwhile: no snapshot is written, as it could name data the prune removed. Run it again.`
+      );
+    }
   }
 
   async release(): Promise<void> {

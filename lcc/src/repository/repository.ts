@@ -147,6 +147,20 @@ export class Repository {
   }
 
   /**
+   * Whether every index file this process read or wrote is still listed. A prune deletes the index
+   * files it merged before it deletes any pack: while they are all there, no prune removed data.
+   */
+  async indexFilesStillListed(): Promise<boolean> {
+    const listed = new Set<string>();
+    for await (const item of this.backend.list('index/')) {
+      listed.add(item.key);
+    }
+    return [...this.indexKeys, ...this.indexesWritten].every(key =>
+      listed.has(key)
+    );
+  }
+
+  /**
    * Reads the index files not read yet (one LIST, then only the new files), so a repository kept
    * open sees what later backups added. When a file read before is gone, a prune rewrote the
    * index: a reader then reads it all again. Concurrent calls share one refresh.
