@@ -115,7 +115,8 @@ export async function main(
     .description('switch recovery on or off for one profile or space')
     .argument('<on|off>')
     .requiredOption('--domain <domain>', 'domain name')
-    .requiredOption('--profile <profile>', 'profile or space name')
+    .option('--profile <profile>', 'user profile name')
+    .option('--space <space>', 'space name (instead of --profile)')
     .option('--dry-run', 'show the change without making it')
     .action(async (state: string, o) => {
       if (state !== 'on' && state !== 'off') {
@@ -123,12 +124,17 @@ export async function main(
           `replication takes "on" or "off", not "${state}".`
         );
       }
+      if (!o.profile === !o.space) {
+        throw new AdminError(
+          'replication takes one of --profile <profile> or --space <space>.'
+        );
+      }
       print(
         [
           await commands.setReplication(
             context(),
             o.domain,
-            o.profile,
+            { profile: o.profile, space: o.space },
             state === 'on',
             !!o.dryRun
           )

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { existingHomes, seed } from '../core/studio-homes';
+import { spaceRowKey } from '../core/home-rows';
 import { STUDIO_NAME } from '../../lcc/src/api/layout';
 import type { IAdminContext } from './clients';
 
@@ -46,16 +47,18 @@ export async function status(
         r.domain_name === filter.domain ||
         r.domain_id === filter.domain
     )
-    .filter(r => !filter.profile || r.profile_name === filter.profile)
     .filter(r => !String(r.profile_name).startsWith('domain#'))
+    .map((r): Record<string, any> => ({
+      ...r,
+      name: String(r.space_name || r.profile_name)
+    }))
+    .filter(r => !filter.profile || r.name === filter.profile)
     .sort((a, b) =>
-      `${a.domain_name}/${a.profile_name}`.localeCompare(
-        `${b.domain_name}/${b.profile_name}`
-      )
+      `${a.domain_name}/${a.name}`.localeCompare(`${b.domain_name}/${b.name}`)
     );
   return rows.map(r => ({
     domain: r.domain_name,
-    profile: r.profile_name,
+    profile: r.name,
     kind: r.space_name ? 'space' : 'user',
     replication: r.replication === false ? 'off' : 'on',
     efs: r.efs_sys_id ? `${r.efs_sys_id}/${r.efs_uid}` : '',
@@ -72,17 +75,21 @@ export async function status(
 export async function setReplication(
   ctx: IAdminContext,
   domain: string,
-  profile: string,
+  name: { profile?: string; space?: string },
   on: boolean,
   dryRun: boolean
 ) {
-  const key = marshall({ profile_name: profile, domain_name: domain });
+  const profile = name.space ?? name.profile ?? '';
+  const key = marshall({
+    profile_name: name.space ? spaceRowKey(name.space) : profile,
+    domain_name: domain
+  });
   const current = await ctx.dynamodb.send(
     new GetItemCommand({ TableName: ctx.userTable, Key: key })
   );
   if (!current.Item) {
     throw new AdminError(
-      `No profile or space ${profile} in domain ${domain} in ${ctx.userTable}: run "studio-backup-admin status" to list them.`
+      `No ${name.space ? 'space' : 'profile'} ${profile} in domain ${domain} in ${ctx.userTable}: run "studio-backup-admin status" to list them.`
     );
   }
   const before = unmarshall(current.Item).replication !== false;
@@ -275,7 +282,7 @@ export async function seedCommand(
     : await seed(ctx, domain);
   return rows.map(r => ({
     domain: r.domain_name,
-    profile: r.profile_name,
+    profile: r.space_name || r.profile_name,
     efs: r.efs_sys_id ? `${r.efs_sys_id}/${r.efs_uid}` : '',
     action: dryRun ? 'would record' : 'recorded'
   }));

@@ -1,11 +1,14 @@
 /**
  * Where each Studio home lives: a created (or, when seeding, an existing) user profile, space or
  * domain described through SageMaker, recorded in `studioUser` keyed like the reference sample
- * (profile_name = user profile or space name, domain_name), with a row in `studioUserHistory`.
+ * (profile_name = user profile name, domain_name), with a row in `studioUserHistory`. Spaces and
+ * domains have prefixed keys (Studio names cannot hold '#'): a space may be named like a profile.
  * Used by the studio-events and seed Lambdas and by `studio-backup-admin seed`.
  */
 import {
+  DeleteItemCommand,
   DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand
 } from '@aws-sdk/client-dynamodb';
@@ -18,7 +21,8 @@ import {
   paginateListUserProfiles,
   SageMakerClient
 } from '@aws-sdk/client-sagemaker';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { domainRowKey, spaceRowKey } from './home-rows';
 
 export interface IStudioApiEvent {
   detail: {
@@ -99,7 +103,7 @@ export async function describeCreated(
     );
     return {
       ...base,
-      profile_name: p.spaceName,
+      profile_name: spaceRowKey(p.spaceName),
       user_profile_name: space.OwnershipSettings?.OwnerUserProfileName ?? '',
       space_name: p.spaceName,
       efs_uid: space.HomeEfsFileSystemUid ?? '',
@@ -112,7 +116,7 @@ export async function describeCreated(
     // matched to their old homes by name (the reference only listened to profiles and spaces).
     return {
       ...base,
-      profile_name: `domain#${base.domain_name}`,
+      profile_name: domainRowKey(base.domain_name),
       user_profile_name: '',
       space_name: '',
       efs_uid: '',
@@ -122,11 +126,63 @@ export async function describeCreated(
   return null;
 }
 
+/**
+ * Spaces used to be keyed by their bare name, which a profile's name could share (one row then
+ * overwrote the other). A space's row of that kind moves under its own key before it is updated,
+ * so that its recreation is still a change of an existing row (which starts its recovery).
+ */
+async function adoptLegacySpaceRow(
+  deps: IDeps,
+  row: IStudioUserRow
+): Promise<void> {
+  const legacyKey = marshall({
+    profile_name: row.space_name,
+    domain_name: row.domain_name
+  });
+  const legacy = await deps.dynamodb.send(
+    new GetItemCommand({ TableName: deps.userTable, Key: legacyKey })
+  );
+  const item = legacy.Item ? unmarshall(legacy.Item) : undefined;
+  if (!item || item.space_name !== row.space_name) {
+    return;
+  }
+  try {
+    await deps.dynamodb.send(
+      new PutItemCommand({
+        TableName: deps.userTable,
+        Item: marshall({ ...item, profile_name: row.profile_name }),
+        ConditionExpression: 'attribute_not_exists(profile_name)'
+      })
+    );
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') {
+      throw err;
+    }
+  }
+  await deps.dynamodb
+    .send(
+      new DeleteItemCommand({
+        TableName: deps.userTable,
+        Key: legacyKey,
+        ConditionExpression: 'space_name = :s',
+        ExpressionAttributeValues: marshall({ ':s': row.space_name })
+      })
+    )
+    .catch((err: Error) => {
+      if (err.name !== 'ConditionalCheckFailedException') {
+        throw err;
+      }
+    });
+}
+
 /** Upserts the row (keeping an admin's `replication = false`) and appends a history row. */
 export async function recordCreated(
   deps: IDeps,
   row: IStudioUserRow
 ): Promise<void> {
+  if (row.space_name) {
+    await adoptLegacySpaceRow(deps, row);
+  }
   const { profile_name, domain_name, ...fields } = row;
   const rest: Record<string, string> = { ...fields };
   delete rest.arn; // the resource, not part of the row

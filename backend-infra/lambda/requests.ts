@@ -28,6 +28,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { IRequestRow } from '../../lcc/src/api/backend-rows';
 import { RESTORE_TAG, STUDIO_NAME } from '../../lcc/src/api/layout';
+import { isProfileRow } from '../core/home-rows';
 import { planCopy } from '../core/plan-copy';
 import type { IRecoveryInput } from '../core/recovery-input';
 
@@ -168,7 +169,9 @@ async function homeOf(deps: IRequestDeps, profile: string, domain: string) {
       Key: marshall({ profile_name: profile, domain_name: domain })
     })
   );
-  return found.Item ? unmarshall(found.Item) : undefined;
+  const row = found.Item ? unmarshall(found.Item) : undefined;
+  // A space's row under a bare name (written before spaces had keys of their own) is no profile's home.
+  return isProfileRow(row) ? row : undefined;
 }
 
 function checkName(what: string, name: string | undefined): string {

@@ -1,5 +1,6 @@
 /** studio-backup-admin against moto (DynamoDB, EFS, EC2) and the SageMaker stand-in; --dry-run changes nothing. */
 import {
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   ScanCommand
@@ -187,7 +188,69 @@ describe('studio-backup-admin', () => {
     );
     expect(unknown.code).toBe(1);
     expect(unknown.err).toBe(
-      'studio-backup-admin: No profile or space nobody in domain research in studioUser: run "studio-backup-admin status" to list them.'
+      'studio-backup-admin: No profile nobody in domain research in studioUser: run "studio-backup-admin status" to list them.'
+    );
+    // A space is named with --space: its row is not a profile's, even when the names are the same.
+    await env.dynamodb.send(
+      new PutItemCommand({
+        TableName: 'studioUser',
+        Item: marshall({
+          profile_name: 'space#bob',
+          domain_name: 'research',
+          space_name: 'bob',
+          user_profile_name: 'alice',
+          replication: true
+        })
+      })
+    );
+    expect(
+      (
+        await admin(
+          'replication',
+          'on',
+          '--domain',
+          'research',
+          '--space',
+          'bob'
+        )
+      ).code
+    ).toBe(0);
+    expect((await row()).replication).toBe(false);
+    expect(
+      (await admin('replication', 'off', '--domain', 'research')).err
+    ).toMatch(/one of --profile <profile> or --space <space>/);
+    expect(
+      (
+        await admin(
+          'replication',
+          'off',
+          '--domain',
+          'research',
+          '--space',
+          'bob'
+        )
+      ).code
+    ).toBe(0);
+    expect(
+      unmarshall(
+        (
+          await env.dynamodb.send(
+            new GetItemCommand({
+              TableName: 'studioUser',
+              Key: marshall({
+                profile_name: 'space#bob',
+                domain_name: 'research'
+              })
+            })
+          )
+        ).Item!
+      ).replication
+    ).toBe(false);
+    await env.dynamodb.send(
+      new DeleteItemCommand({
+        TableName: 'studioUser',
+        Key: marshall({ profile_name: 'space#bob', domain_name: 'research' })
+      })
     );
     expect(
       (

@@ -2,6 +2,7 @@
 import {
   DescribeTableCommand,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   UpdateItemCommand
 } from '@aws-sdk/client-dynamodb';
@@ -145,7 +146,7 @@ describe('studio-events handler', () => {
     expect(history.Items?.map(i => unmarshall(i).event)).toEqual(['created']);
   });
 
-  it('records a space under its own name, with its owner', async () => {
+  it('records a space under space#<name>, with its owner', async () => {
     const created = await describeCreated(env.sagemaker, {
       detail: {
         eventName: 'CreateSpace',
@@ -153,7 +154,7 @@ describe('studio-events handler', () => {
       }
     });
     expect(created).toMatchObject({
-      profile_name: 'shared-space',
+      profile_name: 'space#shared-space',
       space_name: 'shared-space',
       user_profile_name: 'alice',
       efs_uid: '300001'
@@ -332,5 +333,132 @@ describe('pending restore for recreated EBS spaces', () => {
         name: 'shared-space'
       })
     ).toBe(false);
+  });
+});
+
+describe('a space named like a user profile', () => {
+  it("gets a row of its own: the profile's home stays recorded, and nothing copies it into the space", async () => {
+    const s = env.sagemakerState;
+    s.domains['d-2'] = {
+      name: 'lab',
+      efsId: 'fs-lab',
+      defaultUserSettings: {}
+    };
+    s.profiles.bob = {
+      domainId: 'd-2',
+      arn: 'arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-2/bob',
+      efsUid: '400001'
+    };
+    s.spaces.bob = {
+      domainId: 'd-2',
+      arn: 'arn:aws:sagemaker:us-east-1:123456789012:space/d-2/bob',
+      owner: 'carol',
+      efsUid: '500001'
+    };
+    const before = (await streamRecords()).length;
+    for (const detail of [
+      {
+        eventName: 'CreateUserProfile',
+        requestParameters: { domainId: 'd-2', userProfileName: 'bob' }
+      },
+      {
+        eventName: 'CreateSpace',
+        requestParameters: { domainId: 'd-2', spaceName: 'bob' }
+      }
+    ]) {
+      await recordCreated(
+        deps,
+        (await describeCreated(env.sagemaker, { detail }))!
+      );
+    }
+    const lab = async (key: string) => {
+      const item = await env.dynamodb.send(
+        new GetItemCommand({
+          TableName: 'studioUser',
+          Key: marshall({ profile_name: key, domain_name: 'lab' })
+        })
+      );
+      return item.Item ? unmarshall(item.Item) : undefined;
+    };
+    expect(await lab('bob')).toMatchObject({
+      user_profile_name: 'bob',
+      space_name: '',
+      efs_uid: '400001'
+    });
+    expect(await lab('space#bob')).toMatchObject({
+      user_profile_name: 'carol',
+      space_name: 'bob',
+      efs_uid: '500001'
+    });
+    const decisions = (await streamRecords())
+      .slice(before)
+      .map(r => recoveryFor(r, () => 42));
+    expect(decisions.filter(d => !('skip' in d))).toEqual([]);
+  });
+});
+
+describe('a space recorded under its bare name by an earlier version', () => {
+  it('moves under space#<name> when it is recreated, and its move starts its recovery', async () => {
+    const s = env.sagemakerState;
+    s.domains['d-3'] = {
+      name: 'older',
+      efsId: 'fs-older',
+      defaultUserSettings: {}
+    };
+    s.spaces['team-space'] = {
+      domainId: 'd-3',
+      arn: 'arn:aws:sagemaker:us-east-1:123456789012:space/d-3/team-space',
+      owner: 'alice',
+      efsUid: '600002'
+    };
+    await env.dynamodb.send(
+      new PutItemCommand({
+        TableName: 'studioUser',
+        Item: marshall({
+          profile_name: 'team-space',
+          domain_name: 'older',
+          domain_id: 'd-3',
+          user_profile_name: 'alice',
+          space_name: 'team-space',
+          efs_sys_id: 'fs-older',
+          efs_uid: '600001',
+          role_name: 'Studio',
+          replication: true
+        })
+      })
+    );
+    const before = (await streamRecords()).length;
+    await recordCreated(
+      deps,
+      (await describeCreated(env.sagemaker, {
+        detail: {
+          eventName: 'CreateSpace',
+          requestParameters: { domainId: 'd-3', spaceName: 'team-space' }
+        }
+      }))!
+    );
+    const older = async (key: string) => {
+      const item = await env.dynamodb.send(
+        new GetItemCommand({
+          TableName: 'studioUser',
+          Key: marshall({ profile_name: key, domain_name: 'older' })
+        })
+      );
+      return item.Item ? unmarshall(item.Item) : undefined;
+    };
+    expect(await older('team-space')).toBeUndefined();
+    expect(await older('space#team-space')).toMatchObject({
+      efs_uid: '600002'
+    });
+    const recoveries = (await streamRecords())
+      .slice(before)
+      .map(r => recoveryFor(r, () => 7))
+      .filter(d => !('skip' in d));
+    expect(recoveries).toHaveLength(1);
+    expect(recoveries[0]).toMatchObject({
+      profile_name: 'space#team-space',
+      source: { efs_uid: '600001' },
+      target: { efs_uid: '600002' }
+    });
   });
 });
