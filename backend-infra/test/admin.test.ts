@@ -153,13 +153,13 @@ describe('studio-backup-admin', () => {
         )
       ).code
     ).toBe(0);
-    const row = async () =>
+    const row = async (key = 'bob') =>
       unmarshall(
         (
           await env.dynamodb.send(
             new GetItemCommand({
               TableName: 'studioUser',
-              Key: marshall({ profile_name: 'bob', domain_name: 'research' })
+              Key: marshall({ profile_name: key, domain_name: 'research' })
             })
           )
         ).Item!
@@ -199,53 +199,19 @@ describe('studio-backup-admin', () => {
           domain_name: 'research',
           space_name: 'bob',
           user_profile_name: 'alice',
-          replication: true
+          replication: false
         })
       })
     );
-    expect(
-      (
-        await admin(
-          'replication',
-          'on',
-          '--domain',
-          'research',
-          '--space',
-          'bob'
-        )
-      ).code
-    ).toBe(0);
-    expect((await row()).replication).toBe(false);
+    for (const state of ['on', 'off']) {
+      const run = ['replication', state, '--domain', 'research'];
+      expect((await admin(...run, '--space', 'bob')).code).toBe(0);
+      expect((await row('space#bob')).replication).toBe(state === 'on');
+      expect((await row()).replication).toBe(false);
+    }
     expect(
       (await admin('replication', 'off', '--domain', 'research')).err
     ).toMatch(/one of --profile <profile> or --space <space>/);
-    expect(
-      (
-        await admin(
-          'replication',
-          'off',
-          '--domain',
-          'research',
-          '--space',
-          'bob'
-        )
-      ).code
-    ).toBe(0);
-    expect(
-      unmarshall(
-        (
-          await env.dynamodb.send(
-            new GetItemCommand({
-              TableName: 'studioUser',
-              Key: marshall({
-                profile_name: 'space#bob',
-                domain_name: 'research'
-              })
-            })
-          )
-        ).Item!
-      ).replication
-    ).toBe(false);
     await env.dynamodb.send(
       new DeleteItemCommand({
         TableName: 'studioUser',

@@ -81,11 +81,11 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function row(profile: string) {
+async function row(profile: string, domain = 'research') {
   const item = await env.dynamodb.send(
     new GetItemCommand({
       TableName: 'studioUser',
-      Key: marshall({ profile_name: profile, domain_name: 'research' })
+      Key: marshall({ profile_name: profile, domain_name: domain })
     })
   );
   return item.Item ? unmarshall(item.Item) : undefined;
@@ -371,21 +371,12 @@ describe('a space named like a user profile', () => {
         (await describeCreated(env.sagemaker, { detail }))!
       );
     }
-    const lab = async (key: string) => {
-      const item = await env.dynamodb.send(
-        new GetItemCommand({
-          TableName: 'studioUser',
-          Key: marshall({ profile_name: key, domain_name: 'lab' })
-        })
-      );
-      return item.Item ? unmarshall(item.Item) : undefined;
-    };
-    expect(await lab('bob')).toMatchObject({
+    expect(await row('bob', 'lab')).toMatchObject({
       user_profile_name: 'bob',
       space_name: '',
       efs_uid: '400001'
     });
-    expect(await lab('space#bob')).toMatchObject({
+    expect(await row('space#bob', 'lab')).toMatchObject({
       user_profile_name: 'carol',
       space_name: 'bob',
       efs_uid: '500001'
@@ -437,17 +428,8 @@ describe('a space recorded under its bare name by an earlier version', () => {
         }
       }))!
     );
-    const older = async (key: string) => {
-      const item = await env.dynamodb.send(
-        new GetItemCommand({
-          TableName: 'studioUser',
-          Key: marshall({ profile_name: key, domain_name: 'older' })
-        })
-      );
-      return item.Item ? unmarshall(item.Item) : undefined;
-    };
-    expect(await older('team-space')).toBeUndefined();
-    expect(await older('space#team-space')).toMatchObject({
+    expect(await row('team-space', 'older')).toBeUndefined();
+    expect(await row('space#team-space', 'older')).toMatchObject({
       efs_uid: '600002'
     });
     const recoveries = (await streamRecords())
