@@ -7,8 +7,9 @@
  * (lambda/requests.ts) copies `<prefix>/<old>/<space>/` into `<prefix>/<new>/<space>/` server-side
  * (the new profile's role cannot read the old prefix) and tags the space, so the LCC restores it.
  *
- * One request per space (request_id `map-<space>`, written only if absent): a second CreateSpace event
- * for the same space, or a redelivered one, files nothing more.
+ * One request per space (request_id `map-<space>`, written only if absent, or if its copy failed): a
+ * second CreateSpace event for the same space, or a redelivered one, files nothing more while the
+ * copy runs or once it is done; after a failed copy, creating the space again tries again.
  */
 import {
   DynamoDBClient,
@@ -94,7 +95,11 @@ export async function fileMappedRestore(
       new PutItemCommand({
         TableName: deps.requestsTable,
         Item: marshall(request),
-        ConditionExpression: 'attribute_not_exists(request_id)'
+        // Or in place of one whose copy failed: the space created again tries again.
+        ConditionExpression:
+          'attribute_not_exists(request_id) OR #state = :failed',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: marshall({ ':failed': 'failed' })
       })
     );
   } catch (err) {

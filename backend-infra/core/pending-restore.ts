@@ -6,7 +6,7 @@
  */
 import { AddTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { RESTORE_TAG } from '../../lcc/src/api/layout';
+import { REFERENCE_TIMESTAMP, RESTORE_TAG } from '../../lcc/src/api/layout';
 
 export { RESTORE_TAG };
 
@@ -17,25 +17,48 @@ export interface IPendingRestoreDeps {
   prefix: string;
 }
 
-/** Does the repository of this space hold any snapshot (ours, or the reference script's copies)? */
+/**
+ * Does the repository of this space hold any snapshot: a manifest of ours, or a copy of the
+ * reference script (a `<YYYY-MM-DD-HH-MM-SS>/` folder)? A repository with packs and no manifest
+ * (a copy that failed half-way) holds none.
+ */
 export async function hasSnapshots(
   deps: IPendingRestoreDeps,
   profile: string,
   space: string
 ): Promise<boolean> {
   const base = `${deps.prefix.replace(/\/+$/, '')}/${profile}/${space}/`;
-  for (const prefix of [`${base}snapshots/`, base]) {
+  const ours = await deps.s3.send(
+    new ListObjectsV2Command({
+      Bucket: deps.bucket,
+      Prefix: `${base}snapshots/`,
+      MaxKeys: 1
+    })
+  );
+  if ((ours.KeyCount ?? 0) > 0) {
+    return true;
+  }
+  let token: string | undefined;
+  do {
     const page = await deps.s3.send(
       new ListObjectsV2Command({
         Bucket: deps.bucket,
-        Prefix: prefix,
-        MaxKeys: 1
+        Prefix: base,
+        Delimiter: '/',
+        ContinuationToken: token
       })
     );
-    if ((page.KeyCount ?? 0) > 0) {
+    if (
+      (page.CommonPrefixes ?? []).some(p =>
+        REFERENCE_TIMESTAMP.test(
+          (p.Prefix ?? '').slice(base.length).replace(/\/$/, '')
+        )
+      )
+    ) {
       return true;
     }
-  }
+    token = page.NextContinuationToken;
+  } while (token);
   return false;
 }
 

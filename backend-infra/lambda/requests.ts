@@ -122,9 +122,14 @@ export function decide(request: IRequestRow, before?: IRequestRow): Decision {
             message: `Recovering the home of ${request.from_profile} needs your Studio admin's approval.`
           };
     }
-    // Filed approved by the backend for a mapped profile's new space (core/mapped-restore.ts):
-    // only an INSERT, and users can write neither state nor approved_by (lib/isolation.ts).
-    if (state === 'approved' && !before && request.approved_by === 'map') {
+    // Filed approved by the backend for a mapped profile's new space (core/mapped-restore.ts): an
+    // INSERT, or filed again over its failed copy; users can write neither state nor approved_by
+    // (lib/isolation.ts).
+    if (
+      state === 'approved' &&
+      request.approved_by === 'map' &&
+      (!before || before.state === 'failed')
+    ) {
       return {
         action: 'recover',
         state: 'forwarded',

@@ -11,7 +11,8 @@ import type { IAdminContext } from '../admin/clients';
 import {
   DescribeTableCommand,
   GetItemCommand,
-  PutItemCommand
+  PutItemCommand,
+  UpdateItemCommand
 } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
@@ -21,6 +22,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   paginateListObjectsV2,
   PutObjectCommand,
   S3Client
@@ -674,6 +676,40 @@ describe("a mapped profile's new spaces", () => {
     expect(await inputOf('map-lab')).toHaveLength(before);
   });
 
+  it('files it again when the space is created again after its copy failed, and the copy starts again', async () => {
+    // The copy failed before any snapshot came over (its state machine's RecordFailure).
+    await env.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: 'requests',
+        Key: marshall({ user_profile_name: 'dana', request_id: 'map-lab' }),
+        UpdateExpression: 'SET #s = :f',
+        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: marshall({ ':f': 'failed' })
+      })
+    );
+    await s3.send(
+      new DeleteObjectCommand({
+        Bucket: 'backups',
+        Key: 'studio-backups/dana/lab/snapshots/5e6f'
+      })
+    );
+    await runPolicy();
+    const before = (await inputOf('map-lab')).length;
+    expect(await createSpace('lab', 'dana')).toMatch(/^mapped: dana-old\/lab/);
+    expect((await requestsOf('dana'))[0]).toMatchObject({
+      request_id: 'map-lab',
+      state: 'approved',
+      approved_by: 'map'
+    });
+    for (const record of await newRecords()) {
+      await processRecord(deps, record);
+    }
+    expect(await inputOf('map-lab')).toHaveLength(before + 1);
+    await stopRunning();
+    // What the copy brings back, so that the next tests find the space as before.
+    await put('studio-backups/dana/lab/snapshots/5e6f', '{}');
+  });
+
   it('files none for a space the old profile did not have, nor for one with snapshots of its own', async () => {
     expect(await createSpace('scratch', 'dana')).toBe('no snapshots');
     expect(await createSpace('own', 'dana')).toBe(
@@ -739,8 +775,11 @@ describe("a mapped profile's new spaces", () => {
       approved_by: 'map' as const
     };
     expect(decide(mapped)).toMatchObject({ action: 'recover' });
-    // Its own later updates (the copy's counts) start nothing again.
+    // Its own later updates (the copy's counts) start nothing again; filed again over a failed copy, it does.
     expect(decide(mapped, mapped)).toEqual({ action: 'none' });
+    expect(decide(mapped, { ...mapped, state: 'failed' })).toMatchObject({
+      action: 'recover'
+    });
     expect(decide({ ...mapped, approved_by: undefined })).toEqual({
       action: 'none'
     });
