@@ -71,6 +71,11 @@ export function fromIndexRows(
 
 export class BlobIndex {
   private readonly blobs = new Map<string, IBlobLocation>();
+  /**
+   * Other places an index file names for a blob (after a prune that stopped, or in a forged index,
+   * which anyone who may append can write): tried when the first one does not hold its bytes.
+   */
+  private readonly others = new Map<string, IBlobLocation[]>();
   readonly packs = new Map<string, number>();
 
   get size(): number {
@@ -84,8 +89,13 @@ export class BlobIndex {
         (this.packs.get(pack.id) ?? 0) + pack.blobs.length
       );
       for (const { id, ...loc } of fromIndexRows(pack.blobs)) {
-        if (!this.blobs.has(id)) {
+        const first = this.blobs.get(id);
+        if (!first) {
           this.blobs.set(id, { pack: pack.id, ...loc });
+        } else if (first.pack !== pack.id || first.offset !== loc.offset) {
+          const others = this.others.get(id) ?? [];
+          others.push({ pack: pack.id, ...loc });
+          this.others.set(id, others);
         }
       }
     }
@@ -95,8 +105,27 @@ export class BlobIndex {
     return this.blobs.get(id);
   }
 
+  /** Every place named for the blob, the first one first. */
+  locations(id: string): IBlobLocation[] {
+    const first = this.blobs.get(id);
+    return first ? [first, ...(this.others.get(id) ?? [])] : [];
+  }
+
+  /** Makes a place found to hold the blob's bytes the first one tried from now on. */
+  prefer(id: string, loc: IBlobLocation): void {
+    const all = this.locations(id);
+    if (all[0] !== loc && all.includes(loc)) {
+      this.blobs.set(id, loc);
+      this.others.set(
+        id,
+        all.filter(l => l !== loc)
+      );
+    }
+  }
+
   clear(): void {
     this.blobs.clear();
+    this.others.clear();
     this.packs.clear();
   }
 

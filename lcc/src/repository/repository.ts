@@ -379,19 +379,33 @@ export class Repository {
     this.index.add(file);
   }
 
+  /**
+   * A blob's bytes, checked against its id. When the first place an index names does not hold them
+   * (damaged, cut short, or a forged index's junk), the other places named are tried in turn.
+   */
   async readBlob(id: string): Promise<Buffer> {
-    const loc = this.index.get(id);
-    if (!loc) {
+    const locations = this.index.locations(id);
+    if (locations.length === 0) {
       throw new FormatError(
         `Blob ${id.slice(0, 12)} is not in any index: the repository is damaged, run "studio-backup check" (and "studio-backup repair index" if index files were lost).`
       );
     }
-    const bytes = await this.backend.getRange(
-      packKey(loc.pack),
-      loc.offset,
-      loc.length
-    );
-    return this.verify(id, decodeBlob(bytes, loc.encoding));
+    let first: unknown;
+    for (const loc of locations) {
+      try {
+        const bytes = await this.backend.getRange(
+          packKey(loc.pack),
+          loc.offset,
+          loc.length
+        );
+        const data = this.verify(id, decodeBlob(bytes, loc.encoding));
+        this.index.prefer(id, loc);
+        return data;
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    throw first;
   }
 
   verify(id: string, data: Buffer): Buffer {

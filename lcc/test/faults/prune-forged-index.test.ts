@@ -21,9 +21,38 @@ import {
   write
 } from '../helpers/fixtures';
 import { expectIntact, fileRepo } from './intact';
+import { FaultyBackend } from '../helpers/faulty-backend';
+import { restore } from '../../src/restore/restore';
+import { openView } from '../../src/browse/view';
 
 jest.setTimeout(120_000);
 afterEach(cleanupTempDirs);
+
+/**
+ * The attacker: only creates objects (what the bucket policy lets alice's session do). For every
+ * real pack, a pack of junk of its size and an index file saying it holds the same blobs.
+ */
+async function forgeIndex(
+  repoDir: string
+): Promise<{ forgedKey: string; forged: IndexFile }> {
+  const backend = new FileBackend(repoDir);
+  const repo = await fileRepo(repoDir);
+  const forged: IndexFile = { version: 1, packs: [] };
+  for await (const item of backend.list('index/')) {
+    const file = await repo.readIndexFile(item.key);
+    for (const pack of file.packs) {
+      const size = Math.max(...pack.blobs.map(([, , off, len]) => off + len));
+      const junk = randomBytes(size);
+      const id = sha256(junk);
+      await backend.put(packKey(id), junk, { ifAbsent: true });
+      forged.packs.push({ id, blobs: pack.blobs });
+    }
+  }
+  const bytes = packJson(forged);
+  const forgedKey = `index/${sha256(bytes)}`;
+  await backend.put(forgedKey, bytes, { ifAbsent: true });
+  return { forgedKey, forged };
+}
 
 it('an appended junk pack plus an index naming it does not make prune delete the real packs', async () => {
   const home = tempDir('home');
@@ -48,23 +77,8 @@ it('an appended junk pack plus an index naming it does not make prune delete the
     realPacks.push(item.key);
   }
 
-  // The attacker: only creates objects (what the bucket policy lets alice's session do).
+  const { forgedKey, forged } = await forgeIndex(repoDir);
   const backend = new FileBackend(repoDir);
-  const repo = await fileRepo(repoDir);
-  const forged: IndexFile = { version: 1, packs: [] };
-  for await (const item of backend.list('index/')) {
-    const file = await repo.readIndexFile(item.key);
-    for (const pack of file.packs) {
-      const size = Math.max(...pack.blobs.map(([, , off, len]) => off + len));
-      const junk = randomBytes(size);
-      const id = sha256(junk);
-      await backend.put(packKey(id), junk, { ifAbsent: true });
-      forged.packs.push({ id, blobs: pack.blobs });
-    }
-  }
-  const bytes = packJson(forged);
-  const forgedKey = `index/${sha256(bytes)}`;
-  await backend.put(forgedKey, bytes, { ifAbsent: true });
 
   // The backend's daily maintenance, default options. Where the forged copy of a tree is the one
   // the index reads first, the walk fails and prune stops with nothing deleted; otherwise it
@@ -83,4 +97,38 @@ it('an appended junk pack plus an index naming it does not make prune delete the
     await backend.delete(packKey(pack.id));
   }
   await expectIntact(new FileBackend(repoDir), snapshotId, describeTree(home));
+});
+
+it('a restore, a listing and a file read use the good copy when the index read first names a junk pack', async () => {
+  const home = tempDir('home');
+  const repoDir = tempDir('repo');
+  write(home, 'a.bin', randomish(300 * 1024, 2));
+  write(home, 'notes.txt', 'notes\n');
+  write(home, 'src/train.py', 'print("train")\n');
+  const { snapshotId } = await backup(
+    await Repository.open(new FileBackend(repoDir), { create: true }),
+    { source: home, cacheDir: tempDir('cache') }
+  );
+  const { forgedKey } = await forgeIndex(repoDir);
+  // The forged index listed (so read) first: its junk copy of every blob is the one found first.
+  const backend = new FaultyBackend(new FileBackend(repoDir));
+  backend.listOrder = items =>
+    [...items].sort(
+      (a, b) => Number(b.key === forgedKey) - Number(a.key === forgedKey)
+    );
+  const target = tempDir('restored');
+  const result = await restore(
+    await openView(await Repository.open(backend), snapshotId),
+    { paths: [], target, conflict: 'skip' }
+  );
+  expect(result.damaged).toEqual([]);
+  expect(describeTree(target)).toEqual(describeTree(home));
+  const view = await openView(await Repository.open(backend), snapshotId);
+  expect((await view.listDir('src'))?.map(e => e.name)).toEqual(['train.py']);
+  const notes = (await view.stat('notes.txt'))!;
+  const chunks: Buffer[] = [];
+  for await (const chunk of await view.read('notes.txt', notes)) {
+    chunks.push(chunk as Buffer);
+  }
+  expect(Buffer.concat(chunks).toString()).toBe('notes\n');
 });
