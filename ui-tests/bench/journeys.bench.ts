@@ -71,7 +71,8 @@ const JOURNEYS: { name: string; changed: string }[] = [
   },
   {
     name: 'back up now',
-    changed: 'the same clicks; Cancel now says "Cancelling…", then "Cancelled"'
+    changed:
+      'the same clicks; a Cancel says "Cancelling…", then "Backup cancelled" (before: no feedback)'
   },
   {
     name: 'recover a deleted notebook',
@@ -86,7 +87,7 @@ const JOURNEYS: { name: string; changed: string }[] = [
   {
     name: 'browse',
     changed:
-      'the same clicks; a notebook is previewed as a notebook (rendered cells), no longer as its JSON'
+      'the same clicks; a notebook is previewed with its Markdown rendered and its outputs (before: its cells as plain text)'
   },
   {
     name: 'compare, in the dark theme',
@@ -100,7 +101,7 @@ const JOURNEYS: { name: string; changed: string }[] = [
   {
     name: 'settings',
     changed:
-      'the protection line follows the new interval at once; before, it still said "next in 720 min", even after the refresh button'
+      'the protection line follows the new interval at once; before, it still showed the next backup of the old interval, even after the refresh button'
   },
   {
     name: 'agent down',
