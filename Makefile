@@ -1,4 +1,4 @@
-.PHONY: demo test setup screenshots bench bench-reference bench-ui bench-agent clean
+.PHONY: demo test setup screenshots bench bench-reference bench-ui bench-journeys bench-agent clean
 
 ## Start the local demo: JupyterLab with the Backups panel, the agent and a sample home.
 demo:
@@ -20,7 +20,13 @@ screenshots: setup
 ## Time the panel rendering 1,000 snapshots and a 10,000-entry folder; writes its section of docs/benchmarks.md.
 bench-ui: setup
 	bash scripts/setup.sh --browser
-	cd ui-tests && PATH="$(CURDIR)/.venv/bin:$$PATH" CI=1 npx playwright test -c playwright.bench.config.js
+	cd ui-tests && PATH="$(CURDIR)/.venv/bin:$$PATH" CI=1 npx playwright test -c playwright.bench.config.js bench/render.bench.ts
+
+## Walk the eleven journeys of issue #16 (actions and time to the result); writes its section of docs/benchmarks.md,
+## with the panel of 0b56d64^ from ui-tests/bench/journeys-before.json.
+bench-journeys: setup
+	bash scripts/setup.sh --browser
+	cd ui-tests && PATH="$(CURDIR)/.venv/bin:$$PATH" CI=1 npx playwright test -c playwright.bench.config.js bench/journeys.bench.ts
 
 ## Time the agent's answers to the panel on S3 (versitygw) with 1,000 snapshots; writes its section of docs/benchmarks.md.
 bench-agent: setup

@@ -72,7 +72,17 @@ class StudioBackup(Configurable):
 
 
 class AgentUnavailable(Exception):
-    """No agent of this user on that port: the panel shows it as not reachable."""
+    """No agent of this user on that port: the panel shows it as not reachable.
+
+    ``reason`` is a stable code the panel words in the user's language (src/api.ts), ``details``
+    the values its message names (``port``, ``path``, ``dirs``, ``detail``); the English message
+    is for the server's log and for clients that do not know the code.
+    """
+
+    def __init__(self, message: str, reason: str, **details: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.details = details
 
 
 def read_record(dirs: list[str], port: int) -> dict[str, Any]:
@@ -85,13 +95,20 @@ def read_record(dirs: list[str], port: int) -> dict[str, Any]:
             continue
         except OSError as err:
             raise AgentUnavailable(
-                f"Cannot read the backup agent's secret {path}: {err.strerror}."
+                f"Cannot read the backup agent's secret {path}: {err.strerror}.",
+                "agent-record-unreadable",
+                port=port,
+                path=path,
+                detail=err.strerror or type(err).__name__,
             ) from err
         with os.fdopen(fd, "rb") as file:
             info = os.fstat(file.fileno())
             if info.st_uid != os.getuid() or info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise AgentUnavailable(
-                    f"Not using {path}: it must belong to this user and be readable by no one else (0600)."
+                    f"Not using {path}: it must belong to this user and be readable by no one else (0600).",
+                    "agent-record-permissions",
+                    port=port,
+                    path=path,
                 )
             try:
                 record = json.loads(file.read(4096))
@@ -103,11 +120,19 @@ def read_record(dirs: list[str], port: int) -> dict[str, Any]:
             or not isinstance(record.get("secret"), str)
             or len(record["secret"]) < 32
         ):
-            raise AgentUnavailable(f"{path} is not a record the backup agent wrote.")
+            raise AgentUnavailable(
+                f"{path} is not a record the backup agent wrote.",
+                "agent-record-invalid",
+                port=port,
+                path=path,
+            )
         return record
     raise AgentUnavailable(
         f"No backup agent has started on port {port} for this user (no agent-{port}.json in "
-        f"{' or '.join(dirs)}): is the lifecycle configuration attached?"
+        f"{' or '.join(dirs)}): is the lifecycle configuration attached?",
+        "agent-no-record",
+        port=port,
+        dirs=dirs,
     )
 
 
@@ -172,23 +197,21 @@ class AgentForwardHandler(APIHandler):
         if self._upstream is not None:
             self._upstream.close()
 
-    def _error(self, status: int, message: str, reason: str | None = None) -> None:
+    def _error(self, status: int, message: str, reason: str, **details: Any) -> None:
+        """``{"error": <English, for logs>, "reason": <stable code>, ...details}``."""
         self.set_status(status)
-        body: dict[str, str] = {"error": message}
-        if reason:
-            body["reason"] = reason
-        self.finish(json.dumps(body))
+        self.finish(json.dumps({"error": message, "reason": reason, **details}))
 
     async def _forward(self, port: int) -> None:
         prefix = url_path_join(self.base_url, "studio-backup", "agent", str(port))
         path = self.request.path  # as sent, still percent-encoded
         if port > 65535 or not path.startswith(prefix + API_PREFIX):
-            self._error(404, f"No such endpoint: {path}")
+            self._error(404, f"No such endpoint: {path}", "no-such-endpoint", path=path)
             return
         try:
             record = read_record(self._studio_backup.candidates(self._root_dir), port)
         except AgentUnavailable as err:
-            self._error(502, str(err), "agent-unreachable")
+            self._error(502, str(err), err.reason, **err.details)
             return
         target = path[len(prefix) :] + (f"?{self.request.query}" if self.request.query else "")
         method = self.request.method or "GET"
@@ -226,10 +249,13 @@ class AgentForwardHandler(APIHandler):
             if self._gone or self._streamed:
                 return  # the browser left, or sees the stream end as when the agent stops
             self.clear()
+            detail = str(err) or type(err).__name__
             self._error(
                 502,
-                f"The backup agent on port {port} did not answer: {str(err) or type(err).__name__}",
-                "agent-unreachable",
+                f"The backup agent on port {port} did not answer: {detail}",
+                "agent-no-answer",
+                port=port,
+                detail=detail,
             )
             return
         finally:

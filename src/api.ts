@@ -351,6 +351,67 @@ export function unreachableText(
   );
 }
 
+/**
+ * What the panel says for each `reason` code of the server extension (sagemaker_studio_backup/
+ * handlers.py), with the details it sends (`port`, `path`, `detail`); null for a code it does not
+ * send (the agent's own errors pass through as they are). Its English `error` is for the logs.
+ */
+function serverExtensionError(
+  reason: string,
+  body: { port?: unknown; path?: unknown; detail?: unknown },
+  unreachable: string,
+  trans: TranslationBundle
+): { kind: AgentErrorKind; message: string } | null {
+  const path = String(body.path ?? '');
+  const detail = String(body.detail ?? '');
+  const down = (message: string) => ({
+    kind: 'unreachable' as const,
+    message
+  });
+  switch (reason) {
+    // No agent of this user started on the port ("agent-unreachable": an older server extension).
+    case 'agent-no-record':
+    case 'agent-unreachable':
+      return down(unreachable);
+    case 'agent-record-unreadable':
+      return down(
+        trans.__("Cannot read the backup agent's record %1: %2.", path, detail)
+      );
+    case 'agent-record-permissions':
+      return down(
+        trans.__(
+          'Not using %1: it must belong to this user and be readable by no one else (chmod 600 %1).',
+          path
+        )
+      );
+    case 'agent-record-invalid':
+      return down(
+        trans.__(
+          '%1 is not a record the backup agent wrote: restart the agent.',
+          path
+        )
+      );
+    case 'agent-no-answer':
+      return down(
+        trans.__(
+          'The backup agent on port %1 did not answer (%2): it may be starting or stopping, try again in a moment.',
+          String(body.port ?? ''),
+          detail
+        )
+      );
+    case 'no-such-endpoint':
+      return {
+        kind: 'http',
+        message: trans.__(
+          'The Jupyter server has no Studio Backup endpoint %1: reload the page (the panel and the server extension may be of different versions).',
+          path
+        )
+      };
+    default:
+      return null;
+  }
+}
+
 /** Maps an HTTP failure to one line a person can act on. */
 export function errorFromResponse(
   status: number,
@@ -362,9 +423,18 @@ export function errorFromResponse(
     body && typeof body === 'object' && typeof (body as any).error === 'string'
       ? ((body as any).error as string)
       : undefined;
-  // The server extension found no agent of this user on the port, or the agent did not answer.
-  if (agentMessage && (body as any).reason === 'agent-unreachable') {
-    return new AgentError('unreachable', agentMessage, status);
+  // The server extension's own failures: worded here, in the user's language, by their code.
+  const known =
+    agentMessage && typeof (body as any).reason === 'string'
+      ? serverExtensionError(
+          (body as any).reason,
+          body as any,
+          unreachable,
+          trans
+        )
+      : null;
+  if (known) {
+    return new AgentError(known.kind, known.message, status);
   }
   if (agentMessage) {
     return new AgentError('http', agentMessage, status);

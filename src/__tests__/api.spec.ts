@@ -60,7 +60,7 @@ describe('errorFromResponse', () => {
       unreachable
     );
     expect(error.kind).toBe('unreachable');
-    expect(error.message).toMatch(/^No backup agent has started on port 8765/);
+    expect(error.message).toBe(unreachable);
   });
 
   it('passes the agent refusing a caller without its secret through as is', () => {
@@ -103,4 +103,81 @@ describe('the client words its errors through the translator (#16 item 9)', () =
       ).toMatch(/^«.*»$/);
     }
   );
+});
+
+describe("the server extension's reason codes, worded by the panel through the translator", () => {
+  const trans = marking();
+  const record = '/home/sagemaker-user/.studio-backup/agent-8765.json';
+  // The English `error` is for the server's log: a known code never shows it.
+  const english = 'THE SERVER EXTENSION ENGLISH';
+
+  it.each([
+    [
+      'agent-no-record',
+      { port: 8765, dirs: ['/home/sagemaker-user/.studio-backup'] },
+      'unreachable',
+      `«${unreachable}»`
+    ],
+    [
+      'agent-record-unreadable',
+      { port: 8765, path: record, detail: 'Permission denied' },
+      'unreachable',
+      `«Cannot read the backup agent's record ${record}: Permission denied.»`
+    ],
+    [
+      'agent-record-permissions',
+      { port: 8765, path: record },
+      'unreachable',
+      `«Not using ${record}: it must belong to this user and be readable by no one else (chmod 600 ${record}).»`
+    ],
+    [
+      'agent-record-invalid',
+      { port: 8765, path: record },
+      'unreachable',
+      `«${record} is not a record the backup agent wrote: restart the agent.»`
+    ],
+    [
+      'agent-no-answer',
+      { port: 8765, detail: 'Stream is closed' },
+      'unreachable',
+      '«The backup agent on port 8765 did not answer (Stream is closed): it may be starting or stopping, try again in a moment.»'
+    ],
+    [
+      'no-such-endpoint',
+      { path: '/studio-backup/agent/8765/other' },
+      'http',
+      '«The Jupyter server has no Studio Backup endpoint /studio-backup/agent/8765/other: reload the page (the panel and the server extension may be of different versions).»'
+    ]
+  ])('%s', (reason, details, kind, message) => {
+    const error = errorFromResponse(
+      reason === 'no-such-endpoint' ? 404 : 502,
+      { error: english, reason, ...details },
+      `«${unreachable}»`,
+      trans
+    );
+    expect(error.kind).toBe(kind);
+    expect(error.message).toBe(message);
+  });
+
+  it('words the code of an older server extension, agent-unreachable, as the panel does', () => {
+    const error = errorFromResponse(
+      502,
+      { error: english, reason: 'agent-unreachable' },
+      `«${unreachable}»`,
+      trans
+    );
+    expect(error.kind).toBe('unreachable');
+    expect(error.message).toBe(`«${unreachable}»`);
+  });
+
+  it("passes an unknown code's error through (the agent's own)", () => {
+    const error = errorFromResponse(
+      409,
+      { error: 'A backup is already running.', reason: 'busy' },
+      `«${unreachable}»`,
+      trans
+    );
+    expect(error.kind).toBe('http');
+    expect(error.message).toBe('A backup is already running.');
+  });
 });

@@ -27,6 +27,20 @@ function weekday(time: number): string {
   return new Date(time).toLocaleDateString([], { weekday: 'short' });
 }
 
+/** Moves each day label that ends past the strip's inner edge left by as much (in pixels). */
+function fitDayLabels(strip: HTMLElement): void {
+  const limit = strip.getBoundingClientRect().right - strip.clientLeft;
+  strip
+    .querySelectorAll<HTMLElement>('.jp-StudioBackup-timelineDayLabel')
+    .forEach(label => {
+      label.style.transform = '';
+      const over = label.getBoundingClientRect().right - limit;
+      if (over > 0) {
+        label.style.transform = `translateX(${-Math.ceil(over)}px)`;
+      }
+    });
+}
+
 const percent = (position: number) => `${(position * 100).toFixed(3)}%`;
 
 /**
@@ -58,6 +72,23 @@ export function Timeline(props: { ctx: IBackupsContext }): JSX.Element | null {
     pickedRef.current = null;
     setPicked(null);
   }, [browsed, times]);
+  const strip = React.useRef<HTMLDivElement>(null);
+  // Once laid out, and whenever the sidebar's width changes: a day's label that would run past
+  // the strip's end moves left into it (its line stays on the day's start).
+  React.useLayoutEffect(() => {
+    const node = strip.current;
+    if (!node) {
+      return;
+    }
+    const fit = () => fitDayLabels(node);
+    fit();
+    if (typeof ResizeObserver === 'undefined') {
+      return;
+    }
+    const observer = new ResizeObserver(fit);
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [range.start, range.end, shown.length]);
 
   if (shown.length < 2) {
     return null;
@@ -138,6 +169,7 @@ export function Timeline(props: { ctx: IBackupsContext }): JSX.Element | null {
       </div>
       <div
         className={`jp-StudioBackup-timelineStrip${drag !== null ? ' jp-mod-dragging' : ''}`}
+        ref={strip}
         role="slider"
         tabIndex={0}
         aria-label={trans.__('Snapshot timeline')}
@@ -169,7 +201,9 @@ export function Timeline(props: { ctx: IBackupsContext }): JSX.Element | null {
               className="jp-StudioBackup-timelineDay"
               style={{ left: percent(day.position) }}
             >
-              {weekday(day.time)}
+              <span className="jp-StudioBackup-timelineDayLabel">
+                {weekday(day.time)}
+              </span>
             </span>
           ))}
           {tickPositions(times, range).map(position => (

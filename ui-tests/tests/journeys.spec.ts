@@ -6,25 +6,7 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
-import { backUpNow, openPanel, PANEL } from './panel';
-
-function notebookWith(source: string): string {
-  return JSON.stringify({
-    cells: [
-      {
-        cell_type: 'code',
-        execution_count: null,
-        id: 'c1',
-        metadata: {},
-        outputs: [],
-        source
-      }
-    ],
-    metadata: {},
-    nbformat: 4,
-    nbformat_minor: 5
-  });
-}
+import { backUpNow, notebookWith, openPanel, PANEL } from './panel';
 
 /** True when the element's centre is inside every clipping ancestor and is what a click hits. */
 async function reachable(

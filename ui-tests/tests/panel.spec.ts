@@ -183,6 +183,17 @@ test.describe.serial('Backups panel', () => {
       page.locator(`${PANEL} .jp-StudioBackup-status`)
     ).toContainText('Agent running');
     await agent.stop();
+    // A view opened now gets the server extension's reason code for "no agent on this port": it
+    // shows the panel's own sentence for it (through the translator), not the extension's English.
+    await page
+      .locator(`${PANEL} .jp-StudioBackup-snapshot .jp-StudioBackup-compare`)
+      .first()
+      .click();
+    await expect(
+      page.locator('.jp-StudioBackup-compare [role="alert"]')
+    ).toHaveText(
+      `Backup agent not reachable on port ${AGENT_PORT}: is the lifecycle configuration attached?`
+    );
     await page.locator(`${PANEL} .jp-StudioBackup-refresh`).click();
     await expect(page.locator(`${PANEL} [role="alert"]`)).toHaveText(
       `Backup agent not reachable on port ${AGENT_PORT}: is the lifecycle configuration attached?`

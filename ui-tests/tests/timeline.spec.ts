@@ -8,7 +8,13 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { violations } from './axe';
-import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
+import {
+  AGENT_PORT,
+  asOf,
+  cliBackup,
+  IRunningAgent,
+  startAgent
+} from './agent';
 import { backUpNow, openPanel, PANEL } from './panel';
 
 const FOLDER = 'experiments';
@@ -170,4 +176,53 @@ test.describe.serial('Snapshot timeline', () => {
       expect(await violations(page, PANEL)).toEqual([]);
     });
   }
+});
+
+test.describe('Snapshot timeline, a day starting at its right end', () => {
+  // The strip's day boundaries are the browser's midnights, and the snapshots' times are UTC.
+  test.use({ timezoneId: 'UTC' });
+  let agent: IRunningAgent;
+
+  test.beforeAll(async () => {
+    agent = await startAgent(AGENT_PORT);
+    // The newest snapshot ten minutes after a midnight: that day's line is at the strip's end.
+    const midnight = new Date();
+    midnight.setUTCHours(0, 0, 0, 0);
+    const yesterday = midnight.getTime() - 86_400_000;
+    cliBackup(
+      agent,
+      asOf(new Date(yesterday - 3 * 86_400_000 + 12 * 3_600_000))
+    );
+    cliBackup(agent, asOf(new Date(yesterday + 10 * 60_000)));
+  });
+
+  test.afterAll(async () => {
+    await agent?.stop();
+  });
+
+  test("every day's label is inside the strip, the last one too", async ({
+    page
+  }) => {
+    await openPanel(page);
+    const strip = page.locator(SLIDER);
+    await expect(strip.locator('.jp-StudioBackup-timelineTick')).toHaveCount(2);
+    const days = strip.locator('.jp-StudioBackup-timelineDay');
+    await expect(days).toHaveCount(3);
+    const box = (await strip.boundingBox())!;
+    const labels = await days.evaluateAll(els =>
+      els.map(el => {
+        // The text's own box (the label's element also draws the day's line).
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        const r = range.getBoundingClientRect();
+        return { text: el.textContent, left: r.left, right: r.right };
+      })
+    );
+    for (const label of labels) {
+      expect(label.left, `${label.text}`).toBeGreaterThanOrEqual(box.x);
+      expect(label.right, `${label.text}`).toBeLessThanOrEqual(
+        box.x + box.width
+      );
+    }
+  });
 });
