@@ -2,6 +2,7 @@
 import {
   chmodSync,
   existsSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -12,6 +13,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { backup } from '../src/backup/backup';
 import { FileBackend } from '../src/repository/file-backend';
 import { FormatError, packJson } from '../src/repository/format';
@@ -125,6 +127,29 @@ describe('backup and restore on file://', () => {
     expect(again.manifest.totals.filesUnchanged).toBe(0);
     expect(again.manifest.totals.bytesAdded).toBe(0);
     expect(repo.bytesUploaded).toBe(0);
+  });
+
+  it('reads the cache an earlier version wrote (one JSON object), then writes its own lines in its place', async () => {
+    const { home, cacheDir, open } = await setup();
+    write(home, 'odd\nname.txt', 'a file name with a newline\n');
+    await backup(await open(), { source: home, cacheDir });
+    const [lines] = readdirSync(cacheDir);
+    expect(lines).toMatch(/\.jsonl\.gz$/);
+    // The earlier format: {"<path>": "<row>", ...} in <repository>-<source>.json.gz.
+    const rows = gunzipSync(readFileSync(join(cacheDir, lines)))
+      .toString()
+      .trim()
+      .split('\n')
+      .map(line => JSON.parse(line) as [string, string]);
+    expect(rows.map(([path]) => path)).toContain('odd\nname.txt');
+    const older = join(cacheDir, lines.replace(/\.jsonl\.gz$/, '.json.gz'));
+    writeFileSync(older, gzipSync(JSON.stringify(Object.fromEntries(rows))));
+    rmSync(join(cacheDir, lines));
+    const again = await backup(await open(), { source: home, cacheDir });
+    expect(again.manifest.totals.filesUnchanged).toBe(rows.length);
+    expect(readdirSync(cacheDir)).toEqual([lines]);
+    const third = await backup(await open(), { source: home, cacheDir });
+    expect(third.manifest.totals.filesUnchanged).toBe(rows.length);
   });
 
   it('uploads only the changed chunks when a large file is appended to', async () => {

@@ -2,10 +2,13 @@
  * The local file cache: (path, size, mtime, ctime, inode) -> content blob ids, so an unchanged file
  * is neither read nor uploaded. Only an optimisation: a missing or damaged cache costs a re-read.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createGzip, gunzipSync } from 'node:zlib';
 import { sha256 } from '../repository/format';
 
 export interface IFileStamp {
@@ -38,17 +41,46 @@ export class FileCache {
     private readonly previous: Map<string, string>
   ) {}
 
-  /** One cache per repository and source folder. */
+  /**
+   * One cache per repository and source folder: one JSON line [path, row] per file, gzipped. Lines,
+   * not one object, so that neither loading nor saving builds a second copy of 100,000 rows.
+   * The one-object file of earlier versions is still read (once, then replaced).
+   */
   static async load(
     dir: string,
     repositoryId: string,
     source: string
   ): Promise<FileCache> {
-    const path = join(
-      dir,
-      `${repositoryId}-${sha256(source).slice(0, 16)}.json.gz`
-    );
+    const base = join(dir, `${repositoryId}-${sha256(source).slice(0, 16)}`);
     const rows = new Map<string, string>();
+    try {
+      const text = gunzipSync(await readFile(`${base}.jsonl.gz`)).toString(
+        'utf8'
+      );
+      for (const line of text.split('\n')) {
+        if (line === '') {
+          continue;
+        }
+        const row: unknown = JSON.parse(line);
+        if (
+          Array.isArray(row) &&
+          typeof row[0] === 'string' &&
+          typeof row[1] === 'string'
+        ) {
+          rows.set(row[0], row[1]);
+        }
+      }
+    } catch {
+      rows.clear();
+      await FileCache.loadOneObject(`${base}.json.gz`, rows);
+    }
+    return new FileCache(`${base}.jsonl.gz`, rows);
+  }
+
+  private static async loadOneObject(
+    path: string,
+    rows: Map<string, string>
+  ): Promise<void> {
     try {
       const parsed: unknown = JSON.parse(
         gunzipSync(await readFile(path)).toString('utf8')
@@ -63,7 +95,6 @@ export class FileCache {
     } catch {
       // Missing or unreadable: start empty.
     }
-    return new FileCache(path, rows);
   }
 
   lookup(path: string, stamp: IFileStamp): string[] | undefined {
@@ -91,16 +122,28 @@ export class FileCache {
 
   /** Keeps only the files seen in this backup. Failing to save is not an error. */
   async save(): Promise<void> {
+    const tmp = `${this.path}.tmp`;
     try {
       await mkdir(dirname(this.path), { recursive: true });
-      const tmp = `${this.path}.tmp`;
-      await writeFile(
-        tmp,
-        gzipSync(JSON.stringify(Object.fromEntries(this.next)), { level: 1 })
-      );
+      const gzip = createGzip({ level: 1 });
+      const written = pipeline(gzip, createWriteStream(tmp));
+      let batch: string[] = [];
+      for (const row of this.next) {
+        batch.push(JSON.stringify(row));
+        if (batch.length === 1000) {
+          if (!gzip.write(`${batch.join('\n')}\n`)) {
+            await once(gzip, 'drain');
+          }
+          batch = [];
+        }
+      }
+      gzip.end(batch.length > 0 ? `${batch.join('\n')}\n` : '');
+      await written;
       await rename(tmp, this.path);
+      await rm(this.path.replace(/\.jsonl\.gz$/, '.json.gz'), { force: true });
     } catch {
       // The cache is an optimisation only.
+      await rm(tmp, { force: true }).catch(() => undefined);
     }
   }
 }
