@@ -33,10 +33,12 @@ bench-agent: setup
 	node bench/agent-reads.js
 
 ## Benchmark the engine against restic, rustic and the cp/tar floors, local and on S3 (versitygw), then
-## the agent's answers to the panel on S3; writes docs/benchmarks.md and docs/benchmarks-engine.svg.
+## the measurements behind the engine's choices (zstd, allocator, lstat), then the agent's answers to
+## the panel on S3; writes docs/benchmarks.md and docs/benchmarks-engine.svg.
 ## Builds what is missing first (rustic with cargo: about 20 minutes once); then about 30 minutes.
 bench: setup
 	node bench/engine.js --install
+	node bench/engine-choices.js
 	node bench/agent-reads.js
 
 ## The engine against the reference LCC's `aws s3 sync`, on moto; writes its part of docs/benchmarks.md.

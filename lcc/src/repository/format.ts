@@ -81,8 +81,8 @@ const PROBE = 32 * 1024;
 /**
  * Compresses on libuv's thread pool, so several blobs compress at once on several cores; the output
  * buffer is 256 KiB, so a blob costs a few round trips to the pool, not one per 16 KiB.
- * zstd (level 1) when the repository's format and this Node.js allow it: about six times less CPU
- * than deflate level 3 for a smaller result. Deflate probes a sample of a large blob first, to spare
+ * zstd (level 1) when the repository's format and this Node.js allow it: about a quarter of the
+ * CPU of deflate level 3 for a slightly smaller result (bench/engine-choices.js). Deflate probes a sample of a large blob first, to spare
  * deflating random or packed data; zstd is fast enough on such data not to need it.
  */
 export async function encodeBlob(

@@ -55,8 +55,8 @@ const statTimes = { calls: 0, ms: 0 };
 
 /**
  * The lstat of many paths (a folder's entries), each a Stats or the error it gave. On a local disk
- * synchronous calls cost the main thread a seventh of what promises do (3 against 20 µs each,
- * times 100,000 files); on a file system where one call takes a network round trip (EFS cold),
+ * synchronous calls cost the main thread a fraction of what promises do (bench/engine-choices.js:
+ * 1.5 against 6.5 µs each, times 100,000 files); on a file system where one call takes a network round trip (EFS cold),
  * a slow average switches every later batch to parallel asynchronous calls.
  */
 export async function lstatAll(
