@@ -4,6 +4,7 @@
  */
 import {
   lstatSync,
+  readdirSync,
   MakeDirectoryOptions,
   RmOptions,
   Stats,
@@ -42,13 +43,31 @@ export async function readlink(path: string): Promise<string> {
   );
 }
 
-/** Folder entries, each name decoded losslessly. */
+/**
+ * Folder entries, each name decoded losslessly: as strings (a Buffer per name costs several times
+ * more), read again as bytes only where a name did not decode as UTF-8 (it holds U+FFFD then).
+ * Synchronous while the file system answers fast, as lstatAll: on a local disk a promise costs
+ * the main thread several times the call itself (bench/engine-choices.js).
+ */
 export async function readdir(path: string): Promise<string[]> {
-  const names = await fsp.readdir(fsPath(path), { encoding: 'buffer' });
-  return names.map(nameFromBytes);
+  const started = performance.now();
+  const names = statInParallel
+    ? await fsp.readdir(fsPath(path))
+    : readdirSync(fsPath(path));
+  if (!statInParallel) {
+    noteStatTimes(names.length + 1, performance.now() - started);
+  }
+  if (!names.some(name => name.includes('\ufffd'))) {
+    return names;
+  }
+  const raw = await fsp.readdir(fsPath(path), { encoding: 'buffer' });
+  return raw.map(nameFromBytes);
 }
 
-/** Above this average per call, a file system is slow (network storage): stat calls go in parallel. */
+/**
+ * Above this average per call (an lstat, or a folder entry listed), a file system is slow (network
+ * storage): metadata calls go in parallel.
+ */
 const SLOW_STAT_MS = 0.2;
 let statInParallel = false;
 const statTimes = { calls: 0, ms: 0 };
@@ -75,11 +94,15 @@ export async function lstatAll(
       return err as NodeJS.ErrnoException;
     }
   });
-  statTimes.calls += paths.length;
-  statTimes.ms += performance.now() - started;
+  noteStatTimes(paths.length, performance.now() - started);
+  return out;
+}
+
+function noteStatTimes(calls: number, ms: number): void {
+  statTimes.calls += calls;
+  statTimes.ms += ms;
   // Judged on the run so far, so that one hiccup in a small folder does not decide it.
   if (statTimes.calls >= 64 && statTimes.ms / statTimes.calls > SLOW_STAT_MS) {
     statInParallel = true;
   }
-  return out;
 }
