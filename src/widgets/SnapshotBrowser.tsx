@@ -1,3 +1,4 @@
+import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { TreeResponse } from '@studio-backup/lcc/contract';
 import type { IBackupsContext } from '../context';
@@ -50,10 +51,13 @@ export function SnapshotBrowser(props: {
     });
   // Opened from a snapshot's row (a click or Enter): focus stays in the panel, on the way back;
   // opened from the timeline, focus stays on the timeline, to go on moving.
-  const back = React.useRef<HTMLButtonElement>(null);
+  // (The ui-components Button takes no ref: the way back is found in its crumbs.)
+  const crumbs = React.useRef<HTMLDivElement>(null);
   React.useEffect(() => {
     if (!document.activeElement?.closest('.jp-StudioBackup-timeline')) {
-      back.current?.focus();
+      crumbs.current
+        ?.querySelector<HTMLButtonElement>('.jp-StudioBackup-backToList')
+        ?.focus();
     }
   }, [tree.snapshot]);
   const selected = model.selected;
@@ -107,14 +111,15 @@ export function SnapshotBrowser(props: {
         <span className="jp-StudioBackup-entrySize">
           {entry.type === 'file' ? formatSize(entry.size) : ''}
         </span>
-        <button
-          className="jp-Button jp-mod-minimal jp-StudioBackup-restore"
+        <Button
+          minimal
+          className="jp-StudioBackup-restore"
           title={trans.__('Restore %1', entry.path)}
           aria-label={trans.__('Restore %1', entry.path)}
           onClick={() => restore([entry.path])}
         >
           {trans.__('Restore')}
-        </button>
+        </Button>
       </div>
     );
   };
@@ -123,14 +128,14 @@ export function SnapshotBrowser(props: {
       className="jp-StudioBackup-browser"
       aria-label={trans.__('Snapshot %1', shortId)}
     >
-      <div className="jp-StudioBackup-crumbs">
-        <button
-          ref={back}
-          className="jp-Button jp-mod-minimal jp-StudioBackup-backToList"
+      <div className="jp-StudioBackup-crumbs" ref={crumbs}>
+        <Button
+          minimal
+          className="jp-StudioBackup-backToList"
           onClick={() => model.closeBrowser()}
         >
           {trans.__('All snapshots')}
-        </button>
+        </Button>
         <span className="jp-StudioBackup-path">
           {shortId}:/{tree.path}
         </span>
@@ -144,13 +149,13 @@ export function SnapshotBrowser(props: {
           value={filter}
           onChange={event => setFilter(event.target.value)}
         />
-        <button
-          className="jp-Button jp-mod-styled jp-StudioBackup-restoreSelected"
+        <Button
+          className="jp-mod-styled jp-StudioBackup-restoreSelected"
           disabled={selected.size === 0}
           onClick={() => restore([...selected])}
         >
           {trans.__('Restore selected (%1)', selected.size)}
-        </button>
+        </Button>
       </div>
       <div className="jp-StudioBackup-count" role="status" aria-live="polite">
         {filtered
