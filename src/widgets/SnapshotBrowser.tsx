@@ -1,4 +1,4 @@
-import { Button } from '@jupyterlab/ui-components';
+import { Button, FilterBox } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { TreeResponse } from '@studio-backup/lcc/contract';
 import type { IBackupsContext } from '../context';
@@ -24,6 +24,22 @@ export function SnapshotBrowser(props: {
   const { snapshots: model, trans } = ctx;
   const [filter, setFilter] = React.useState('');
   React.useEffect(() => setFilter(''), [tree.snapshot, tree.path]);
+  // FilterBox hands over a match function and the query; the entries are matched by name as the
+  // tests of filterEntries say (a substring, any case, spaces around it ignored).
+  const updateFilter = React.useCallback(
+    (_: unknown, query?: string) => setFilter(query ?? ''),
+    []
+  );
+  // Its search box and its clear button have no label of their own (axe-core: a button without
+  // a name): the placeholder's words for the box, "Clear the filter" for the button.
+  const filterBox = React.useRef<HTMLInputElement>(null);
+  React.useEffect(() => {
+    const box = filterBox.current;
+    box?.setAttribute('aria-label', trans.__('Filter by name'));
+    box?.shadowRoot
+      ?.querySelector('[part="clear-button"]')
+      ?.setAttribute('aria-label', trans.__('Clear the filter'));
+  }, [tree.snapshot, tree.path, trans]);
   const shortId = tree.snapshot.slice(0, 8);
   const parent = tree.path.includes('/')
     ? tree.path.slice(0, tree.path.lastIndexOf('/'))
@@ -141,14 +157,16 @@ export function SnapshotBrowser(props: {
         </span>
       </div>
       <div className="jp-StudioBackup-browserTools">
-        <input
-          type="search"
-          className="jp-StudioBackup-filter"
-          placeholder={trans.__('Filter by name')}
-          aria-label={trans.__('Filter by name')}
-          value={filter}
-          onChange={event => setFilter(event.target.value)}
-        />
+        <div className="jp-StudioBackup-filter">
+          {/* The file browser's filter box; a new one (empty) for each folder. */}
+          <FilterBox
+            key={`${tree.snapshot}:${tree.path}`}
+            inputRef={filterBox}
+            placeholder={trans.__('Filter by name')}
+            updateFilter={updateFilter}
+            useFuzzyFilter={false}
+          />
+        </div>
         <Button
           className="jp-mod-styled jp-StudioBackup-restoreSelected"
           disabled={selected.size === 0}
