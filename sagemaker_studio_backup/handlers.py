@@ -101,6 +101,16 @@ def read_record(dirs: list[str], port: int) -> dict[str, Any]:
                 path=path,
                 detail=err.strerror or type(err).__name__,
             ) from err
+        # A folder (or a device) under that name opens, but is no record: say so, not a 500.
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise AgentUnavailable(
+                f"Cannot read the backup agent's secret {path}: it is not a file.",
+                "agent-record-unreadable",
+                port=port,
+                path=path,
+                detail="not a file",
+            )
         with os.fdopen(fd, "rb") as file:
             info = os.fstat(file.fileno())
             if info.st_uid != os.getuid() or info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):

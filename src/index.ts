@@ -126,7 +126,12 @@ const plugin: JupyterFrontEndPlugin<IBackups> = {
       }
     });
 
-    const panel = new BackupsPanel(model, ctx, requests);
+    const panel = new BackupsPanel(
+      model,
+      ctx,
+      requests,
+      translator ?? undefined
+    );
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, PANEL_ID);
 

@@ -4,8 +4,7 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { CommandToolbarButton, ICommandPalette } from '@jupyterlab/apputils';
-import { searchIcon } from '@jupyterlab/ui-components';
-import { Widget } from '@lumino/widgets';
+import { refreshIcon, searchIcon, SidePanel } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { CommandIDs } from './commands';
 import type { IBackupsContext } from './context';
@@ -24,7 +23,7 @@ const snapshotPathArgs = {
 export function registerCommands(options: {
   app: JupyterFrontEnd;
   ctx: IBackupsContext;
-  panel: Widget;
+  panel: SidePanel;
   model: AgentModel;
   palette: ICommandPalette | null;
 }): void {
@@ -47,8 +46,12 @@ export function registerCommands(options: {
   });
   app.commands.addCommand(CommandIDs.refresh, {
     label: trans.__('Backups: Check the agent again'),
+    caption: trans.__('Check the agent again'),
+    icon: refreshIcon,
     describedBy: noArgs,
-    execute: () => model.refresh()
+    execute: async () => {
+      await Promise.all([model.refresh(), snapshots.refresh()]);
+    }
   });
   app.commands.addCommand(CommandIDs.backupNow, {
     label: trans.__('Backups: Back up now'),
@@ -209,6 +212,20 @@ export function registerCommands(options: {
       );
     }
   });
+  // The panel's own actions, in its toolbar (as the file browser's and the running sessions' are).
+  for (const [name, id, caption] of [
+    ['find', CommandIDs.search, trans.__('Find a file in every snapshot')],
+    ['refresh', CommandIDs.refresh, trans.__('Check the agent again')]
+  ]) {
+    const button = new CommandToolbarButton({
+      commands: app.commands,
+      id,
+      label: '',
+      caption
+    });
+    button.addClass(`jp-StudioBackup-${name}`);
+    panel.toolbar.addItem(name, button);
+  }
   // From the palette, with nothing selected, it shows the file browser's current folder.
   for (const command of [
     CommandIDs.openPanel,

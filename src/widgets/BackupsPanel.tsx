@@ -1,10 +1,7 @@
-import { TranslationBundle } from '@jupyterlab/translation';
-import {
-  ReactWidget,
-  UseSignal,
-  refreshIcon,
-  searchIcon
-} from '@jupyterlab/ui-components';
+import { ITranslator, TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import { Panel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 import type { IBackupsContext } from '../context';
 import { unreachableText } from '../api';
@@ -14,7 +11,7 @@ import { SnapshotList } from './SnapshotList';
 import { RequestsSection } from './RequestsSection';
 import { RetentionSection } from './RetentionSection';
 import { backupIcon } from '../icons';
-import { CommandIDs, PANEL_ID } from '../commands';
+import { PANEL_ID } from '../commands';
 import { shownLocation } from '../preview';
 
 function AgentStatus(props: {
@@ -54,18 +51,15 @@ function AgentStatus(props: {
   }
 }
 
-/** The "Backups" side panel: the agent's state, snapshots, browsing and restore requests. */
-export class BackupsPanel extends ReactWidget {
+/** The panel's content: the agent's state, the snapshots, retention and restore requests. */
+class BackupsContent extends ReactWidget {
   constructor(
     private readonly _model: AgentModel,
     private readonly _ctx: IBackupsContext,
     private readonly _requests: RequestsModel
   ) {
     super();
-    this.id = PANEL_ID;
-    this.addClass('jp-StudioBackup-panel');
-    this.title.icon = backupIcon;
-    this.title.caption = _ctx.trans.__('Backups');
+    this.addClass('jp-StudioBackup-body');
     // Every section depends on whether the agent runs: redraw them all when that changes.
     _model.stateChanged.connect(() => this.update(), this);
   }
@@ -75,28 +69,6 @@ export class BackupsPanel extends ReactWidget {
     const trans = ctx.trans;
     return (
       <div className="jp-StudioBackup-content">
-        <div className="jp-StudioBackup-header">
-          <h2 className="jp-StudioBackup-title">{trans.__('Backups')}</h2>
-          <button
-            className="jp-Button jp-mod-minimal jp-StudioBackup-find"
-            title={trans.__('Find a file in every snapshot')}
-            aria-label={trans.__('Find a file in every snapshot')}
-            onClick={() => void ctx.commands.execute(CommandIDs.search)}
-          >
-            <searchIcon.react tag="span" />
-          </button>
-          <button
-            className="jp-Button jp-mod-minimal jp-StudioBackup-refresh"
-            title={trans.__('Check the agent again')}
-            aria-label={trans.__('Check the agent again')}
-            onClick={() => {
-              void this._model.refresh();
-              void ctx.snapshots.refresh();
-            }}
-          >
-            <refreshIcon.react tag="span" />
-          </button>
-        </div>
         <UseSignal signal={this._model.stateChanged}>
           {() => (
             <AgentStatus
@@ -130,4 +102,49 @@ export class BackupsPanel extends ReactWidget {
       </div>
     );
   }
+}
+
+/**
+ * The "Backups" side panel, built as JupyterLab's own (the table of contents, the running
+ * sessions): a `SidePanel` whose header holds the title, whose toolbar holds the panel's actions
+ * (registerCommands.ts adds them, as command buttons) and whose content is the React view.
+ */
+export class BackupsPanel extends SidePanel {
+  constructor(
+    private readonly _model: AgentModel,
+    ctx: IBackupsContext,
+    requests: RequestsModel,
+    translator?: ITranslator
+  ) {
+    super({ content: new Panel(), translator });
+    this.id = PANEL_ID;
+    this.addClass('jp-StudioBackup-panel');
+    this.title.icon = backupIcon;
+    this.title.caption = ctx.trans.__('Backups');
+    const title = new Widget({ node: document.createElement('h2') });
+    title.node.textContent = ctx.trans.__('Backups');
+    title.addClass('jp-StudioBackup-title');
+    title.addClass('jp-text-truncated');
+    this.header.addWidget(title);
+    this.addWidget(new BackupsContent(_model, ctx, requests));
+  }
+
+  /** Shown (its tab clicked, or "Backups: Open panel"): what it says of the agent is of now. */
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._checkAgain();
+  }
+
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    this._checkAgain();
+  }
+
+  private _checkAgain(): void {
+    this._checking ??= this._model.refresh().finally(() => {
+      this._checking = null;
+    });
+  }
+
+  private _checking: Promise<void> | null = null;
 }

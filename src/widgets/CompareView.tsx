@@ -1,3 +1,4 @@
+import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { IBackupsContext } from '../context';
 import { loadFileComparison } from '../fileViews';
@@ -52,8 +53,9 @@ function PathList(props: {
                 {!folders.has(p) && (
                   <FileActions ctx={ctx} snapshot={holder} path={p} />
                 )}
-                <button
-                  className="jp-Button jp-mod-minimal jp-StudioBackup-restore"
+                <Button
+                  minimal
+                  className="jp-StudioBackup-restore"
                   title={trans.__('Restore %1 from snapshot %2', p, shortId)}
                   aria-label={trans.__('Restore %1', p)}
                   onClick={() =>
@@ -66,7 +68,7 @@ function PathList(props: {
                   }
                 >
                   {trans.__('Restore')}
-                </button>
+                </Button>
               </span>
             )}
           </li>

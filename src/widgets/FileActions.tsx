@@ -1,3 +1,4 @@
+import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { CommandIDs } from '../commands';
 import type { IBackupsContext } from '../context';
@@ -14,18 +15,20 @@ export function FileActions(props: {
     void ctx.commands.execute(command, { snapshot, path });
   return (
     <>
-      <button
-        className="jp-Button jp-mod-minimal jp-StudioBackup-preview"
+      <Button
+        minimal
+        className="jp-StudioBackup-preview"
         onClick={() => open(CommandIDs.preview)}
       >
         {trans.__('Preview')}
-      </button>
-      <button
-        className="jp-Button jp-mod-minimal jp-StudioBackup-compareFile"
+      </Button>
+      <Button
+        minimal
+        className="jp-StudioBackup-compareFile"
         onClick={() => open(CommandIDs.compareFile)}
       >
         {trans.__('Compare with current')}
-      </button>
+      </Button>
     </>
   );
 }

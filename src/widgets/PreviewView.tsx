@@ -1,3 +1,4 @@
+import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { IBackupsContext } from '../context';
 import { loadPreview } from '../fileViews';
@@ -41,12 +42,12 @@ export function PreviewView(props: {
             snapshot.slice(0, 8)
           )}
         </span>
-        <button
-          className="jp-Button jp-mod-styled jp-StudioBackup-download"
+        <Button
+          className="jp-mod-styled jp-StudioBackup-download"
           onClick={() => void download(ctx, snapshot, path)}
         >
           {trans.__('Download')}
-        </button>
+        </Button>
       </div>
       {loaded.state === 'loading' && <p>{trans.__('Loading…')}</p>}
       {loaded.state === 'error' && (

@@ -4,6 +4,7 @@ import {
   Notification,
   showDialog
 } from '@jupyterlab/apputils';
+import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { IBackupsContext } from '../context';
 import { formerHome, parseFormerHome, type RequestsModel } from '../requests';
@@ -83,22 +84,22 @@ export function RequestsSection(props: {
       <summary>{trans.__('Restore requests and recoveries')}</summary>
       <div className="jp-StudioBackup-actions">
         {/* Short labels, to fit a narrow sidebar on one line; the title says it in full. */}
-        <button
-          className="jp-Button jp-mod-styled jp-StudioBackup-requestFull"
+        <Button
+          className="jp-mod-styled jp-StudioBackup-requestFull"
           title={trans.__(
             'Restore the whole home from the latest snapshot when this space next starts'
           )}
           onClick={() => void requestFullRestore(ctx, model)}
         >
           {trans.__('Restore home at next start…')}
-        </button>
-        <button
-          className="jp-Button jp-mod-styled jp-StudioBackup-requestRecovery"
+        </Button>
+        <Button
+          className="jp-mod-styled jp-StudioBackup-requestRecovery"
           title={trans.__('Recover the home of a former user profile')}
           onClick={() => void requestRecovery(ctx, model)}
         >
           {trans.__('Recover a former profile…')}
-        </button>
+        </Button>
       </div>
       {model.error && (
         <div className="jp-StudioBackup-banner jp-mod-error" role="alert">

@@ -1,4 +1,4 @@
-import { InputGroup } from '@jupyterlab/ui-components';
+import { Button, InputGroup } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { IBackupsContext } from '../context';
 import { SearchModel } from '../search';
@@ -53,9 +53,9 @@ export function SearchView(props: {
           rightIcon="ui-components:search"
           onChange={event => setPattern(event.currentTarget.value)}
         />
-        <button type="submit" className="jp-Button jp-mod-styled jp-mod-accept">
+        <Button type="submit" className="jp-mod-styled jp-mod-accept">
           {trans.__('Find')}
-        </button>
+        </Button>
       </form>
       {model.busy && <p role="status">{trans.__('Searching…')}</p>}
       {model.error && (
@@ -106,8 +106,9 @@ export function SearchView(props: {
                     path={found.path}
                   />
                 )}
-                <button
-                  className="jp-Button jp-mod-minimal jp-StudioBackup-restoreFound"
+                <Button
+                  minimal
+                  className="jp-StudioBackup-restoreFound"
                   onClick={() =>
                     void restoreWithDialogs(ctx, {
                       snapshot: v.snapshot,
@@ -118,7 +119,7 @@ export function SearchView(props: {
                   }
                 >
                   {trans.__('Restore…')}
-                </button>
+                </Button>
               </li>
             ))}
           </ul>

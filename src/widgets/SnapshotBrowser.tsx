@@ -1,3 +1,4 @@
+import { Button, FilterBox } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { TreeResponse } from '@studio-backup/lcc/contract';
 import type { IBackupsContext } from '../context';
@@ -23,6 +24,22 @@ export function SnapshotBrowser(props: {
   const { snapshots: model, trans } = ctx;
   const [filter, setFilter] = React.useState('');
   React.useEffect(() => setFilter(''), [tree.snapshot, tree.path]);
+  // FilterBox hands over a match function and the query; the entries are matched by name as the
+  // tests of filterEntries say (a substring, any case, spaces around it ignored).
+  const updateFilter = React.useCallback(
+    (_: unknown, query?: string) => setFilter(query ?? ''),
+    []
+  );
+  // Its search box and its clear button have no label of their own (axe-core: a button without
+  // a name): the placeholder's words for the box, "Clear the filter" for the button.
+  const filterBox = React.useRef<HTMLInputElement>(null);
+  React.useEffect(() => {
+    const box = filterBox.current;
+    box?.setAttribute('aria-label', trans.__('Filter by name'));
+    box?.shadowRoot
+      ?.querySelector('[part="clear-button"]')
+      ?.setAttribute('aria-label', trans.__('Clear the filter'));
+  }, [tree.snapshot, tree.path, trans]);
   const shortId = tree.snapshot.slice(0, 8);
   const parent = tree.path.includes('/')
     ? tree.path.slice(0, tree.path.lastIndexOf('/'))
@@ -50,10 +67,13 @@ export function SnapshotBrowser(props: {
     });
   // Opened from a snapshot's row (a click or Enter): focus stays in the panel, on the way back;
   // opened from the timeline, focus stays on the timeline, to go on moving.
-  const back = React.useRef<HTMLButtonElement>(null);
+  // (The ui-components Button takes no ref: the way back is found in its crumbs.)
+  const crumbs = React.useRef<HTMLDivElement>(null);
   React.useEffect(() => {
     if (!document.activeElement?.closest('.jp-StudioBackup-timeline')) {
-      back.current?.focus();
+      crumbs.current
+        ?.querySelector<HTMLButtonElement>('.jp-StudioBackup-backToList')
+        ?.focus();
     }
   }, [tree.snapshot]);
   const selected = model.selected;
@@ -107,14 +127,15 @@ export function SnapshotBrowser(props: {
         <span className="jp-StudioBackup-entrySize">
           {entry.type === 'file' ? formatSize(entry.size) : ''}
         </span>
-        <button
-          className="jp-Button jp-mod-minimal jp-StudioBackup-restore"
+        <Button
+          minimal
+          className="jp-StudioBackup-restore"
           title={trans.__('Restore %1', entry.path)}
           aria-label={trans.__('Restore %1', entry.path)}
           onClick={() => restore([entry.path])}
         >
           {trans.__('Restore')}
-        </button>
+        </Button>
       </div>
     );
   };
@@ -123,34 +144,36 @@ export function SnapshotBrowser(props: {
       className="jp-StudioBackup-browser"
       aria-label={trans.__('Snapshot %1', shortId)}
     >
-      <div className="jp-StudioBackup-crumbs">
-        <button
-          ref={back}
-          className="jp-Button jp-mod-minimal jp-StudioBackup-backToList"
+      <div className="jp-StudioBackup-crumbs" ref={crumbs}>
+        <Button
+          minimal
+          className="jp-StudioBackup-backToList"
           onClick={() => model.closeBrowser()}
         >
           {trans.__('All snapshots')}
-        </button>
+        </Button>
         <span className="jp-StudioBackup-path">
           {shortId}:/{tree.path}
         </span>
       </div>
       <div className="jp-StudioBackup-browserTools">
-        <input
-          type="search"
-          className="jp-StudioBackup-filter"
-          placeholder={trans.__('Filter by name')}
-          aria-label={trans.__('Filter by name')}
-          value={filter}
-          onChange={event => setFilter(event.target.value)}
-        />
-        <button
-          className="jp-Button jp-mod-styled jp-StudioBackup-restoreSelected"
+        <div className="jp-StudioBackup-filter">
+          {/* The file browser's filter box; a new one (empty) for each folder. */}
+          <FilterBox
+            key={`${tree.snapshot}:${tree.path}`}
+            inputRef={filterBox}
+            placeholder={trans.__('Filter by name')}
+            updateFilter={updateFilter}
+            useFuzzyFilter={false}
+          />
+        </div>
+        <Button
+          className="jp-mod-styled jp-StudioBackup-restoreSelected"
           disabled={selected.size === 0}
           onClick={() => restore([...selected])}
         >
           {trans.__('Restore selected (%1)', selected.size)}
-        </button>
+        </Button>
       </div>
       <div className="jp-StudioBackup-count" role="status" aria-live="polite">
         {filtered

@@ -1,3 +1,4 @@
+import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { SnapshotSummary } from '@studio-backup/lcc/contract';
 import type { IBackupsContext } from '../context';
@@ -91,8 +92,9 @@ function SnapshotRow(props: {
         ))}
       </span>
       <span className="jp-StudioBackup-rowActions">
-        <button
-          className="jp-Button jp-mod-minimal jp-StudioBackup-compare"
+        <Button
+          minimal
+          className="jp-StudioBackup-compare"
           title={trans.__('Compare with the current home or another snapshot')}
           aria-label={trans.__('Compare snapshot %1', snapshot.shortId)}
           onClick={() =>
@@ -102,9 +104,10 @@ function SnapshotRow(props: {
           }
         >
           {trans.__('Compare')}
-        </button>
-        <button
-          className="jp-Button jp-mod-minimal jp-StudioBackup-restoreAll"
+        </Button>
+        <Button
+          minimal
+          className="jp-StudioBackup-restoreAll"
           title={trans.__('Restore the whole home from this snapshot')}
           aria-label={trans.__('Restore snapshot %1', snapshot.shortId)}
           onClick={() =>
@@ -117,7 +120,7 @@ function SnapshotRow(props: {
           }
         >
           {trans.__('Restore…')}
-        </button>
+        </Button>
       </span>
     </div>
   );
@@ -171,21 +174,21 @@ export function SnapshotList(props: { ctx: IBackupsContext }): JSX.Element {
         )}
       </div>
       <div className="jp-StudioBackup-actions">
-        <button
-          className="jp-Button jp-mod-styled jp-mod-accept jp-StudioBackup-backupNow"
+        <Button
+          className="jp-mod-styled jp-mod-accept jp-StudioBackup-backupNow"
           disabled={running}
           onClick={() => void model.backupNow()}
         >
           {running ? trans.__('Backing up…') : trans.__('Back up now')}
-        </button>
+        </Button>
         {running && job && (
-          <button
-            className="jp-Button jp-mod-styled jp-mod-reject jp-StudioBackup-cancel"
+          <Button
+            className="jp-mod-styled jp-mod-reject jp-StudioBackup-cancel"
             disabled={model.cancelling}
             onClick={() => void model.cancelBackup()}
           >
             {model.cancelling ? trans.__('Cancelling…') : trans.__('Cancel')}
-          </button>
+          </Button>
         )}
       </div>
       {running && (

@@ -1,3 +1,4 @@
+import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { unreachableText } from '../api';
 import type { IBackupsContext } from '../context';
@@ -88,15 +89,15 @@ export function VersionsView(props: {
                   data-path={p}
                 >
                   <span>{p}</span>
-                  <button
-                    className="jp-Button jp-mod-styled jp-StudioBackup-restore"
+                  <Button
+                    className="jp-mod-styled jp-StudioBackup-restore"
                     aria-label={trans.__('Restore %1', p)}
                     onClick={() =>
                       void restore(state.latest!.id, state.latest!.shortId, [p])
                     }
                   >
                     {trans.__('Restore')}
-                  </button>
+                  </Button>
                 </li>
               ))}
             </ul>
@@ -139,24 +140,25 @@ export function VersionsView(props: {
                         path={path}
                       />
                     ) : (
-                      <button
-                        className="jp-Button jp-mod-minimal jp-StudioBackup-browse"
+                      <Button
+                        minimal
+                        className="jp-StudioBackup-browse"
                         onClick={() => {
                           void ctx.commands.execute(CommandIDs.openPanel);
                           void ctx.snapshots.browse(v.snapshot, path);
                         }}
                       >
                         {trans.__('Browse')}
-                      </button>
+                      </Button>
                     )}
-                    <button
-                      className="jp-Button jp-mod-styled jp-StudioBackup-restoreVersion"
+                    <Button
+                      className="jp-mod-styled jp-StudioBackup-restoreVersion"
                       onClick={() =>
                         void restore(v.snapshot, v.shortId, [path])
                       }
                     >
                       {trans.__('Restore this version')}
-                    </button>
+                    </Button>
                   </td>
                 </tr>
               ))}

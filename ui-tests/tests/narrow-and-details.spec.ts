@@ -124,7 +124,8 @@ test.describe('Day groups, the filter count, the compare lists and the buttons',
     await openPanel(page);
     await browseNewest(page, FOLDER);
     const count = page.locator(`${PANEL} .jp-StudioBackup-count`);
-    const filter = page.locator(`${PANEL} .jp-StudioBackup-filter`);
+    // The file browser's FilterBox: a jp-search, whose input is in its shadow root.
+    const filter = page.locator(`${PANEL} .jp-StudioBackup-filter input`);
     await expect(count).toHaveText('3 of 3 entries loaded');
     await filter.fill('run_1');
     await expect(count).toHaveText('2 of 3 entries match');

@@ -2,6 +2,7 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_PORT, IRunningAgent, startAgent } from './agent';
+import { openPanel } from './panel';
 
 const PANEL = '#studio-backup-panel';
 
@@ -200,6 +201,40 @@ test.describe.serial('Backups panel', () => {
     );
     await expect(page.locator(`${PANEL} .jp-StudioBackup-status`)).toHaveCount(
       0
+    );
+  });
+});
+
+test.describe('Opening the panel asks the agent again', () => {
+  let agent: IRunningAgent | undefined;
+
+  test.beforeAll(async () => {
+    agent = await startAgent(AGENT_PORT);
+  });
+
+  test.afterAll(async () => {
+    await agent?.stop();
+  });
+
+  test('an agent stopped while the panel was closed shows as not reachable when it opens, not at the next health check', async ({
+    page
+  }) => {
+    await openPanel(page);
+    await expect(
+      page.locator(`${PANEL} .jp-StudioBackup-status`)
+    ).toContainText('Agent running');
+    // Another side panel in front; the agent stops meanwhile.
+    await page.evaluate(() =>
+      window.jupyterapp.commands.execute('filebrowser:activate')
+    );
+    await expect(page.locator(PANEL)).toBeHidden();
+    await agent?.stop();
+    await openPanel(page);
+    // The health poll comes every 15 s (its last one was at load, a moment ago): only a check
+    // made when the panel opens can show the banner within 8 s.
+    await expect(page.locator(`${PANEL} [role="alert"]`)).toHaveText(
+      `Backup agent not reachable on port ${AGENT_PORT}: is the lifecycle configuration attached?`,
+      { timeout: 8_000 }
     );
   });
 });
