@@ -290,7 +290,12 @@ describe('the Jupyter server extension', () => {
     expect(response.status).toBe(502);
     expect(await response.json()).toEqual({
       error: `No backup agent has started on port ${other} for this user (no agent-${other}.json in ${join(home, '.studio-backup')} or ${join(process.env.HOME ?? '', '.studio-backup')}): is the lifecycle configuration attached?`,
-      reason: 'agent-unreachable'
+      reason: 'agent-no-record',
+      port: other,
+      dirs: [
+        join(home, '.studio-backup'),
+        join(process.env.HOME ?? '', '.studio-backup')
+      ]
     });
     const outside = await fetch(
       `${lab}studio-backup/agent/${agentPort}/other`,
@@ -322,8 +327,9 @@ describe('the Jupyter server extension', () => {
     await stopAgent();
     const stopped = await fetch(forwarded('/health'), { headers: auth });
     expect(stopped.status).toBe(502);
+    // Stopped cleanly: its record is gone.
     expect(await stopped.json()).toMatchObject({
-      reason: 'agent-unreachable'
+      reason: 'agent-no-record'
     });
 
     // A new start: a new secret in the same file; the old one is worthless.
@@ -340,7 +346,7 @@ describe('the Jupyter server extension', () => {
       error: expect.stringMatching(
         new RegExp(`^The backup agent on port ${agentPort} did not answer: `)
       ),
-      reason: 'agent-unreachable'
+      reason: 'agent-no-answer'
     });
     await startAgent();
   });
