@@ -155,9 +155,15 @@ export class Repository {
     for await (const item of this.backend.list('index/')) {
       listed.add(item.key);
     }
-    return [...this.indexKeys, ...this.indexesWritten].every(key =>
-      listed.has(key)
-    );
+    // And its own packs: those not indexed yet are, to a prune, the uploads of a dead backup.
+    for await (const item of this.backend.list('data/')) {
+      listed.add(item.key);
+    }
+    return [
+      ...this.indexKeys,
+      ...this.indexesWritten,
+      ...[...this.packsWritten].map(packKey)
+    ].every(key => listed.has(key));
   }
 
   /**

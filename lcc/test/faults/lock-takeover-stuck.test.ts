@@ -1,0 +1,41 @@
+/**
+ * Review of 5b6bb78: the takeover marker of a stale exclusive lock is created before the stale lock
+ * is removed. A prune that fails in between (a network error on the DELETE, a kill) leaves both: every
+ * later prune meets the marker and stops ("Another prune is taking over…"), and the markers are only
+ * cleaned up by a takeover that succeeds. Prune and forget are refused for good, until a person
+ * deletes locks/takeover-*.
+ */
+import { FileBackend } from '../../src/repository/file-backend';
+import { Lock } from '../../src/repository/lock';
+import { Repository } from '../../src/repository/repository';
+import { cleanupTempDirs, tempDir } from '../helpers/fixtures';
+
+afterEach(() => cleanupTempDirs());
+
+it('a takeover that failed half-way does not lock the repository out of prunes for good', async () => {
+  const repoDir = tempDir('repo');
+  await Repository.open(new FileBackend(repoDir), { create: true });
+  await new FileBackend(repoDir).put(
+    'locks/exclusive',
+    Buffer.from(
+      JSON.stringify({
+        host: 'another-host',
+        pid: 4242,
+        time: new Date(Date.now() - 2 * 3600_000).toISOString(),
+        purpose: 'prune'
+      })
+    )
+  );
+  class FailingDelete extends FileBackend {
+    async delete(key: string): Promise<void> {
+      if (key === 'locks/exclusive') throw new Error('socket hang up');
+      return super.delete(key);
+    }
+  }
+  await expect(Lock.exclusive(new FailingDelete(repoDir), 'prune')).rejects.toThrow(
+    /socket hang up/
+  );
+  // The network is back; this prune is alone. And later ones, hours after.
+  const lock = await Lock.exclusive(new FileBackend(repoDir), 'prune');
+  await lock.release();
+});
