@@ -176,9 +176,12 @@ function copySteps(
       DestinationLocationArn: sfn.JsonPath.stringAt(
         '$.locations.target.LocationArn'
       ),
+      // Named by the kind of home and its new uid: a row key (space#<name>) holds a character
+      // DataSync's task names refuse.
       Name: sfn.JsonPath.format(
-        'studio-backup-{}',
-        sfn.JsonPath.stringAt('$.profile_name')
+        'studio-backup-{}-{}',
+        sfn.JsonPath.stringAt('$.kind'),
+        sfn.JsonPath.stringAt('$.target.efs_uid')
       ),
       Options: DATASYNC_OPTIONS,
       CloudWatchLogGroupArn: logGroup.logGroupArn

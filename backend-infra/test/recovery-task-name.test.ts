@@ -32,11 +32,17 @@ it("a space's recovery names its DataSync task with characters DataSync accepts"
     }) as any;
   const input = recoveryFor({
     eventName: 'MODIFY',
-    dynamodb: { OldImage: image('200001', 'fs-1'), NewImage: image('200002', 'fs-1') }
+    dynamodb: {
+      OldImage: image('200001', 'fs-1'),
+      NewImage: image('200002', 'fs-1')
+    }
   });
   expect(input).not.toHaveProperty('skip');
   const names = find(stateMachineDefinition(synthStack().template), 'Name.$');
-  expect(names).toEqual(["States.Format('studio-backup-{}', $.profile_name)"]);
-  const name = `studio-backup-${(input as any).profile_name}`;
+  expect(names).toEqual([
+    "States.Format('studio-backup-{}-{}', $.kind, $.target.efs_uid)"
+  ]);
+  const name = `studio-backup-${(input as any).kind}-${(input as any).target.efs_uid}`;
+  expect(name).toBe('studio-backup-space-200002');
   expect(name).toMatch(DATASYNC_TASK_NAME);
 });

@@ -235,25 +235,21 @@ export class Lock {
     stale: Buffer,
     mine: Buffer
   ): Promise<void> {
-    const marker = `${TAKEOVER}${createHash('sha256').update(stale).digest('hex')}`;
+    const marker = await Lock.claim(backend, stale, mine);
     try {
-      await backend.put(marker, mine, { ifAbsent: true });
-    } catch (err) {
-      if (err instanceof AlreadyExistsError) {
+      const now = await backend.get(EXCLUSIVE).catch(() => undefined);
+      if (now && !now.equals(stale)) {
         throw new LockError(
-          'Another prune is taking over the stale lock of the repository: retry when it has finished.'
+          'The repository was locked again while its stale lock was being removed: retry later.'
         );
       }
+      await backend.delete(EXCLUSIVE);
+      await backend.put(EXCLUSIVE, mine, { ifAbsent: true });
+    } catch (err) {
+      // Not taken over: the next prune may try (its marker would otherwise stop every later one).
+      await backend.delete(marker).catch(() => undefined);
       throw err;
     }
-    const now = await backend.get(EXCLUSIVE).catch(() => undefined);
-    if (now && !now.equals(stale)) {
-      throw new LockError(
-        'The repository was locked again while its stale lock was being removed: retry later.'
-      );
-    }
-    await backend.delete(EXCLUSIVE);
-    await backend.put(EXCLUSIVE, mine, { ifAbsent: true });
     // Markers of older takeovers: a stale lock is never seen again once replaced.
     for await (const item of backend.list(TAKEOVER)) {
       if (
@@ -262,6 +258,36 @@ export class Lock {
       ) {
         await backend.delete(item.key).catch(() => undefined);
       }
+    }
+  }
+
+  /**
+   * Creates the marker named after `claimed` (a stale lock, or the marker of a takeover whose
+   * prune went stale half-way, which is claimed in turn): one writer wins each. Returns its key.
+   */
+  private static async claim(
+    backend: IBackend,
+    claimed: Buffer,
+    mine: Buffer
+  ): Promise<string> {
+    for (let depth = 0; ; depth++) {
+      const marker = `${TAKEOVER}${createHash('sha256').update(claimed).digest('hex')}`;
+      try {
+        await backend.put(marker, mine, { ifAbsent: true });
+        return marker;
+      } catch (err) {
+        if (!(err instanceof AlreadyExistsError)) {
+          throw err;
+        }
+      }
+      const other = await backend.get(marker).catch(() => undefined);
+      const holder = other && (await readLock(backend, marker));
+      if (!other || !holder || !isStale(holder) || depth >= 8) {
+        throw new LockError(
+          'Another prune is taking over the stale lock of the repository: retry when it has finished.'
+        );
+      }
+      claimed = other;
     }
   }
 

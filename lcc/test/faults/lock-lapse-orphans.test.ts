@@ -9,7 +9,12 @@ import { FileBackend } from '../../src/repository/file-backend';
 import { Repository } from '../../src/repository/repository';
 import { prune } from '../../src/maintenance/prune';
 import { check } from '../../src/maintenance/check';
-import { cleanupTempDirs, randomish, tempDir, write } from '../helpers/fixtures';
+import {
+  cleanupTempDirs,
+  randomish,
+  tempDir,
+  write
+} from '../helpers/fixtures';
 
 jest.setTimeout(120_000);
 afterEach(() => {
