@@ -5,6 +5,7 @@
  * The clock is moved with a spy on Date.now (what the locks and prune's grace period read): the
  * pause is simulated, the backups, prunes and locks are the real ones on a real folder.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup } from '../../src/backup/backup';
@@ -125,6 +126,35 @@ describe('a backup paused longer than its lock lasts', () => {
       describeTree(home)
     );
   });
+
+  // A backup's packs are in no index until its next index file: a first backup has read no index
+  // file, so only its uploaded packs tell whether a prune removed anything.
+  it('a first backup paused past the grace period writes no snapshot naming packs a prune deleted', async () => {
+    const home = tempDir('home');
+    const repoDir = tempDir('repo');
+    write(home, 'model.bin', randomish(400 * 1024, 7));
+    await Repository.open(new FileBackend(repoDir), { create: true });
+    // Paused two hours after uploading its packs, before indexing them: the prune sees a stale
+    // shared lock and packs in no index older than its grace period.
+    const backend = new PausingBackend(repoDir, async () => {
+      advanceClock(2 * 3600_000);
+      await prune(await Repository.open(new FileBackend(repoDir)));
+    });
+    let failed = false;
+    await backup(await Repository.open(backend), {
+      source: home,
+      cacheDir: tempDir('cache')
+    }).catch(() => (failed = true));
+    const repo = await Repository.open(new FileBackend(repoDir));
+    const snapshots = await repo.listSnapshots();
+    const { problems } = await check(repo, { readData: true });
+    // Either no snapshot, or a snapshot whose data is all there.
+    expect({ failed, snapshots: snapshots.length, problems }).toEqual(
+      failed
+        ? { failed, snapshots: 0, problems: [] }
+        : { failed, snapshots: 1, problems: [] }
+    );
+  });
 });
 
 describe('a prune paused longer than its lock lasts', () => {
@@ -151,20 +181,28 @@ describe('a prune paused longer than its lock lasts', () => {
   });
 });
 
-describe('two prunes that find the same stale exclusive lock', () => {
-  it('only one takes it over', async () => {
-    const repoDir = tempDir('repo');
-    await Repository.open(new FileBackend(repoDir), { create: true });
-    const stale = {
+/** A prune's lock from another host, two hours old: stale. */
+const staleLock = (pid: number) =>
+  Buffer.from(
+    JSON.stringify({
       host: 'another-host',
-      pid: 4242,
+      pid,
       time: new Date(Date.now() - 2 * 3600_000).toISOString(),
       purpose: 'prune'
-    };
-    await new FileBackend(repoDir).put(
-      'locks/exclusive',
-      Buffer.from(JSON.stringify(stale))
-    );
+    })
+  );
+
+/** A new repository whose exclusive lock is a stale one. */
+async function staleLockedRepo(): Promise<string> {
+  const repoDir = tempDir('repo');
+  await Repository.open(new FileBackend(repoDir), { create: true });
+  await new FileBackend(repoDir).put('locks/exclusive', staleLock(4242));
+  return repoDir;
+}
+
+describe('two prunes that find the same stale exclusive lock', () => {
+  it('only one takes it over', async () => {
+    const repoDir = await staleLockedRepo();
     // The second prune's removal of the stale lock waits until the first has taken it over:
     // the order in which a plain "delete, then create" lets both win.
     let tookOver!: () => void;
@@ -206,6 +244,39 @@ describe('two prunes that find the same stale exclusive lock', () => {
       (await new FileBackend(repoDir).get('locks/exclusive')).toString()
     );
     expect(held.pid).toBe(process.pid);
+    await (won[0] as PromiseFulfilledResult<Lock>).value.release();
+  });
+
+  it('a takeover that failed half-way does not lock the repository out of prunes for good', async () => {
+    const repoDir = await staleLockedRepo();
+    class FailingDelete extends FileBackend {
+      async delete(key: string): Promise<void> {
+        if (key === 'locks/exclusive') throw new Error('socket hang up');
+        return super.delete(key);
+      }
+    }
+    await expect(
+      Lock.exclusive(new FailingDelete(repoDir), 'prune')
+    ).rejects.toThrow(/socket hang up/);
+    // The network is back; this prune is alone. And later ones, hours after.
+    const lock = await Lock.exclusive(new FileBackend(repoDir), 'prune');
+    await lock.release();
+  });
+
+  it('a takeover left half-way by a prune that died is taken over in turn, by one prune only', async () => {
+    const repoDir = await staleLockedRepo();
+    const backend = new FileBackend(repoDir);
+    // The marker of a prune that stopped (two hours ago) between its marker and its DELETE.
+    await backend.put(
+      `locks/takeover-${createHash('sha256').update(staleLock(4242)).digest('hex')}`,
+      staleLock(4343)
+    );
+    const attempts = await Promise.allSettled([
+      Lock.exclusive(new FileBackend(repoDir), 'prune'),
+      Lock.exclusive(new FileBackend(repoDir), 'prune')
+    ]);
+    const won = attempts.filter(a => a.status === 'fulfilled');
+    expect(won).toHaveLength(1);
     await (won[0] as PromiseFulfilledResult<Lock>).value.release();
   });
 });
