@@ -263,7 +263,10 @@ export async function backup(
       program: `studio-backup ${VERSION}`,
       durationMs: Date.now() - started
     };
-    await lock.confirmHeld(() => repo.indexFilesStillListed(), 'This backup');
+    await lock.confirmHeld(
+      () => repo.stillListsWhatItReadAndWrote(),
+      'This backup'
+    );
     const snapshotId = await repo.saveSnapshot(manifest);
     await cache.save();
     progress.phase = 'done';

@@ -424,7 +424,10 @@ export async function importReference(
         program: `studio-backup ${VERSION} import-reference`,
         durationMs: Date.now() - started
       };
-      await lock.confirmHeld(() => repo.indexFilesStillListed(), 'The import');
+      await lock.confirmHeld(
+        () => repo.stillListsWhatItReadAndWrote(),
+        'The import'
+      );
       const snapshot = await repo.saveSnapshot(manifest);
       report({
         ts,

@@ -3,8 +3,9 @@
  * conditional write (If-None-Match: * on S3, link() on a file system) so two writers never both win.
  */
 import { hostname } from 'node:os';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { AlreadyExistsError, IBackend, NotFoundError } from './backend';
+import { sha256 } from './format';
 
 export const LOCK_STALE_MS = 30 * 60 * 1000;
 const REFRESH_MS = 5 * 60 * 1000;
@@ -48,11 +49,25 @@ async function readLock(
   written?: Date
 ): Promise<ILockBody | undefined> {
   try {
-    return JSON.parse((await backend.get(key)).toString('utf8')) as ILockBody;
+    return await lockOf(await backend.get(key), backend, key, written);
   } catch (err) {
     if (err instanceof NotFoundError) {
       return undefined;
     }
+    throw err;
+  }
+}
+
+/** The lock in `bytes`, read from `key`. */
+async function lockOf(
+  bytes: Buffer,
+  backend: IBackend,
+  key: string,
+  written?: Date
+): Promise<ILockBody> {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as ILockBody;
+  } catch (err) {
     if (err instanceof SyntaxError || err instanceof TypeError) {
       return {
         host: '?',
@@ -271,7 +286,7 @@ export class Lock {
     mine: Buffer
   ): Promise<string> {
     for (let depth = 0; ; depth++) {
-      const marker = `${TAKEOVER}${createHash('sha256').update(claimed).digest('hex')}`;
+      const marker = `${TAKEOVER}${sha256(claimed)}`;
       try {
         await backend.put(marker, mine, { ifAbsent: true });
         return marker;
@@ -281,7 +296,7 @@ export class Lock {
         }
       }
       const other = await backend.get(marker).catch(() => undefined);
-      const holder = other && (await readLock(backend, marker));
+      const holder = other && (await lockOf(other, backend, marker));
       if (!other || !holder || !isStale(holder) || depth >= 8) {
         throw new LockError(
           'Another prune is taking over the stale lock of the repository: retry when it has finished.'

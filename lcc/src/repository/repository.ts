@@ -147,15 +147,16 @@ export class Repository {
   }
 
   /**
-   * Whether every index file this process read or wrote is still listed. A prune deletes the index
-   * files it merged before it deletes any pack: while they are all there, no prune removed data.
+   * Whether every index file this process read or wrote, and every pack it uploaded, is still
+   * listed. A prune deletes the index files it merged before any indexed pack, and deletes packs in
+   * no index (to it, the uploads of a dead backup) as they are: while all are there, no prune
+   * removed what this process counts on.
    */
-  async indexFilesStillListed(): Promise<boolean> {
+  async stillListsWhatItReadAndWrote(): Promise<boolean> {
     const listed = new Set<string>();
     for await (const item of this.backend.list('index/')) {
       listed.add(item.key);
     }
-    // And its own packs: those not indexed yet are, to a prune, the uploads of a dead backup.
     for await (const item of this.backend.list('data/')) {
       listed.add(item.key);
     }

@@ -213,25 +213,19 @@ export async function writePackedFiles(
                 blob.loc.rawLength
               ).catch(() => undefined);
             }
-            if (
-              (!data || sha256(data) !== blob.id) &&
-              repo.index.locations(blob.id).length > 1
-            ) {
-              // Not here: another copy an index names may hold it (readBlob tries each).
+            let intact = data !== undefined && sha256(data) === blob.id;
+            if (!intact && repo.index.locations(blob.id).length > 1) {
+              // Not here: another copy an index names may hold it (readBlob tries each, hashed).
               data = await repo.readBlob(blob.id).catch(() => undefined);
+              intact = data !== undefined;
             }
-            if (got instanceof Error && !data) {
+            if (!intact || !data) {
+              const why =
+                got instanceof Error
+                  ? got.message
+                  : `blob ${blob.id.slice(0, 12)} is corrupted (run "studio-backup check --read-data")`;
               for (const piece of blob.pieces) {
-                await fail(piece.file, got.message);
-              }
-              continue;
-            }
-            if (!data || sha256(data) !== blob.id) {
-              for (const piece of blob.pieces) {
-                await fail(
-                  piece.file,
-                  `blob ${blob.id.slice(0, 12)} is corrupted (run "studio-backup check --read-data")`
-                );
+                await fail(piece.file, why);
               }
               continue;
             }
