@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { existingHomes, seed } from '../core/studio-homes';
-import { spaceRowKey } from '../core/home-rows';
+import { homeName, isDomainRow, spaceRowKey } from '../core/home-rows';
 import { STUDIO_NAME } from '../../lcc/src/api/layout';
 import type { IAdminContext } from './clients';
 
@@ -47,11 +47,8 @@ export async function status(
         r.domain_name === filter.domain ||
         r.domain_id === filter.domain
     )
-    .filter(r => !String(r.profile_name).startsWith('domain#'))
-    .map((r): Record<string, any> => ({
-      ...r,
-      name: String(r.space_name || r.profile_name)
-    }))
+    .filter(r => !isDomainRow(r))
+    .map((r): Record<string, any> => ({ ...r, name: homeName(r) }))
     .filter(r => !filter.profile || r.name === filter.profile)
     .sort((a, b) =>
       `${a.domain_name}/${a.name}`.localeCompare(`${b.domain_name}/${b.name}`)
@@ -282,7 +279,7 @@ export async function seedCommand(
     : await seed(ctx, domain);
   return rows.map(r => ({
     domain: r.domain_name,
-    profile: r.space_name || r.profile_name,
+    profile: homeName(r),
     efs: r.efs_sys_id ? `${r.efs_sys_id}/${r.efs_uid}` : '',
     action: dryRun ? 'would record' : 'recorded'
   }));
