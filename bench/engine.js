@@ -43,6 +43,8 @@ const log = line => process.stderr.write(`[bench] ${line}\n`);
 /** Runs a command under /usr/bin/time: wall seconds, CPU seconds (user + sys), peak RSS in KiB. */
 function measure(cmd, argv, env, okCodes = [0]) {
   const out = join(work, 'time.txt');
+  // What earlier steps left to write back goes to disk first, so that no tool pays for another's.
+  spawnSync('sync');
   const r = spawnSync(
     '/usr/bin/time',
     ['-o', out, '-f', '%e %U %S %M', cmd, ...argv],
@@ -381,7 +383,8 @@ synthetic Studio home from \`bench/synthetic-home.js\` (${made.files.toLocaleStr
 and ${TINY.toLocaleString('en')} small files; local repositories on the same disk, and S3 on versitygw. ${ROUNDS} interleaved rounds
 (each round runs every tool on every step in turn); each cell is the median wall time, the median CPU
 time (user + sys, from \`/usr/bin/time\`) and the highest peak RSS. The last two rows ran with another
-process keeping one core busy. \`cp -a\` and \`tar | zstd -1 -T0\` are the floors: what copying the
+process keeping one core busy. Each step starts after a \`sync\`, so no tool pays for writing back what
+the one before it wrote. \`cp -a\` and \`tar | zstd -1 -T0\` are the floors: what copying the
 bytes costs, with no deduplication, index or snapshot.
 Machine: ${cpus().length} cores (${cpus()[0].model}); load average (1 min) at the start of each round:
 ${loads.map(l => l.toFixed(2)).join(', ')}.

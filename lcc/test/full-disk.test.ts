@@ -40,9 +40,10 @@ function allFiles(dir: string): string[] {
 }
 
 describe('a full disk', () => {
-  itWithTmpfs(
-    'fails a restore in one line and leaves no half-written file',
-    async () => {
+  // With the main thread writing, and with writer threads (whose full disk comes back as a message).
+  itWithTmpfs.each([0, 2])(
+    'fails a restore in one line and leaves no half-written file (%i writer threads)',
+    async writers => {
       const home = tempDir('home');
       write(home, 'small.txt', 'small\n');
       write(home, 'big.bin', randomish(5 * 1024 * 1024, 31));
@@ -57,7 +58,7 @@ describe('a full disk', () => {
         'latest'
       );
       await expect(
-        restore(view, { paths: [], target, conflict: 'skip' })
+        restore(view, { paths: [], target, conflict: 'skip', writers })
       ).rejects.toThrow(
         'No space left on the device while restoring: free some space and retry; no file was left half-written.'
       );

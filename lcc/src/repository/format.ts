@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { decompress as zstdDecompressJs } from 'fzstd';
 import { z } from 'zod';
+import { zstdCompressor } from './zstd-streams';
 
 export const FORMAT_NAME = 'studio-backup';
 /** Written by new repositories; version 2 adds the `zstd` blob encoding (docs/format.md). */
@@ -66,14 +67,11 @@ export type Encoding = 'raw' | 'deflate' | 'zstd';
 type ZlibCall = (data: Buffer, options: object) => Promise<Buffer>;
 /** zlib's zstd, in Node.js 22.15 and newer (absent from older typings, hence the lookup). */
 const nativeZstd = zlib as unknown as {
-  zstdCompress?: (...a: unknown[]) => void;
   zstdDecompress?: (...a: unknown[]) => void;
-  zstdDecompressSync?: (data: Buffer) => Buffer;
+  zstdDecompressSync?: (data: Buffer, options?: object) => Buffer;
   constants: Record<string, number>;
 };
-const zstdAsync: ZlibCall | undefined = nativeZstd.zstdCompress
-  ? (promisify(nativeZstd.zstdCompress) as ZlibCall)
-  : undefined;
+const zstdAsync = zstdCompressor();
 const deflateAsync = promisify(zlib.deflateRaw) as ZlibCall;
 
 const PROBE = 32 * 1024;
@@ -99,10 +97,7 @@ export async function encodeBlob(
   let packed: Buffer;
   let encoding: Encoding;
   if (zstd && zstdAsync) {
-    packed = await zstdAsync(data, {
-      chunkSize,
-      params: { [nativeZstd.constants.ZSTD_c_compressionLevel]: 1 }
-    });
+    packed = await zstdAsync(data);
     encoding = 'zstd';
   } else {
     if (
@@ -159,18 +154,29 @@ export async function decodeBlobAsync(
     : decodeBlob(bytes, encoding);
 }
 
-/** zstd blobs decode with zlib where it has zstd, and with a JavaScript decoder on older Node.js. */
+/**
+ * zstd blobs decode with zlib where it has zstd, and with a JavaScript decoder on older Node.js.
+ * Given the raw length the index names, the output is one buffer of that size and decoding stops
+ * there (as decodeBlobAsync).
+ */
 export function decodeBlob(
   bytes: Buffer,
   encoding: Encoding,
-  { native = true } = {}
+  { native = true, rawLength }: { native?: boolean; rawLength?: number } = {}
 ): Buffer {
+  const options =
+    rawLength === undefined
+      ? {}
+      : {
+          chunkSize: Math.max(64, rawLength),
+          maxOutputLength: Math.max(1, rawLength)
+        };
   switch (encoding) {
     case 'deflate':
-      return zlib.inflateRawSync(bytes);
+      return zlib.inflateRawSync(bytes, options);
     case 'zstd':
       return native && nativeZstd.zstdDecompressSync
-        ? nativeZstd.zstdDecompressSync(bytes)
+        ? nativeZstd.zstdDecompressSync(bytes, options)
         : Buffer.from(zstdDecompressJs(bytes));
     default:
       return bytes;

@@ -6,6 +6,7 @@
  * A blob that is missing or corrupted damages only the files that use it: they are left out (the
  * file in place is untouched) and named, and the rest is restored. A full disk stops everything.
  */
+import { constants } from 'node:fs';
 import { FileHandle } from 'node:fs/promises';
 import { open, rename, rm } from '../repository/local-fs';
 import { dirname } from 'node:path';
@@ -14,7 +15,14 @@ import { IBlobLocation } from '../repository/blobs';
 import { decodeBlobAsync, packKey, sha256 } from '../repository/format';
 import { Repository } from '../repository/repository';
 import { StorageError } from '../repository/backend';
-import { SMALL_FILE, smallFileWritesOn, writeSmallFile } from './small-file';
+import {
+  SMALL_FILE,
+  smallFileWritesOn,
+  turnOffSmallFileWrites,
+  writeSmallFile
+} from './small-file';
+import { IFailure, IJobBlob, IJobPiece, isFullDisk, isHole } from './span-job';
+import { SpanWriters } from './span-writers';
 import { tempPathIn } from './temp-files';
 import { fsTime } from './file-times';
 
@@ -38,9 +46,13 @@ interface IPiece {
 
 interface IFileState {
   spec: IPackedFile;
+  /** Its place in the list, as a writer thread names it. */
+  index: number;
   tmp: string;
   /** Opened at its first piece, so a kill leaves temp files only for files being written. */
   handle?: Promise<FileHandle>;
+  /** Created empty for the writer threads, which write into it (and never create it). */
+  created?: Promise<void>;
   remaining: number;
   /** Bytes written, or left as a hole because they are zeros. */
   written: number;
@@ -54,6 +66,9 @@ interface ISpanBlob {
   loc: IBlobLocation;
   pieces: IPiece[];
 }
+
+/** Below this many bytes to write, the main thread writes them itself (no thread is started). */
+const WRITERS_FROM = 16 * 1024 * 1024;
 
 /** write() may write less than asked (a nearly full disk): loop, and call 0 bytes a full disk. */
 async function writeFully(
@@ -80,14 +95,25 @@ function handleOf(state: IFileState): Promise<FileHandle> {
   if (state.failed !== undefined) {
     return Promise.reject(new Error(state.failed));
   }
-  state.handle ??= open(state.tmp, 'wx', 0o600);
+  state.handle ??= state.created
+    ? state.created.then(() =>
+        open(state.tmp, constants.O_WRONLY | constants.O_NOFOLLOW)
+      )
+    : open(state.tmp, 'wx', 0o600);
   return state.handle;
+}
+
+/** The temp file a writer thread writes pieces into, created here once (exclusively, as handleOf). */
+function createdFor(state: IFileState): Promise<void> {
+  state.created ??= open(state.tmp, 'wx', 0o600).then(h => h.close());
+  return state.created;
 }
 
 async function closeAndRemove(state: IFileState): Promise<void> {
   const handle = await state.handle?.catch(() => undefined);
   state.handle = undefined;
   await handle?.close().catch(() => undefined);
+  await state.created?.catch(() => undefined);
   await rm(state.tmp, { force: true });
 }
 
@@ -127,28 +153,23 @@ async function finish(state: IFileState): Promise<void> {
   await rename(state.tmp, state.spec.path);
 }
 
-let zeros = Buffer.alloc(0);
+const errorOf = (f: IFailure) =>
+  Object.assign(new Error(f.message), { code: f.code });
 
-/** A blob of zeros (what a sparse file's holes back up as) is left as a hole, not written. */
-function isHole(data: Buffer): boolean {
-  if (data.length < 4096) {
-    return false;
-  }
-  if (zeros.length < data.length) {
-    zeros = Buffer.alloc(data.length);
-  }
-  return data.equals(zeros.subarray(0, data.length));
-}
-
-/** Returns the files that could not be restored, with why. */
+/**
+ * Returns the files that could not be restored, with why. `writers`: how many worker threads
+ * decode and write (0: the main thread does); by default up to two, for a restore of 16 MiB or more.
+ */
 export async function writePackedFiles(
   repo: Repository,
   files: IPackedFile[],
   onBytes: (n: number) => void,
-  concurrency = 4
+  concurrency = 4,
+  { writers: wanted }: { writers?: number } = {}
 ): Promise<Map<string, string>> {
   const states: IFileState[] = [];
   const damaged = new Map<string, string>();
+  let aborted = false;
   const fail = async (state: IFileState, why: string) => {
     if (state.failed === undefined) {
       state.failed = why;
@@ -157,10 +178,161 @@ export async function writePackedFiles(
     }
   };
   const byPack = new Map<string, Map<string, ISpanBlob>>();
+  let writers: SpanWriters | undefined;
+  /** Off once a writer finds small files slow to write one by one (the threads stay until the end). */
+  let useWriters = false;
+  /** Whether this file is one small blob, written whole with synchronous calls. */
+  const isSmall = (state: IFileState, data?: Buffer) =>
+    state.spec.blobs.length === 1 &&
+    state.spec.size <= SMALL_FILE &&
+    smallFileWritesOn() &&
+    (data === undefined || !isHole(data));
+
+  /** One blob on the main thread: decoded, checked (another copy tried), written. `got` undefined: read, not intact. */
+  const writeBlob = async (
+    blob: ISpanBlob,
+    got: Buffer | Error | undefined
+  ) => {
+    let data: Buffer | undefined;
+    if (got instanceof Buffer) {
+      data = await decodeBlobAsync(
+        got,
+        blob.loc.encoding,
+        blob.loc.rawLength
+      ).catch(() => undefined);
+    }
+    let intact = data !== undefined && sha256(data) === blob.id;
+    if (!intact && repo.index.locations(blob.id).length > 1) {
+      // Not here: another copy an index names may hold it (readBlob tries each, hashed).
+      data = await repo.readBlob(blob.id).catch(() => undefined);
+      intact = data !== undefined;
+    }
+    if (!intact || !data) {
+      const why =
+        got instanceof Error
+          ? got.message
+          : `blob ${blob.id.slice(0, 12)} is corrupted (run "studio-backup check --read-data")`;
+      for (const piece of blob.pieces) {
+        await fail(piece.file, why);
+      }
+      return;
+    }
+    for (const piece of blob.pieces) {
+      if (piece.file.failed) {
+        continue;
+      }
+      if (isSmall(piece.file, data)) {
+        const { spec } = piece.file;
+        writeSmallFile(piece.file.tmp, spec.path, data, spec.mode, spec.mtime);
+        piece.file.written = data.length;
+        piece.file.remaining = 0;
+        onBytes(data.length);
+        continue;
+      }
+      try {
+        const handle = await handleOf(piece.file);
+        if (isHole(data)) {
+          piece.file.holes = true;
+        } else {
+          await writeFully(handle, data, piece.offset);
+        }
+        piece.file.written += data.length;
+      } catch (err) {
+        // Another span found this file damaged and closed it meanwhile: nothing to do.
+        if (piece.file.failed) {
+          continue;
+        }
+        throw err;
+      }
+      onBytes(data.length);
+      if (--piece.file.remaining === 0) {
+        await finish(piece.file);
+      }
+    }
+  };
+
+  /** A span through a writer thread; false when it has to go the main thread's way. */
+  const writeElsewhere = async (
+    pool: SpanWriters,
+    live: ISpanBlob[]
+  ): Promise<boolean> => {
+    let bytes: Buffer;
+    try {
+      bytes = await getSpan(repo, live);
+    } catch {
+      return false;
+    }
+    const start = live[0].loc.offset;
+    const sent: ISpanBlob[] = [];
+    const blobs: IJobBlob[] = [];
+    for (const blob of live) {
+      const pieces: IJobPiece[] = [];
+      for (const { file, offset } of blob.pieces) {
+        const { index, tmp, spec } = file;
+        if (file.failed) {
+          continue;
+        }
+        if (isSmall(file)) {
+          const { path, mode, mtime } = spec;
+          pieces.push({
+            file: index,
+            offset,
+            tmp,
+            whole: { path, mode, mtime }
+          });
+        } else {
+          await createdFor(file);
+          pieces.push({ file: index, offset, tmp });
+        }
+      }
+      if (pieces.length > 0) {
+        sent.push(blob);
+        blobs.push({
+          id: blob.id,
+          encoding: blob.loc.encoding,
+          rawLength: blob.loc.rawLength,
+          from: blob.loc.offset - start,
+          length: blob.loc.length,
+          pieces
+        });
+      }
+    }
+    const result = await pool.run({ bytes, blobs });
+    if (result.fatal) {
+      throw errorOf(result.fatal);
+    }
+    if (result.slow) {
+      // Network storage: the rest goes the main thread's way, with calls in parallel.
+      turnOffSmallFileWrites();
+      useWriters = false;
+    }
+    for (const done of result.done) {
+      const state = states[done.file];
+      state.written += done.written;
+      state.holes ||= done.hole;
+      onBytes(done.written);
+      if (done.whole) {
+        state.remaining = 0;
+      } else if (--state.remaining === 0 && !state.failed) {
+        await finish(state);
+      }
+    }
+    for (const e of result.pieceErrors) {
+      if (!states[e.file].failed) {
+        throw errorOf(e);
+      }
+    }
+    for (const n of result.corrupt) {
+      await writeBlob(sent[n], undefined);
+    }
+    return true;
+  };
+
   try {
     for (const spec of files) {
       const state: IFileState = {
         spec,
+        index: states.length,
         tmp: tempPathIn(dirname(spec.path)),
         remaining: spec.blobs.length,
         written: 0
@@ -193,93 +365,41 @@ export async function writePackedFiles(
     for (const state of states.filter(s => s.remaining === 0 && !s.failed)) {
       await finish(state);
     }
+    const bytes = states.reduce((n, s) => n + (s.failed ? 0 : s.spec.size), 0);
+    if (
+      smallFileWritesOn() &&
+      (wanted === undefined ? bytes >= WRITERS_FROM : wanted > 0)
+    ) {
+      writers = SpanWriters.start(wanted);
+      useWriters = writers !== undefined;
+    }
 
     const limit = pLimit(concurrency);
     await Promise.all(
       spansOf(byPack).map(span =>
         limit(async () => {
           const live = span.filter(b => b.pieces.some(p => !p.file.failed));
-          if (live.length === 0) {
+          if (live.length === 0 || aborted) {
+            return;
+          }
+          if (writers && useWriters && (await writeElsewhere(writers, live))) {
             return;
           }
           const read = await readSpan(repo, live);
           for (const blob of live) {
-            const got = read.get(blob)!;
-            let data: Buffer | undefined;
-            if (!(got instanceof Error)) {
-              data = await decodeBlobAsync(
-                got,
-                blob.loc.encoding,
-                blob.loc.rawLength
-              ).catch(() => undefined);
-            }
-            let intact = data !== undefined && sha256(data) === blob.id;
-            if (!intact && repo.index.locations(blob.id).length > 1) {
-              // Not here: another copy an index names may hold it (readBlob tries each, hashed).
-              data = await repo.readBlob(blob.id).catch(() => undefined);
-              intact = data !== undefined;
-            }
-            if (!intact || !data) {
-              const why =
-                got instanceof Error
-                  ? got.message
-                  : `blob ${blob.id.slice(0, 12)} is corrupted (run "studio-backup check --read-data")`;
-              for (const piece of blob.pieces) {
-                await fail(piece.file, why);
-              }
-              continue;
-            }
-            for (const piece of blob.pieces) {
-              if (piece.file.failed) {
-                continue;
-              }
-              if (
-                piece.file.spec.blobs.length === 1 &&
-                data.length <= SMALL_FILE &&
-                smallFileWritesOn() &&
-                !isHole(data)
-              ) {
-                const { spec } = piece.file;
-                writeSmallFile(
-                  piece.file.tmp,
-                  spec.path,
-                  data,
-                  spec.mode,
-                  spec.mtime
-                );
-                piece.file.written = data.length;
-                piece.file.remaining = 0;
-                onBytes(data.length);
-                continue;
-              }
-              try {
-                const handle = await handleOf(piece.file);
-                if (isHole(data)) {
-                  piece.file.holes = true;
-                } else {
-                  await writeFully(handle, data, piece.offset);
-                }
-                piece.file.written += data.length;
-              } catch (err) {
-                // Another span found this file damaged and closed it meanwhile: nothing to do.
-                if (piece.file.failed) {
-                  continue;
-                }
-                throw err;
-              }
-              onBytes(data.length);
-              if (--piece.file.remaining === 0) {
-                await finish(piece.file);
-              }
+            if (!aborted) {
+              await writeBlob(blob, read.get(blob)!);
             }
           }
         })
       )
     );
   } catch (err) {
+    aborted = true;
+    await writers?.close();
     await Promise.all(states.map(closeAndRemove));
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') {
+    if (isFullDisk(code)) {
       throw new StorageError(
         'No space left on the device while restoring: free some space and retry; no file was left half-written.',
         'no-space'
@@ -287,7 +407,17 @@ export async function writePackedFiles(
     }
     throw err;
   }
+  await writers?.close();
+  // A writer may have written a piece into a file that had failed meanwhile.
+  await Promise.all(states.filter(s => s.failed).map(closeAndRemove));
   return damaged;
+}
+
+/** One ranged read of a span's bytes. */
+async function getSpan(repo: Repository, span: ISpanBlob[]): Promise<Buffer> {
+  const start = span[0].loc.offset;
+  const end = Math.max(...span.map(b => b.loc.offset + b.loc.length));
+  return repo.backend.getRange(packKey(span[0].loc.pack), start, end - start);
 }
 
 /**
@@ -301,10 +431,9 @@ async function readSpan(
 ): Promise<Map<ISpanBlob, Buffer | Error>> {
   const key = packKey(span[0].loc.pack);
   const start = span[0].loc.offset;
-  const end = Math.max(...span.map(b => b.loc.offset + b.loc.length));
   const out = new Map<ISpanBlob, Buffer | Error>();
   try {
-    const bytes = await repo.backend.getRange(key, start, end - start);
+    const bytes = await getSpan(repo, span);
     for (const blob of span) {
       const from = blob.loc.offset - start;
       out.set(blob, bytes.subarray(from, from + blob.loc.length));

@@ -58,6 +58,8 @@ export interface IRestoreOptions {
   allowExternalSymlinks?: boolean;
   onProgress?: ProgressListener;
   concurrency?: number;
+  /** Threads that decode and write (0: none); by default two for a large restore (pack-writer.ts). */
+  writers?: number;
 }
 
 export type RestoreAction =
@@ -427,7 +429,8 @@ export async function restore(
         mtime: item.entry.mtime
       })),
       onBytes,
-      options.concurrency ?? RANGED_READS
+      options.concurrency ?? RANGED_READS,
+      { writers: options.writers }
     );
     for (const [rel, why] of damaged) {
       plan.damaged.push(rel);

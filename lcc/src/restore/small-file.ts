@@ -9,6 +9,7 @@ import {
   closeSync,
   constants,
   fchmodSync,
+  ftruncateSync,
   futimesSync,
   openSync,
   renameSync,
@@ -27,13 +28,19 @@ export function smallFileWritesOn(): boolean {
   return !stats.off;
 }
 
+/** Another thread found them slow here. */
+export function turnOffSmallFileWrites(): void {
+  stats.off = true;
+}
+
 /** Writes `data` as the whole file at `path` (through `tmp`); throws ENOSPC on a short write. */
 export function writeSmallFile(
   tmp: string,
   path: string,
   data: Buffer,
   mode: number,
-  mtime: number | undefined
+  mtime: number | undefined,
+  { hole = false } = {}
 ): void {
   const started = performance.now();
   const fd = openSync(
@@ -42,7 +49,11 @@ export function writeSmallFile(
     0o600
   );
   try {
-    let done = 0;
+    let done = hole ? data.length : 0;
+    if (hole) {
+      // All zeros: a hole of that size, as a sparse file's are restored.
+      ftruncateSync(fd, data.length);
+    }
     while (done < data.length) {
       const n = writeSync(fd, data, done, data.length - done, done);
       if (n === 0) {

@@ -64,15 +64,18 @@ afterAll(() => {
 const HOOK = `
 const fsp = require('fs/promises');
 const fs = require('fs');
-const { writeFileSync } = fs;
+const { appendFileSync, statSync } = fs;
 const spec = JSON.parse(process.env.SB_KILL_SPEC);
 const pattern = new RegExp(spec.pattern);
-const log = [];
+// Loaded in every thread (a restore's writer threads too): the calls are counted in files that all
+// threads append to, one byte a call in the counter, one line a call in the log.
+const counter = spec.logFile + '.count';
 const hit = (op, path) => {
   const p = Buffer.isBuffer(path) ? path.toString('utf8') : String(path);
   if (!spec.ops.includes(op) || !pattern.test(p)) return;
-  log.push(op + ' ' + p);
-  if (log.length === spec.stopAt) process.kill(process.pid, 'SIGSTOP');
+  appendFileSync(counter, 'x');
+  if (spec.stopAt > 0 && statSync(counter).size >= spec.stopAt) process.kill(process.pid, 'SIGSTOP');
+  appendFileSync(spec.logFile, op + ' ' + p + '\\n');
 };
 for (const [name, arg] of [['rename', 1], ['link', 1], ['rm', 0], ['unlink', 0]]) {
   const original = fsp[name];
@@ -106,15 +109,15 @@ fsp.open = async function (...args) {
   }
   return handle;
 };
-if (spec.logFile) process.on('exit', () => writeFileSync(spec.logFile, JSON.stringify(log)));
 `;
 
 interface IKillSpec {
   ops: Array<'rename' | 'link' | 'rm' | 'unlink' | 'write'>;
   /** Matched against the path (the destination of a rename). */
   pattern: string;
-  /** Stop before this call (1-based); 0 never stops (a counting run). */
+  /** Stop before this call (1-based; with threads, the first to count it); 0 never stops (a counting run). */
   stopAt: number;
+  /** Where the calls are logged, one line each (a temporary file when not given). */
   logFile?: string;
 }
 
@@ -146,9 +149,10 @@ async function runAndKill(
   spec: IKillSpec,
   cacheDir: string
 ): Promise<{ killed: boolean; run: ICliRun }> {
+  const logFile = spec.logFile ?? join(tempDir('calls'), 'calls.log');
   const { child, done } = startCli(args, cacheDir, {
     NODE_OPTIONS: `--require ${hook()}`,
-    SB_KILL_SPEC: JSON.stringify(spec)
+    SB_KILL_SPEC: JSON.stringify({ ...spec, logFile })
   });
   let killed = false;
   const running = (c: ChildProcess) =>
@@ -171,14 +175,14 @@ async function countCalls(
   spec: Omit<IKillSpec, 'stopAt'>,
   cacheDir: string
 ): Promise<string[]> {
-  const logFile = join(tempDir('count'), 'calls.json');
+  const logFile = join(tempDir('count'), 'calls.log');
   const { run } = await runAndKill(
     args,
     { ...spec, stopAt: 0, logFile },
     cacheDir
   );
   expect(run.code).toBe(0);
-  return JSON.parse(readFileSync(logFile, 'utf8'));
+  return readFileSync(logFile, 'utf8').split('\n').filter(Boolean);
 }
 
 const isTemp = (rel: string) => /\.studio-backup-[0-9a-f]{8}/.test(rel);

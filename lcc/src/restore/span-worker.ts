@@ -1,0 +1,14 @@
+/**
+ * A restore's worker thread: writes the span jobs the main thread posts (span-job.ts), one at a
+ * time, and answers each with its result. Started from this file, or from the single-file bundle
+ * (cli/entry.ts imports this module for that), with workerData naming the role.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { ISpanJob, writeSpanJob } from './span-job';
+
+export const SPAN_WRITER = 'studio-backup-span-writer';
+
+if (!isMainThread && parentPort && workerData?.role === SPAN_WRITER) {
+  const port = parentPort;
+  port.on('message', (job: ISpanJob) => port.postMessage(writeSpanJob(job)));
+}

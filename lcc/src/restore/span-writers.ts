@@ -1,0 +1,99 @@
+/**
+ * The worker threads that decode, check and write a restore's spans, so that the main thread only
+ * plans and reads: with 2 cores, decoding, hashing and the file system calls of a restore kept
+ * the main thread busy while the other core waited (see docs/benchmarks.md).
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ISpanJob, ISpanResult } from './span-job';
+import { SPAN_WRITER } from './span-worker';
+
+declare const STUDIO_BACKUP_VERSION: string | undefined;
+
+/** The script a worker runs; undefined where there is none (then the main thread writes). */
+function workerScript(): string | undefined {
+  if (typeof STUDIO_BACKUP_VERSION === 'string') {
+    // The single-file bundle: it holds the worker too.
+    return __filename;
+  }
+  const compiled = join(__dirname, 'span-worker.js');
+  if (existsSync(compiled)) {
+    return compiled;
+  }
+  // The sources under ts-jest: the compiled worker of the same sources (scripts/setup.sh builds it).
+  const built = join(__dirname, '..', '..', 'lib', 'restore', 'span-worker.js');
+  return existsSync(built) ? built : undefined;
+}
+
+interface IWriter {
+  worker: Worker;
+  waiting: ((r: ISpanResult | Error) => void)[];
+}
+
+export class SpanWriters {
+  private constructor(private readonly writers: IWriter[]) {}
+
+  /**
+   * One writer a core, at most two: each holds some 100 MiB at its busiest (its heap, the spans
+   * sent to it and what they decode to), and two keep a 2-core machine busy. Undefined when no
+   * worker can be started here.
+   */
+  static start(
+    count = Math.min(2, availableParallelism())
+  ): SpanWriters | undefined {
+    const script = workerScript();
+    if (!script || count < 1) {
+      return undefined;
+    }
+    const writers: IWriter[] = [];
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(script, {
+        workerData: { role: SPAN_WRITER },
+        // The engine's path strings and the file names they hold: none of the parent's flags
+        // (a --cpu-prof or --inspect of the CLI) apply to a writer.
+        execArgv: []
+      });
+      const writer: IWriter = { worker, waiting: [] };
+      // Jobs are answered in order; a writer that dies fails those it had.
+      worker.on('message', (r: ISpanResult) => writer.waiting.shift()?.(r));
+      const die = (err: Error) => {
+        for (const settle of writer.waiting.splice(0)) {
+          settle(err);
+        }
+      };
+      worker.on('error', die);
+      worker.on('exit', code =>
+        die(new Error(`a restore writer stopped (exit code ${code})`))
+      );
+      writers.push(writer);
+    }
+    return new SpanWriters(writers);
+  }
+
+  /** Posts a job to the writer with the fewest waiting; its bytes move there when they can. */
+  run(job: ISpanJob): Promise<ISpanResult> {
+    const writer = this.writers.reduce((a, b) =>
+      b.waiting.length < a.waiting.length ? b : a
+    );
+    const { bytes } = job;
+    // A buffer that owns its whole memory moves without a copy; a view into a larger one is copied.
+    const movable =
+      bytes.byteOffset === 0 &&
+      bytes.byteLength === bytes.buffer.byteLength &&
+      bytes.buffer instanceof ArrayBuffer;
+    return new Promise<ISpanResult>((resolve, reject) => {
+      writer.waiting.push(r => (r instanceof Error ? reject(r) : resolve(r)));
+      writer.worker.postMessage(
+        job,
+        movable ? [bytes.buffer as ArrayBuffer] : []
+      );
+    });
+  }
+
+  /** Stops every writer; resolves once none can write any more. */
+  async close(): Promise<void> {
+    await Promise.all(this.writers.map(w => w.worker.terminate()));
+  }
+}

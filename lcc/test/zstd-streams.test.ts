@@ -1,0 +1,48 @@
+/**
+ * zstd through long-lived streams (repository/zstd-streams.ts), on Node.js 22 (zlib's zstd; the
+ * suite's own Node.js may be older): many blobs at once, of every kind, each comes out as one frame
+ * that decodes alone to exactly its blob, and a frame cut short or run on is never taken as whole.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const NODE22: string = require('../../scripts/node22-path');
+const LIB = join(__dirname, '..', 'lib', 'repository', 'zstd-streams.js');
+
+const SCRIPT = `
+const zlib = require('node:zlib');
+const { randomBytes } = require('node:crypto');
+const { zstdCompressor, isWholeZstdFrame } = require(process.argv[1]);
+const compress = zstdCompressor(3);
+const blobs = [];
+for (let i = 0; i < 120; i++) {
+  const size = [200, 5000, 70000, 300000, 3000000][i % 5];
+  blobs.push(i % 3 === 0 ? randomBytes(size) : Buffer.from(('cell ' + i + ' ').repeat(size / 5 + 1)).subarray(0, size));
+}
+(async () => {
+  const frames = await Promise.all(blobs.map(b => compress(b)));
+  const out = {
+    decoded: frames.filter((f, i) => zlib.zstdDecompressSync(f).equals(blobs[i])).length,
+    whole: frames.filter(isWholeZstdFrame).length,
+    cut: frames.filter(f => isWholeZstdFrame(f.subarray(0, f.length - 1))).length,
+    runOn: frames.filter(f => isWholeZstdFrame(Buffer.concat([f, f.subarray(0, 3)]))).length,
+    twoFrames: isWholeZstdFrame(Buffer.concat([frames[1], frames[2]])),
+    notZstd: isWholeZstdFrame(randomBytes(100))
+  };
+  console.log(JSON.stringify(out));
+})();
+`;
+
+it('compresses blobs in parallel, one whole frame each, decoded alone', () => {
+  const r = spawnSync(NODE22, ['-e', SCRIPT, LIB], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout)).toEqual({
+    decoded: 120,
+    whole: 120,
+    cut: 0,
+    runOn: 0,
+    twoFrames: false,
+    notZstd: false
+  });
+});
