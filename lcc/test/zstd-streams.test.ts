@@ -13,7 +13,8 @@ const LIB = join(__dirname, '..', 'lib', 'repository', 'zstd-streams.js');
 const SCRIPT = `
 const zlib = require('node:zlib');
 const { randomBytes } = require('node:crypto');
-const { zstdCompressor, isWholeZstdFrame } = require(process.argv[1]);
+const { zstdCompressor, wholeZstdFrame } = require(process.argv[1]);
+const whole = f => wholeZstdFrame(f) !== undefined;
 const compress = zstdCompressor(3);
 const blobs = [];
 for (let i = 0; i < 120; i++) {
@@ -21,20 +22,25 @@ for (let i = 0; i < 120; i++) {
   blobs.push(i % 3 === 0 ? randomBytes(size) : Buffer.from(('cell ' + i + ' ').repeat(size / 5 + 1)).subarray(0, size));
 }
 (async () => {
+  // Random bytes are stored raw: 9 bytes of frame header and block header, then the bytes. This
+  // frame fills zlib's 64 KiB output buffer exactly, and zlib then asks zstd again.
+  const exact = randomBytes(65536 - 9);
+  const exactFrame = await zstdCompressor(1)(exact).catch(e => e);
   const frames = await Promise.all(blobs.map(b => compress(b)));
   const out = {
     decoded: frames.filter((f, i) => zlib.zstdDecompressSync(f).equals(blobs[i])).length,
-    whole: frames.filter(isWholeZstdFrame).length,
-    cut: frames.filter(f => isWholeZstdFrame(f.subarray(0, f.length - 1))).length,
-    runOn: frames.filter(f => isWholeZstdFrame(Buffer.concat([f, f.subarray(0, 3)]))).length,
-    twoFrames: isWholeZstdFrame(Buffer.concat([frames[1], frames[2]])),
-    notZstd: isWholeZstdFrame(randomBytes(100))
+    whole: frames.filter(whole).length,
+    cut: frames.filter(f => whole(f.subarray(0, f.length - 1))).length,
+    runOn: frames.filter(f => whole(Buffer.concat([f, f.subarray(0, 3)]))).length,
+    twoFrames: whole(Buffer.concat([frames[1], frames[2]])),
+    notZstd: whole(randomBytes(100)),
+    exactFill: exactFrame instanceof Error ? exactFrame.message : zlib.zstdDecompressSync(exactFrame).equals(exact)
   };
   console.log(JSON.stringify(out));
 })();
 `;
 
-it('compresses blobs in parallel, one whole frame each, decoded alone', () => {
+it('compresses blobs in parallel, one whole frame each, decoded alone (an exact fill too)', () => {
   const r = spawnSync(NODE22, ['-e', SCRIPT, LIB], { encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(JSON.parse(r.stdout)).toEqual({
@@ -43,6 +49,7 @@ it('compresses blobs in parallel, one whole frame each, decoded alone', () => {
     cut: 0,
     runOn: 0,
     twoFrames: false,
-    notZstd: false
+    notZstd: false,
+    exactFill: true
   });
 });

@@ -14,31 +14,53 @@ const zstdLib = zlib as unknown as {
   constants: Record<string, number>;
 };
 
-/** Whether `frame` is exactly one complete zstd frame (header, blocks up to the last, checksum). */
-export function isWholeZstdFrame(frame: Buffer): boolean {
-  if (frame.length < 6 || frame.readUInt32LE(0) !== 0xfd2fb528) {
-    return false;
+/** Where the zstd frame that starts at `at` ends, or -1 if it is not complete there. */
+function frameEnd(bytes: Buffer, at: number): number {
+  if (bytes.length < at + 6 || bytes.readUInt32LE(at) !== 0xfd2fb528) {
+    return -1;
   }
-  const descriptor = frame[4];
+  const descriptor = bytes[at + 4];
   const singleSegment = (descriptor >> 5) & 1;
   const checksum = (descriptor >> 2) & 1;
   const dictionaryBytes = [0, 1, 2, 4][descriptor & 3];
   const contentSizeBytes = [singleSegment, 2, 4, 8][descriptor >> 6];
-  let at = 5 + (singleSegment ? 0 : 1) + dictionaryBytes + contentSizeBytes;
+  let p = at + 5 + (singleSegment ? 0 : 1) + dictionaryBytes + contentSizeBytes;
   for (;;) {
-    if (at + 3 > frame.length) {
-      return false;
+    if (p + 3 > bytes.length) {
+      return -1;
     }
-    const header = frame.readUIntLE(at, 3);
+    const header = bytes.readUIntLE(p, 3);
     const type = (header >> 1) & 3;
     if (type === 3) {
-      return false;
+      return -1;
     }
-    at += 3 + (type === 1 ? 1 : header >>> 3);
+    p += 3 + (type === 1 ? 1 : header >>> 3);
     if (header & 1) {
-      return at + (checksum ? 4 : 0) === frame.length;
+      p += checksum ? 4 : 0;
+      return p <= bytes.length ? p : -1;
     }
   }
+}
+
+/** The frame zstd writes for no input at all: magic, single segment of size 0, one empty last block. */
+const EMPTY_FRAME = Buffer.from('28b52ffd2000010000', 'hex');
+
+/**
+ * The blob's frame when `output` is one complete frame, followed by nothing but empty frames;
+ * undefined otherwise. zlib asks zstd once more whenever a flush fills its output buffer exactly,
+ * and zstd, its frame ended, answers that with an empty frame: those are dropped.
+ */
+export function wholeZstdFrame(output: Buffer): Buffer | undefined {
+  const end = frameEnd(output, 0);
+  if (end < 0) {
+    return undefined;
+  }
+  for (let at = end; at < output.length; at += EMPTY_FRAME.length) {
+    if (!output.subarray(at, at + EMPTY_FRAME.length).equals(EMPTY_FRAME)) {
+      return undefined;
+    }
+  }
+  return end === output.length ? output : output.subarray(0, end);
 }
 
 interface IJob {
@@ -87,8 +109,8 @@ class FrameStream {
 
   /** Resolves the blob if its frame is whole; returns whether it was. */
   private finish(): boolean {
-    const frame = Buffer.concat(this.chunks);
-    if (!this.job || !isWholeZstdFrame(frame)) {
+    const frame = wholeZstdFrame(Buffer.concat(this.chunks));
+    if (!this.job || !frame) {
       return false;
     }
     const job = this.job;
