@@ -5,7 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALLOCATOR_ENV, wantsAllocatorTuning } from '../src/cli/allocator';
+import {
+  ALLOCATOR_ENV,
+  allocatorEnvFor,
+  wantsAllocatorTuning
+} from '../src/cli/allocator';
 import { cleanupTempDirs, tempDir } from './helpers/fixtures';
 
 const BIN = join(__dirname, '..', 'bin', 'studio-backup.js');
@@ -48,6 +52,15 @@ describe('allocator tuning', () => {
       ALLOCATOR_ENV.MALLOC_MMAP_THRESHOLD_,
       ['backup', '--help']
     ]);
+  });
+
+  it('a restore starts again with the lower threshold of its own', () => {
+    const [, second] = starts(['restore', '--help']).map(l => JSON.parse(l));
+    expect(second.slice(1, 3)).toEqual([
+      ALLOCATOR_ENV.MALLOC_ARENA_MAX,
+      allocatorEnvFor('restore').MALLOC_MMAP_THRESHOLD_
+    ]);
+    expect(allocatorEnvFor('restore').MALLOC_MMAP_THRESHOLD_).toBe('32768');
   });
 
   it('--version and a listing start once; so does a run where the variables are already set', () => {
