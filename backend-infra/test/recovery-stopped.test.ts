@@ -135,10 +135,15 @@ async function runUntilWaiting(
 }
 
 /** The status-change event EventBridge delivers, from what Step Functions says of the run. */
+/** The execution's status event once it has left RUNNING (moto applies a stop a moment later under load). */
 async function statusEvent(executionArn: string) {
-  const execution = await sfn.send(
+  let execution = await sfn.send(
     new DescribeExecutionCommand({ executionArn })
   );
+  for (let i = 0; i < 100 && execution.status === 'RUNNING'; i++) {
+    await new Promise(resolve => setTimeout(resolve, 100));
+    execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  }
   return {
     detail: {
       executionArn,
