@@ -8,7 +8,6 @@ import {
   closeSync,
   existsSync,
   openSync,
-  readdirSync,
   readFileSync,
   statSync,
   truncateSync,
@@ -16,7 +15,6 @@ import {
   writeSync
 } from 'node:fs';
 import { join } from 'node:path';
-import { backup } from '../src/backup/backup';
 import { openView } from '../src/browse/view';
 import { FileBackend } from '../src/repository/file-backend';
 import { packKey } from '../src/repository/format';
@@ -30,6 +28,7 @@ import {
   tempDir,
   write
 } from './helpers/fixtures';
+import { backedUp, tempFiles } from './helpers/restore-all';
 
 afterEach(cleanupTempDirs);
 
@@ -58,15 +57,6 @@ function makeHome(): string {
   return home;
 }
 
-async function backedUp(home: string) {
-  const repoDir = tempDir('repo');
-  const { snapshotId } = await backup(
-    await Repository.open(new FileBackend(repoDir), { create: true }),
-    { source: home, cacheDir: tempDir('cache') }
-  );
-  return { repoDir, snapshotId };
-}
-
 async function restoreWith(repoDir: string, writers: number) {
   const target = tempDir('target');
   const repo = await Repository.open(new FileBackend(repoDir));
@@ -78,11 +68,6 @@ async function restoreWith(repoDir: string, writers: number) {
   });
   return { target, result };
 }
-
-const tempFiles = (dir: string) =>
-  readdirSync(dir, { recursive: true })
-    .map(String)
-    .filter(name => name.includes('.studio-backup-'));
 
 it('can start here: the compiled worker is there', async () => {
   const writers = SpanWriters.start(1);
@@ -109,7 +94,7 @@ describe.each([2, 0])('a restore with %i writer threads', writers => {
 
   it('leaves out the files of a corrupted blob, and only those', async () => {
     const home = makeHome();
-    const { repoDir, snapshotId } = await backedUp(home);
+    const { repoDir, snapshot: snapshotId } = await backedUp(home);
     const repo = await Repository.open(new FileBackend(repoDir));
     await repo.loadIndex();
     const snapshot = await repo.loadSnapshot(snapshotId);

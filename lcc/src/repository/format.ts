@@ -124,6 +124,12 @@ export async function encodeBlob(
   };
 }
 
+/** zlib options for an output of one buffer of the raw length, and not a byte more. */
+const boundedTo = (rawLength: number) => ({
+  chunkSize: Math.max(64, rawLength),
+  maxOutputLength: Math.max(1, rawLength)
+});
+
 const inflateAsync = promisify(zlib.inflateRaw) as ZlibCall;
 const unzstdAsync = nativeZstd.zstdDecompress
   ? (promisify(nativeZstd.zstdDecompress) as ZlibCall)
@@ -142,10 +148,7 @@ export async function decodeBlobAsync(
   if (bytes.length < 64 * 1024 || encoding === 'raw') {
     return decodeBlob(bytes, encoding);
   }
-  const options = {
-    chunkSize: Math.max(64, rawLength),
-    maxOutputLength: Math.max(1, rawLength)
-  };
+  const options = boundedTo(rawLength);
   if (encoding === 'deflate') {
     return inflateAsync(bytes, options);
   }
@@ -164,13 +167,7 @@ export function decodeBlob(
   encoding: Encoding,
   { native = true, rawLength }: { native?: boolean; rawLength?: number } = {}
 ): Buffer {
-  const options =
-    rawLength === undefined
-      ? {}
-      : {
-          chunkSize: Math.max(64, rawLength),
-          maxOutputLength: Math.max(1, rawLength)
-        };
+  const options = rawLength === undefined ? {} : boundedTo(rawLength);
   switch (encoding) {
     case 'deflate':
       return zlib.inflateRawSync(bytes, options);

@@ -33,6 +33,22 @@ export function turnOffSmallFileWrites(): void {
   stats.off = true;
 }
 
+/** write() may write less than asked (a nearly full disk): loop, and call 0 bytes a full disk. */
+export function writeFullySync(
+  fd: number,
+  data: Buffer,
+  position: number
+): void {
+  let done = 0;
+  while (done < data.length) {
+    const n = writeSync(fd, data, done, data.length - done, position + done);
+    if (n === 0) {
+      throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+    }
+    done += n;
+  }
+}
+
 /** Writes `data` as the whole file at `path` (through `tmp`); throws ENOSPC on a short write. */
 export function writeSmallFile(
   tmp: string,
@@ -49,17 +65,11 @@ export function writeSmallFile(
     0o600
   );
   try {
-    let done = hole ? data.length : 0;
     if (hole) {
       // All zeros: a hole of that size, as a sparse file's are restored.
       ftruncateSync(fd, data.length);
-    }
-    while (done < data.length) {
-      const n = writeSync(fd, data, done, data.length - done, done);
-      if (n === 0) {
-        throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
-      }
-      done += n;
+    } else {
+      writeFullySync(fd, data, 0);
     }
     fchmodSync(fd, mode);
     if (mtime !== undefined) {

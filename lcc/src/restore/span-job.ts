@@ -4,10 +4,14 @@
  * Nothing is written for a blob that is not intact: the main thread then tries another copy, or
  * leaves the files that need it out.
  */
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { Encoding, decodeBlob, sha256 } from '../repository/format';
 import { fsPath } from '../repository/byte-names';
-import { smallFileWritesOn, writeSmallFile } from './small-file';
+import {
+  smallFileWritesOn,
+  writeFullySync,
+  writeSmallFile
+} from './small-file';
 
 /** Where one blob goes: a whole small file (created here), or a piece of a temp file that exists. */
 export interface IJobPiece {
@@ -77,14 +81,7 @@ export function isHole(data: Buffer): boolean {
 function writePiece(tmp: string, data: Buffer, position: number): void {
   const fd = openSync(fsPath(tmp), constants.O_WRONLY | constants.O_NOFOLLOW);
   try {
-    let done = 0;
-    while (done < data.length) {
-      const n = writeSync(fd, data, done, data.length - done, position + done);
-      if (n === 0) {
-        throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
-      }
-      done += n;
-    }
+    writeFullySync(fd, data, position);
   } finally {
     // A write the storage refuses late fails the close.
     closeSync(fd);

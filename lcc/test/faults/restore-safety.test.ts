@@ -26,9 +26,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backup } from '../../src/backup/backup';
 import { FileBackend } from '../../src/repository/file-backend';
-import { Repository } from '../../src/repository/repository';
 import { restore } from '../../src/restore/restore';
 import { check } from '../../src/maintenance/check';
 import { openView } from '../../src/browse/view';
@@ -40,30 +38,15 @@ import {
   tempDir,
   write
 } from '../helpers/fixtures';
-import { restoreAll } from '../helpers/restore-all';
+import { backedUp, restoreAll, tempFiles } from '../helpers/restore-all';
 import { expectIntact, fileRepo } from './intact';
 
 jest.setTimeout(120_000);
 afterEach(cleanupTempDirs);
 
-async function backedUp(home: string) {
-  const repoDir = tempDir('repo');
-  const result = await backup(
-    await Repository.open(new FileBackend(repoDir), { create: true }),
-    { source: home, cacheDir: tempDir('cache') }
-  );
-  return { repoDir, snapshot: result.snapshotId };
-}
-
 /** Restores a whole snapshot into a new folder and returns it. */
 async function restoreFrom(repoDir: string, snapshot: string): Promise<string> {
   return restoreAll(await fileRepo(repoDir), snapshot);
-}
-
-function tempFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true })
-    .map(String)
-    .filter(name => name.includes('studio-backup'));
 }
 
 describe('a restore onto a full disk', () => {
