@@ -24,7 +24,7 @@ function starts(args: string[], extraEnv: NodeJS.ProcessEnv = {}): string[] {
   const preload = join(tempDir('allocator-'), 'report.js');
   writeFileSync(
     preload,
-    `process.stderr.write('START ' + JSON.stringify([process.pid, process.env.MALLOC_ARENA_MAX ?? null, process.env.MALLOC_MMAP_THRESHOLD_ ?? null, process.argv.slice(2)]) + '\\n');`
+    `process.stderr.write('START ' + JSON.stringify([process.pid, process.env.MALLOC_ARENA_MAX ?? null, process.env.MALLOC_MMAP_THRESHOLD_ ?? null, process.argv.slice(2), process.execArgv.filter(a => a.startsWith('--max-semi'))]) + '\\n');`
   );
   const env = { ...process.env };
   delete env.MALLOC_ARENA_MAX;
@@ -50,17 +50,21 @@ describe('allocator tuning', () => {
     expect(second.slice(1)).toEqual([
       ALLOCATOR_ENV.MALLOC_ARENA_MAX,
       ALLOCATOR_ENV.MALLOC_MMAP_THRESHOLD_,
-      ['backup', '--help']
+      ['backup', '--help'],
+      []
     ]);
   });
 
-  it('a restore starts again with the lower threshold of its own', () => {
+  it('a restore starts again with the lower threshold and the small young generation of its own', () => {
     const [, second] = starts(['restore', '--help']).map(l => JSON.parse(l));
     expect(second.slice(1, 3)).toEqual([
       ALLOCATOR_ENV.MALLOC_ARENA_MAX,
       allocatorEnvFor('restore').MALLOC_MMAP_THRESHOLD_
     ]);
     expect(allocatorEnvFor('restore').MALLOC_MMAP_THRESHOLD_).toBe('32768');
+    // And a small young generation (V8's flag, before the script's arguments).
+    expect(second[4]).toEqual(['--max-semi-space-size=1']);
+    expect(second[3]).toEqual(['restore', '--help']);
   });
 
   it('--version and a listing start once; so does a run where the variables are already set', () => {

@@ -59,6 +59,19 @@ describe('engine on S3 (moto server)', () => {
     expect(verified.packs).toBeGreaterThanOrEqual(3);
   });
 
+  it('reads a range into a buffer it is given, as a restore reads its spans again and again', async () => {
+    const backend = openBackend(repoUrl());
+    const body = randomish(300 * 1024, 4);
+    await backend.put('data/object', body);
+    const into = Buffer.alloc(256 * 1024, 0xee);
+    const first = await backend.getRange('data/object', 1000, 200 * 1024, into);
+    expect(first.buffer).toBe(into.buffer);
+    expect(first.equals(body.subarray(1000, 1000 + 200 * 1024))).toBe(true);
+    const second = await backend.getRange('data/object', 7, 10, into);
+    expect(second.equals(body.subarray(7, 17))).toBe(true);
+    expect(into.subarray(0, 10).equals(body.subarray(7, 17))).toBe(true);
+  });
+
   it('says when the bucket does not exist, in one line', async () => {
     await expect(
       Repository.open(openBackend('s3://no-such-bucket/x'), { create: true })

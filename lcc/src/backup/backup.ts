@@ -127,7 +127,7 @@ export async function backup(
           : {})
       };
       if (cached && cached.every(id => repo.hasBlob(id))) {
-        cache.remember(node.rel, stamp, cached);
+        cache.rememberUnchanged(node.rel);
         totals.filesUnchanged++;
         totals.files++;
         totals.bytes += node.stat.size;

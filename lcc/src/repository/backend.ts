@@ -17,8 +17,16 @@ export interface IBackend {
   /** Where it is, as shown to users. */
   readonly url: string;
   get(key: string): Promise<Buffer>;
-  /** Bytes [offset, offset + length) of an object. */
-  getRange(key: string, offset: number, length: number): Promise<Buffer>;
+  /**
+   * Bytes [offset, offset + length) of an object; read into the start of `into` when given (at
+   * least `length` bytes long), so that a restore can use the same few buffers again.
+   */
+  getRange(
+    key: string,
+    offset: number,
+    length: number,
+    into?: Buffer
+  ): Promise<Buffer>;
   getStream(key: string): Promise<Readable>;
   /** Writes an object whole; with `ifAbsent`, fails with {@link AlreadyExistsError} when the key exists. */
   put(

@@ -68,10 +68,15 @@ export class FileBackend implements IBackend {
     }
   }
 
-  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+  async getRange(
+    key: string,
+    offset: number,
+    length: number,
+    into?: Buffer
+  ): Promise<Buffer> {
     const handle = await this.openForRead(key);
     try {
-      const buffer = Buffer.alloc(length);
+      const buffer = into ? into.subarray(0, length) : Buffer.alloc(length);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
       if (bytesRead !== length) {
         throw new StorageError(

@@ -61,8 +61,13 @@ export class ReadOnlyBackend implements IBackend {
     return this.inner.get(key);
   }
 
-  getRange(key: string, offset: number, length: number): Promise<Buffer> {
-    return this.inner.getRange(key, offset, length);
+  getRange(
+    key: string,
+    offset: number,
+    length: number,
+    into?: Buffer
+  ): Promise<Buffer> {
+    return this.inner.getRange(key, offset, length, into);
   }
 
   getStream(key: string): Promise<Readable> {

@@ -66,7 +66,18 @@ export function s3Error(err: unknown, bucket: string, what: string): Error {
   );
 }
 
-async function bodyToBuffer(body: unknown): Promise<Buffer> {
+async function bodyToBuffer(body: unknown, into?: Buffer): Promise<Buffer> {
+  if (into) {
+    let at = 0;
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      if (at + chunk.byteLength > into.length) {
+        throw new Error('the body is longer than the range asked for');
+      }
+      into.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return into.subarray(0, at);
+  }
   const chunks: Buffer[] = [];
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
     // The socket's chunks are Buffers already: wrap, do not copy (concat copies once).
@@ -239,8 +250,13 @@ export class S3Backend implements IBackend {
     return this.read(key);
   }
 
-  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
-    return this.read(key, { offset, length });
+  async getRange(
+    key: string,
+    offset: number,
+    length: number,
+    into?: Buffer
+  ): Promise<Buffer> {
+    return this.read(key, { offset, length }, into);
   }
 
   /**
@@ -257,7 +273,11 @@ export class S3Backend implements IBackend {
    * that breaks off or comes back shorter than its Content-Length is fetched again, and a range
    * that the object does not hold is a corrupt repository.
    */
-  private async read(key: string, range?: IRange): Promise<Buffer> {
+  private async read(
+    key: string,
+    range?: IRange,
+    into?: Buffer
+  ): Promise<Buffer> {
     let failure = '';
     for (let attempt = 1; attempt <= BODY_ATTEMPTS; attempt++) {
       if (attempt > 1) {
@@ -271,7 +291,7 @@ export class S3Backend implements IBackend {
       }
       let data: Buffer;
       try {
-        data = await bodyToBuffer(out.Body);
+        data = await bodyToBuffer(out.Body, into);
       } catch (err) {
         destroyBody(out.Body);
         failure = `the transfer broke off (${oneLine(err)})`;

@@ -21,14 +21,31 @@ import {
   turnOffSmallFileWrites,
   writeSmallFile
 } from './small-file';
-import { IFailure, IJobBlob, IJobPiece, isFullDisk, isHole } from './span-job';
+import {
+  IFailure,
+  IJobBlob,
+  IJobPiece,
+  ISpanResult,
+  isFullDisk,
+  isHole
+} from './span-job';
+import { SpanBuffers } from './span-buffers';
 import { SpanWriters } from './span-writers';
 import { tempPathIn } from './temp-files';
 import { fsTime } from './file-times';
 
-/** Blobs closer than this are fetched in one read; a read is at most MAX_SPAN bytes. */
+/** Blobs closer than this are fetched in one read. */
 const MAX_GAP = 256 * 1024;
-const MAX_SPAN = 4 * 1024 * 1024;
+const MiB = 1024 * 1024;
+/**
+ * How long one ranged read is at most, and how many bytes of them the writer threads hold at once.
+ * A local disk answers at once: four reads of 4 MiB keep two writers busy. S3 answers each request
+ * after its latency: 16 reads in flight of 2 MiB each.
+ */
+const READS = {
+  local: { span: 4 * MiB, inFlight: 16 * MiB },
+  remote: { span: 2 * MiB, inFlight: 32 * MiB }
+};
 
 export interface IPackedFile {
   rel: string;
@@ -179,6 +196,10 @@ export async function writePackedFiles(
   };
   const byPack = new Map<string, Map<string, ISpanBlob>>();
   let writers: SpanWriters | undefined;
+  const reads = repo.backend.url.startsWith('file:')
+    ? READS.local
+    : READS.remote;
+  const buffers = new SpanBuffers(reads.span, reads.inFlight);
   /** Off once a writer finds small files slow to write one by one (the threads stay until the end). */
   let useWriters = false;
   /** Whether this file is one small blob, written whole with synchronous calls. */
@@ -251,17 +272,8 @@ export async function writePackedFiles(
     }
   };
 
-  /** A span through a writer thread; false when it has to go the main thread's way. */
-  const writeElsewhere = async (
-    pool: SpanWriters,
-    live: ISpanBlob[]
-  ): Promise<boolean> => {
-    let bytes: Buffer;
-    try {
-      bytes = await getSpan(repo, live);
-    } catch {
-      return false;
-    }
+  /** What a writer thread is told to do with a span's blobs (the temp files it writes into made first). */
+  const jobOf = async (live: ISpanBlob[]) => {
     const start = live[0].loc.offset;
     const sent: ISpanBlob[] = [];
     const blobs: IJobBlob[] = [];
@@ -297,7 +309,32 @@ export async function writePackedFiles(
         });
       }
     }
-    const result = await pool.run({ bytes, blobs });
+    return { sent, blobs };
+  };
+
+  /** A span through a writer thread; false when it has to go the main thread's way. */
+  const writeElsewhere = async (
+    pool: SpanWriters,
+    live: ISpanBlob[]
+  ): Promise<boolean> => {
+    const { sent, blobs } = await jobOf(live);
+    const buffer = await buffers.take(spanLength(live));
+    const size = buffer.length;
+    let back: Uint8Array | undefined = buffer;
+    let result: ISpanResult;
+    try {
+      let bytes: Buffer;
+      try {
+        bytes = await getSpan(repo, live, buffer);
+      } catch {
+        return false;
+      }
+      back = undefined;
+      result = await pool.run({ bytes, blobs });
+      back = result.bytes;
+    } finally {
+      buffers.giveBack(size, back);
+    }
     if (result.fatal) {
       throw errorOf(result.fatal);
     }
@@ -376,7 +413,7 @@ export async function writePackedFiles(
 
     const limit = pLimit(concurrency);
     await Promise.all(
-      spansOf(byPack).map(span =>
+      spansOf(byPack, reads.span).map(span =>
         limit(async () => {
           const live = span.filter(b => b.pieces.some(p => !p.file.failed));
           if (live.length === 0 || aborted) {
@@ -413,11 +450,17 @@ export async function writePackedFiles(
   return damaged;
 }
 
-/** One ranged read of a span's bytes. */
-async function getSpan(repo: Repository, span: ISpanBlob[]): Promise<Buffer> {
-  const start = span[0].loc.offset;
-  const end = Math.max(...span.map(b => b.loc.offset + b.loc.length));
-  return repo.backend.getRange(packKey(span[0].loc.pack), start, end - start);
+const spanLength = (span: ISpanBlob[]) =>
+  Math.max(...span.map(b => b.loc.offset + b.loc.length)) - span[0].loc.offset;
+
+/** One ranged read of a span's bytes, into `into` when given. */
+function getSpan(
+  repo: Repository,
+  span: ISpanBlob[],
+  into?: Buffer
+): Promise<Buffer> {
+  const key = packKey(span[0].loc.pack);
+  return repo.backend.getRange(key, span[0].loc.offset, spanLength(span), into);
 }
 
 /**
@@ -456,7 +499,10 @@ async function readSpan(
 }
 
 /** Groups each pack's blobs into ranged reads of neighbouring blobs. */
-function spansOf(byPack: Map<string, Map<string, ISpanBlob>>): ISpanBlob[][] {
+function spansOf(
+  byPack: Map<string, Map<string, ISpanBlob>>,
+  maxSpan: number
+): ISpanBlob[][] {
   const spans: ISpanBlob[][] = [];
   for (const blobs of byPack.values()) {
     const sorted = [...blobs.values()].sort(
@@ -469,7 +515,7 @@ function spansOf(byPack: Map<string, Map<string, ISpanBlob>>): ISpanBlob[][] {
       if (
         last &&
         (blob.loc.offset - (last.loc.offset + last.loc.length) > MAX_GAP ||
-          blob.loc.offset + blob.loc.length - start > MAX_SPAN)
+          blob.loc.offset + blob.loc.length - start > maxSpan)
       ) {
         spans.push(span);
         span = [];

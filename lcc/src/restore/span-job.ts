@@ -62,6 +62,8 @@ export interface ISpanResult {
   fatal?: IFailure;
   /** Small files are slow to write one by one here (network storage): write them the other way. */
   slow: boolean;
+  /** The job's bytes, given back (their buffer is moved, not copied). */
+  bytes?: Uint8Array;
 }
 
 let zeros = Buffer.alloc(0);

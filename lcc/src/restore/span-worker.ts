@@ -10,5 +10,10 @@ export const SPAN_WRITER = 'studio-backup-span-writer';
 
 if (!isMainThread && parentPort && workerData?.role === SPAN_WRITER) {
   const port = parentPort;
-  port.on('message', (job: ISpanJob) => port.postMessage(writeSpanJob(job)));
+  // The span's buffer goes back with the answer, to be read into again (span-buffers.ts).
+  port.on('message', (job: ISpanJob) =>
+    port.postMessage({ ...writeSpanJob(job), bytes: job.bytes }, [
+      job.bytes.buffer as ArrayBuffer
+    ])
+  );
 }

@@ -27,6 +27,8 @@ function workerScript(): string | undefined {
   return existsSync(built) ? built : undefined;
 }
 
+const YOUNG_GENERATION_MB = 2;
+
 interface IWriter {
   worker: Worker;
   waiting: ((r: ISpanResult | Error) => void)[];
@@ -53,7 +55,10 @@ export class SpanWriters {
         workerData: { role: SPAN_WRITER },
         // The engine's path strings and the file names they hold: none of the parent's flags
         // (a --cpu-prof or --inspect of the CLI) apply to a writer.
-        execArgv: []
+        execArgv: [],
+        // A small young generation, as the CLI's own for a restore (cli/allocator.ts): each job's
+        // decoded blobs die with it, and 16 MiB semi-spaces per thread were memory held for nothing.
+        resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }
       });
       const writer: IWriter = { worker, waiting: [] };
       // Jobs are answered in order; a writer that dies fails those it had.
@@ -72,23 +77,17 @@ export class SpanWriters {
     return new SpanWriters(writers);
   }
 
-  /** Posts a job to the writer with the fewest waiting; its bytes move there when they can. */
+  /**
+   * Posts a job to the writer with the fewest waiting. The buffer under its bytes moves there
+   * (the caller owns all of it: see span-buffers.ts) and comes back in the answer's `bytes`.
+   */
   run(job: ISpanJob): Promise<ISpanResult> {
     const writer = this.writers.reduce((a, b) =>
       b.waiting.length < a.waiting.length ? b : a
     );
-    const { bytes } = job;
-    // A buffer that owns its whole memory moves without a copy; a view into a larger one is copied.
-    const movable =
-      bytes.byteOffset === 0 &&
-      bytes.byteLength === bytes.buffer.byteLength &&
-      bytes.buffer instanceof ArrayBuffer;
     return new Promise<ISpanResult>((resolve, reject) => {
       writer.waiting.push(r => (r instanceof Error ? reject(r) : resolve(r)));
-      writer.worker.postMessage(
-        job,
-        movable ? [bytes.buffer as ArrayBuffer] : []
-      );
+      writer.worker.postMessage(job, [job.bytes.buffer as ArrayBuffer]);
     });
   }
 

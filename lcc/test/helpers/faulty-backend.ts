@@ -62,9 +62,14 @@ export class FaultyBackend implements IBackend {
     this.fault('read', key);
     return this.inner.get(key);
   }
-  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+  async getRange(
+    key: string,
+    offset: number,
+    length: number,
+    into?: Buffer
+  ): Promise<Buffer> {
     this.fault('read', key);
-    return this.inner.getRange(key, offset, length);
+    return this.inner.getRange(key, offset, length, into);
   }
   async getStream(key: string): Promise<Readable> {
     this.fault('read', key);

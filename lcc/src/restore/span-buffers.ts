@@ -1,0 +1,50 @@
+/**
+ * The buffers a restore reads its spans into, used again and again: each goes to a writer thread
+ * with its span and comes back with the answer. A buffer dropped after each span was garbage in
+ * the thread that wrote it, which collects it only once its own small heap fills: with 16 reads
+ * in flight that kept 60-150 MiB of spans already written (docs/benchmarks.md). Here the bytes
+ * held are capped: a read waits for a buffer once `budget` bytes are taken.
+ */
+export class SpanBuffers {
+  private readonly free: Buffer[] = [];
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly budget: number
+  ) {}
+
+  /** A buffer of at least `length` bytes, no one else's until given back; waits while the budget is spent. */
+  async take(length: number): Promise<Buffer> {
+    const need = Math.max(length, this.size);
+    // One larger than the budget (a blob larger than a span) still goes, alone.
+    while (this.held > 0 && this.held + need > this.budget) {
+      await new Promise<void>(resolve => this.waiting.push(resolve));
+    }
+    const i = this.free.findIndex(b => b.length >= need);
+    const buffer =
+      i >= 0
+        ? this.free.splice(i, 1)[0]
+        : // Owns its whole ArrayBuffer (never a slice of Node's shared pool): it can move to a thread.
+          Buffer.allocUnsafeSlow(need);
+    if (i < 0) {
+      // Too small for what is asked now: let it go rather than hold both.
+      this.free.shift();
+    }
+    this.held += buffer.length;
+    return buffer;
+  }
+
+  /**
+   * Ends a take() of `size` bytes: `bytes` is the buffer (or what a writer thread returned of it),
+   * undefined when it is lost (moved to a thread that failed).
+   */
+  giveBack(size: number, bytes?: Uint8Array): void {
+    this.held -= size;
+    if (bytes && bytes.buffer.byteLength === size) {
+      this.free.push(Buffer.from(bytes.buffer as ArrayBuffer, 0, size));
+    }
+    this.waiting.shift()?.();
+  }
+}

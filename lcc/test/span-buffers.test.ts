@@ -1,0 +1,123 @@
+/**
+ * The buffers a restore reads its spans into (restore/span-buffers.ts): used again once a writer
+ * thread gives them back, and never more bytes of them taken than the budget. The restore case
+ * runs real writer threads over a file repository and counts, through a backend that wraps the
+ * real one, the bytes read into buffers that have not come back yet.
+ */
+import { openView } from '../src/browse/view';
+import { FileBackend } from '../src/repository/file-backend';
+import { Repository } from '../src/repository/repository';
+import { restore } from '../src/restore/restore';
+import { SpanBuffers } from '../src/restore/span-buffers';
+import {
+  cleanupTempDirs,
+  describeTree,
+  randomish,
+  tempDir,
+  write
+} from './helpers/fixtures';
+import { backedUp } from './helpers/restore-all';
+
+afterEach(cleanupTempDirs);
+
+const MiB = 1024 * 1024;
+
+describe('SpanBuffers', () => {
+  it('gives back the same memory for the next read', async () => {
+    const pool = new SpanBuffers(MiB, 4 * MiB);
+    const first = await pool.take(100);
+    first[0] = 42;
+    pool.giveBack(first.length, first.subarray(0, 100));
+    const again = await pool.take(MiB);
+    expect(again.buffer).toBe(first.buffer);
+    expect(again[0]).toBe(42);
+  });
+
+  it('makes a read wait while the budget is taken, and lets it go when a buffer comes back', async () => {
+    const pool = new SpanBuffers(MiB, 2 * MiB);
+    const a = await pool.take(MiB);
+    await pool.take(MiB);
+    let third: Buffer | undefined;
+    const waiting = pool.take(MiB).then(b => (third = b));
+    await new Promise(resolve => setImmediate(resolve));
+    expect(third).toBeUndefined();
+    pool.giveBack(a.length, a);
+    await waiting;
+    expect(third!.buffer).toBe(a.buffer);
+  });
+
+  it('frees the budget of a buffer lost with a failed thread', async () => {
+    const pool = new SpanBuffers(MiB, MiB);
+    const a = await pool.take(MiB);
+    pool.giveBack(a.length, undefined);
+    const b = await pool.take(MiB);
+    expect(b.buffer).not.toBe(a.buffer);
+  });
+
+  it('lets one span larger than the budget through alone', async () => {
+    const pool = new SpanBuffers(MiB, 2 * MiB);
+    const big = await pool.take(5 * MiB);
+    expect(big.length).toBe(5 * MiB);
+    let next: Buffer | undefined;
+    const waiting = pool.take(MiB).then(b => (next = b));
+    await new Promise(resolve => setImmediate(resolve));
+    expect(next).toBeUndefined();
+    pool.giveBack(big.length, big);
+    await waiting;
+    expect(next!.buffer).toBe(big.buffer);
+  });
+});
+
+/** The real file backend, counting what its ranged reads read into. */
+class CountingBackend extends FileBackend {
+  intoReads = 0;
+  plainReads = 0;
+  readonly arrays = new WeakSet<ArrayBufferLike>();
+  distinct = 0;
+
+  override async getRange(
+    key: string,
+    offset: number,
+    length: number,
+    into?: Buffer
+  ): Promise<Buffer> {
+    if (into) {
+      this.intoReads++;
+      if (!this.arrays.has(into.buffer)) {
+        this.arrays.add(into.buffer);
+        this.distinct++;
+      }
+    } else if (length >= 1024 * 1024) {
+      // A span of file data (a snapshot's trees are read in small ranges, on their own).
+      this.plainReads++;
+    }
+    return super.getRange(key, offset, length, into);
+  }
+}
+
+it('a restore through writer threads reads every span into a few buffers, used again', async () => {
+  const home = tempDir('home');
+  for (let i = 0; i < 12; i++) {
+    write(home, `models/m${i}.bin`, randomish(3 * MiB, i + 1));
+  }
+  const { repoDir } = await backedUp(home);
+  const backend = new CountingBackend(repoDir);
+  const allocated = jest.spyOn(Buffer, 'allocUnsafeSlow');
+  const target = tempDir('target');
+  const view = await openView(await Repository.open(backend), 'latest');
+  backend.plainReads = 0;
+  const result = await restore(view, {
+    paths: [],
+    target,
+    conflict: 'skip',
+    writers: 2
+  });
+  const spanBuffers = allocated.mock.calls.filter(([n]) => n >= MiB).length;
+  allocated.mockRestore();
+  expect(result.damaged).toEqual([]);
+  expect(describeTree(target)).toEqual(describeTree(home));
+  expect(backend.plainReads).toBe(0);
+  // 36 MiB in 4 MiB spans at most, a budget of 16 MiB: at most 4 buffers (and some 9 reads).
+  expect(backend.intoReads).toBeGreaterThanOrEqual(9);
+  expect(spanBuffers).toBeLessThanOrEqual(4);
+});
