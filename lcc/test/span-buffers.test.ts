@@ -95,29 +95,35 @@ class CountingBackend extends FileBackend {
   }
 }
 
-it('a restore through writer threads reads every span into a few buffers, used again', async () => {
-  const home = tempDir('home');
-  for (let i = 0; i < 12; i++) {
-    write(home, `models/m${i}.bin`, randomish(3 * MiB, i + 1));
+it.each([
+  ['through writer threads', 2],
+  ["on the main thread's way", 0]
+])(
+  'a restore %s reads every span into a few buffers, used again',
+  async (_, writers) => {
+    const home = tempDir('home');
+    for (let i = 0; i < 12; i++) {
+      write(home, `models/m${i}.bin`, randomish(3 * MiB, i + 1));
+    }
+    const { repoDir } = await backedUp(home);
+    const backend = new CountingBackend(repoDir);
+    const allocated = jest.spyOn(Buffer, 'allocUnsafeSlow');
+    const target = tempDir('target');
+    const view = await openView(await Repository.open(backend), 'latest');
+    backend.plainReads = 0;
+    const result = await restore(view, {
+      paths: [],
+      target,
+      conflict: 'skip',
+      writers
+    });
+    const spanBuffers = allocated.mock.calls.filter(([n]) => n >= MiB).length;
+    allocated.mockRestore();
+    expect(result.damaged).toEqual([]);
+    expect(describeTree(target)).toEqual(describeTree(home));
+    expect(backend.plainReads).toBe(0);
+    // 36 MiB in 4 MiB spans at most, a budget of 16 MiB: at most 4 buffers (and some 9 reads).
+    expect(backend.intoReads).toBeGreaterThanOrEqual(9);
+    expect(spanBuffers).toBeLessThanOrEqual(4);
   }
-  const { repoDir } = await backedUp(home);
-  const backend = new CountingBackend(repoDir);
-  const allocated = jest.spyOn(Buffer, 'allocUnsafeSlow');
-  const target = tempDir('target');
-  const view = await openView(await Repository.open(backend), 'latest');
-  backend.plainReads = 0;
-  const result = await restore(view, {
-    paths: [],
-    target,
-    conflict: 'skip',
-    writers: 2
-  });
-  const spanBuffers = allocated.mock.calls.filter(([n]) => n >= MiB).length;
-  allocated.mockRestore();
-  expect(result.damaged).toEqual([]);
-  expect(describeTree(target)).toEqual(describeTree(home));
-  expect(backend.plainReads).toBe(0);
-  // 36 MiB in 4 MiB spans at most, a budget of 16 MiB: at most 4 buffers (and some 9 reads).
-  expect(backend.intoReads).toBeGreaterThanOrEqual(9);
-  expect(spanBuffers).toBeLessThanOrEqual(4);
-});
+);

@@ -422,11 +422,18 @@ export async function writePackedFiles(
           if (writers && useWriters && (await writeElsewhere(writers, live))) {
             return;
           }
-          const read = await readSpan(repo, live);
-          for (const blob of live) {
-            if (!aborted) {
-              await writeBlob(blob, read.get(blob)!);
+          // The main thread's way (a small restore, or one on network storage) holds its spans
+          // in the same buffers, under the same budget.
+          const buffer = await buffers.take(spanLength(live));
+          try {
+            const read = await readSpan(repo, live, buffer);
+            for (const blob of live) {
+              if (!aborted) {
+                await writeBlob(blob, read.get(blob)!);
+              }
             }
+          } finally {
+            buffers.giveBack(buffer.length, buffer);
           }
         })
       )
@@ -453,11 +460,11 @@ export async function writePackedFiles(
 const spanLength = (span: ISpanBlob[]) =>
   Math.max(...span.map(b => b.loc.offset + b.loc.length)) - span[0].loc.offset;
 
-/** One ranged read of a span's bytes, into `into` when given. */
+/** One ranged read of a span's bytes, into `into`. */
 function getSpan(
   repo: Repository,
   span: ISpanBlob[],
-  into?: Buffer
+  into: Buffer
 ): Promise<Buffer> {
   const key = packKey(span[0].loc.pack);
   return repo.backend.getRange(key, span[0].loc.offset, spanLength(span), into);
@@ -470,13 +477,14 @@ function getSpan(
  */
 async function readSpan(
   repo: Repository,
-  span: ISpanBlob[]
+  span: ISpanBlob[],
+  into: Buffer
 ): Promise<Map<ISpanBlob, Buffer | Error>> {
   const key = packKey(span[0].loc.pack);
   const start = span[0].loc.offset;
   const out = new Map<ISpanBlob, Buffer | Error>();
   try {
-    const bytes = await getSpan(repo, span);
+    const bytes = await getSpan(repo, span, into);
     for (const blob of span) {
       const from = blob.loc.offset - start;
       out.set(blob, bytes.subarray(from, from + blob.loc.length));
