@@ -122,8 +122,8 @@ export class FileCache {
 
   /**
    * An unchanged file (lookup() matched): the next backup finds the previous row again. The same
-   * string, not one built anew: with 100,000 files, each row built from its parts held some 300
-   * bytes of pieces (template strings are kept as trees of their parts) besides the previous one.
+   * string, not one built anew: a template string is kept as a tree of its parts, and a heap
+   * snapshot of a backup of 100,000 unchanged files held 659,000 of those pieces (20 MiB).
    */
   rememberUnchanged(path: string): void {
     const row = this.previous.get(path);

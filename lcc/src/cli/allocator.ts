@@ -36,7 +36,8 @@ export function allocatorEnvFor(
 /**
  * V8 flags a command starts again with. A restore keeps its young generation small: what it
  * allocates there is short-lived (the SDK's parsing, the writer threads' answers), and 16 MiB
- * semi-spaces, V8's default, were some 30 MiB of its peak for no measurable speed.
+ * semi-spaces, V8's default, were some 40 MiB of its peak (a restore of the benchmark home
+ * into /dev/shm: 251 → 208 MiB, /usr/bin/time) for no speed we could measure.
  */
 export function v8FlagsFor(command: string | undefined): string[] {
   return command === 'restore' ? ['--max-semi-space-size=1'] : [];
