@@ -24,7 +24,7 @@ function starts(args: string[], extraEnv: NodeJS.ProcessEnv = {}): string[] {
   const preload = join(tempDir('allocator-'), 'report.js');
   writeFileSync(
     preload,
-    `process.stderr.write('START ' + JSON.stringify([process.pid, process.env.MALLOC_ARENA_MAX ?? null, process.env.MALLOC_MMAP_THRESHOLD_ ?? null, process.argv.slice(2), process.execArgv.filter(a => a.startsWith('--max-semi'))]) + '\\n');`
+    `process.stderr.write('START ' + JSON.stringify([process.pid, process.env.MALLOC_ARENA_MAX ?? null, process.env.MALLOC_MMAP_THRESHOLD_ ?? null, process.argv.slice(2), process.execArgv.filter(a => /^--(max-semi|heap-growing)/.test(a))]) + '\\n');`
   );
   const env = { ...process.env };
   delete env.MALLOC_ARENA_MAX;
@@ -51,7 +51,7 @@ describe('allocator tuning', () => {
       ALLOCATOR_ENV.MALLOC_ARENA_MAX,
       ALLOCATOR_ENV.MALLOC_MMAP_THRESHOLD_,
       ['backup', '--help'],
-      []
+      ['--max-semi-space-size=4', '--heap-growing-percent=100']
     ]);
   });
 

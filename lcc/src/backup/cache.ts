@@ -116,8 +116,21 @@ export class FileCache {
     return this.previous.has(path);
   }
 
+  /**
+   * The row is joined, not templated: V8 keeps a template string as a tree of its pieces, and a
+   * first backup of 100,000 files held 700,000 of them at its end (21 MiB).
+   */
   remember(path: string, stamp: IFileStamp, content: string[]): void {
-    this.next.set(path, `${stampKey(stamp)} ${content.join(',')}`);
+    this.next.set(
+      path,
+      [
+        stamp.size,
+        stamp.mtimeMs,
+        stamp.ctimeMs,
+        stamp.ino,
+        content.join(',')
+      ].join(' ')
+    );
   }
 
   /**

