@@ -3,7 +3,7 @@
  * ones streamed through a buffer that is compacted as it goes (a real repository on file://).
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, writeFileSync } from 'node:fs';
+import { lstatSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chunker } from '../src/backup/chunker';
 import { saveFile, SMALL_FILE } from '../src/backup/read-file';
@@ -62,5 +62,36 @@ describe('saveFile', () => {
       await Promise.all(result.content.map(id => repo.readBlob(id)))
     );
     expect(restored.equals(data)).toBe(true);
+  });
+
+  it('reads a small file renamed over after the scan as the new file, whole', async () => {
+    const dir = tempDir('read-file');
+    const path = join(dir, 'config.json');
+    writeFileSync(path, '{"old": true}');
+    const scanned = lstatSync(path);
+    // An editor's save: the new content written beside it, then renamed over it.
+    writeFileSync(join(dir, 'config.json.tmp'), '{"new": true, "longer": 1}');
+    renameSync(join(dir, 'config.json.tmp'), path);
+    const repo = await Repository.open(new FileBackend(join(dir, 'repo')), {
+      create: true
+    });
+    const result = await saveFile(
+      {
+        repo,
+        chunker: new Chunker(repo.config.chunker),
+        compressible: true,
+        onBytes: () => undefined
+      },
+      path,
+      scanned
+    );
+    expect(result.stamp.ino).toBe(lstatSync(path).ino);
+    expect(result.stamp.ino).not.toBe(scanned.ino);
+    expect(result.changedDuringBackup).toBe(false);
+    await repo.flush();
+    const read = Buffer.concat(
+      await Promise.all(result.content.map(id => repo.readBlob(id)))
+    );
+    expect(read.toString()).toBe('{"new": true, "longer": 1}');
   });
 });

@@ -226,6 +226,28 @@ describe('excludes', () => {
     expect(ex.excluded('keep.tmp', false)).toBe(false);
     expect(ex.excludedWithParents('.cache/pip/x', false)).toBe(true);
   });
+
+  it('with folder rules only, leaves out folders and never a file; one file rule, in any source, applies to files', async () => {
+    const home = tempDir('home');
+    write(home, '.backupignore', 'logs/ \r\n!keep/\r\n# build\r\n');
+    const folders = await Excludes.load(home, { exclude: ['data/raw/'] });
+    expect(folders.excluded('logs', true)).toBe(true);
+    expect(folders.excluded('logs', false)).toBe(false);
+    expect(folders.excluded('data/raw', true)).toBe(true);
+    expect(folders.excluded('lost+found', false)).toBe(false);
+    expect(folders.excludedWithParents('data/raw/part-0.csv', false)).toBe(
+      true
+    );
+    expect(folders.excluded('build', false)).toBe(false);
+
+    const files = await Excludes.load(home, { exclude: ['build'] });
+    expect(files.excluded('build', false)).toBe(true);
+    expect(files.excluded('src/build', false)).toBe(true);
+    write(home, '.backupignore', 'logs/\r\n*.ckpt\r\n');
+    const fromFile = await Excludes.load(home);
+    expect(fromFile.excluded('model/epoch-3.ckpt', false)).toBe(true);
+    expect(fromFile.excluded('model/epoch-3.pt', false)).toBe(false);
+  });
 });
 
 describe('names as bytes', () => {

@@ -26,7 +26,9 @@ export class Excludes {
   private constructor(
     private readonly rules: Ignore,
     private readonly includeHidden: Set<string>,
-    readonly maxFileSize: number
+    readonly maxFileSize: number,
+    /** Whether any rule can leave out a file, not only a folder (see onlyFolderRules). */
+    private readonly rulesForFiles: boolean
   ) {}
 
   static async load(
@@ -34,9 +36,11 @@ export class Excludes {
     options: IExcludeOptions = {}
   ): Promise<Excludes> {
     const rules = ignore().add(['lost+found/', `/${RESTORE_FOLDER}/`]);
-    rules.add(options.exclude ?? []);
+    const patterns = [...(options.exclude ?? [])];
     try {
-      rules.add(await readFile(join(source, IGNORE_FILE), 'utf8'));
+      patterns.push(
+        ...(await readFile(join(source, IGNORE_FILE), 'utf8')).split(/\r?\n/)
+      );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         throw err;
@@ -45,7 +49,13 @@ export class Excludes {
     const hidden = new Set(
       (options.includeHidden ?? []).map(name => name.replace(/^\/+|\/+$/g, ''))
     );
-    return new Excludes(rules, hidden, options.maxFileSize ?? Infinity);
+    rules.add(patterns);
+    return new Excludes(
+      rules,
+      hidden,
+      options.maxFileSize ?? Infinity,
+      !onlyFolderRules(patterns)
+    );
   }
 
   /** `path` is relative to the source, with "/" separators. */
@@ -61,6 +71,9 @@ export class Excludes {
     ) {
       return true;
     }
+    if (!isDir && !this.rulesForFiles) {
+      return false;
+    }
     return this.rules.ignores(isDir ? `${path}/` : path);
   }
 
@@ -74,4 +87,19 @@ export class Excludes {
     }
     return this.excluded(path, isDir);
   }
+}
+
+/**
+ * Whether every pattern that leaves something out ends with "/", so names only folders (as the
+ * defaults do): a file is then never left out by a rule, and the scan asks the rules about folders
+ * only (asking about each of 100,000 files took 4% of their first backup). A negation only brings
+ * back; anything unusual counts as a rule for files.
+ */
+function onlyFolderRules(patterns: string[]): boolean {
+  return patterns.every(line => {
+    const p = line.trim();
+    return (
+      p === '' || p.startsWith('#') || p.startsWith('!') || p.endsWith('/')
+    );
+  });
 }
