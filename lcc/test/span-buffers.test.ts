@@ -68,8 +68,11 @@ describe('SpanBuffers', () => {
   });
 });
 
-/** The real file backend, counting what its ranged reads read into. */
+/** The real file backend, counting what its ranged reads read into, and how many are in flight at once. */
 class CountingBackend extends FileBackend {
+  readonly latencyMs: number = 0;
+  inFlight = 0;
+  mostInFlight = 0;
   intoReads = 0;
   plainReads = 0;
   readonly arrays = new WeakSet<ArrayBufferLike>();
@@ -81,17 +84,26 @@ class CountingBackend extends FileBackend {
     length: number,
     into?: Buffer
   ): Promise<Buffer> {
-    if (into) {
-      this.intoReads++;
-      if (!this.arrays.has(into.buffer)) {
-        this.arrays.add(into.buffer);
-        this.distinct++;
+    if (!into) {
+      if (length >= 1024 * 1024) {
+        // A span of file data (a snapshot's trees are read in small ranges, on their own).
+        this.plainReads++;
       }
-    } else if (length >= 1024 * 1024) {
-      // A span of file data (a snapshot's trees are read in small ranges, on their own).
-      this.plainReads++;
+      return super.getRange(key, offset, length, into);
     }
-    return super.getRange(key, offset, length, into);
+    this.intoReads++;
+    if (!this.arrays.has(into.buffer)) {
+      this.arrays.add(into.buffer);
+      this.distinct++;
+    }
+    this.inFlight++;
+    this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    try {
+      await new Promise(resolve => setTimeout(resolve, this.latencyMs));
+      return await super.getRange(key, offset, length, into);
+    } finally {
+      this.inFlight--;
+    }
   }
 }
 
@@ -127,3 +139,31 @@ it.each([
     expect(spanBuffers).toBeLessThanOrEqual(4);
   }
 );
+
+/** A repository that answers like S3: each ranged read after a latency, named by a URL other than file://. */
+class SlowRemoteBackend extends CountingBackend {
+  override readonly url = 'remote-test://bucket/repo';
+  override readonly latencyMs = 20;
+}
+
+it('a restore from a remote repository keeps 16 ranged reads in flight, and no more', async () => {
+  const home = tempDir('home');
+  // Blobs of 60 KiB: each ranged read gathers some of them up to the span's length.
+  for (let i = 0; i < 600; i++) {
+    write(home, `data/part-${i}.bin`, randomish(60 * 1024, i + 1));
+  }
+  const { repoDir } = await backedUp(home);
+  const backend = new SlowRemoteBackend(repoDir);
+  const target = tempDir('target');
+  const view = await openView(await Repository.open(backend), 'latest');
+  const result = await restore(view, {
+    paths: [],
+    target,
+    conflict: 'skip',
+    writers: 2
+  });
+  expect(result.damaged).toEqual([]);
+  expect(describeTree(target)).toEqual(describeTree(home));
+  // Spans of up to 1 MiB under a budget of 16 MiB: 35 MiB is read 16 at a time.
+  expect(backend.mostInFlight).toBe(16);
+});
