@@ -1,9 +1,11 @@
 /**
  * Where each blob is, for every blob of a repository, in a few typed arrays rather than one object
  * and one 64-character key per blob: 100,000 blobs took 21 MiB of heap as a Map of objects, about
- * 7 MiB here, and nothing here is for the garbage collector to walk. Ids are SHA-256 digests, so
- * their first four bytes already spread evenly over an open-addressing table.
+ * 7 MiB here, and nothing here is for the garbage collector to walk. The ids come from index files,
+ * which whoever may append can forge: a bucket is a keyed hash of all 32 bytes (multiply-shift with
+ * keys drawn at start), so ids made to share their first bytes do not pile into one long probe.
  */
+import { randomBytes } from 'node:crypto';
 import type { BlobType } from './blobs';
 import type { Encoding } from './format';
 
@@ -20,6 +22,17 @@ const ID_BYTES = 32;
 const HEX_ID = /^[0-9a-f]{64}$/;
 const TYPES: BlobType[] = ['data', 'tree'];
 const ENCODINGS: Encoding[] = ['raw', 'deflate', 'zstd'];
+/** Odd multipliers, one per 4 bytes of an id. */
+const KEYS = new Uint32Array(randomBytes(ID_BYTES).buffer).map(k => k | 1);
+
+/** The id's bucket among 2^bits: the top bits of a sum of its words times the keys. */
+function bucketOf(ids: Buffer, at: number, bits: number): number {
+  let h = 0;
+  for (let i = 0; i < ID_BYTES / 4; i++) {
+    h = (h + Math.imul(ids.readUInt32LE(at + 4 * i), KEYS[i])) | 0;
+  }
+  return (h >>> 0) >>> (32 - bits);
+}
 
 export class BlobTable {
   private count = 0;
@@ -31,6 +44,8 @@ export class BlobTable {
   private kinds = new Uint8Array(0);
   /** Blob number + 1 per bucket, 0 for an empty one; at most half full. */
   private buckets = new Uint32Array(0);
+  /** log2 of the number of buckets. */
+  private bits = 0;
   private readonly packIds: string[] = [];
   private readonly packNumbers = new Map<string, number>();
   private readonly probe = Buffer.alloc(ID_BYTES);
@@ -85,6 +100,7 @@ export class BlobTable {
     this.spans = new Float64Array(0);
     this.kinds = new Uint8Array(0);
     this.buckets = new Uint32Array(0);
+    this.bits = 0;
     this.packIds.length = 0;
     this.packNumbers.clear();
   }
@@ -118,7 +134,7 @@ export class BlobTable {
     }
     this.probe.write(id, 'hex');
     const mask = this.buckets.length - 1;
-    for (let b = this.probe.readUInt32BE(0) & mask; ; b = (b + 1) & mask) {
+    for (let b = bucketOf(this.probe, 0, this.bits); ; b = (b + 1) & mask) {
       const slot = this.buckets[b];
       if (slot === 0) {
         return -1;
@@ -140,7 +156,7 @@ export class BlobTable {
 
   private place(n: number): void {
     const mask = this.buckets.length - 1;
-    let b = this.ids.readUInt32BE(n * ID_BYTES) & mask;
+    let b = bucketOf(this.ids, n * ID_BYTES, this.bits);
     while (this.buckets[b] !== 0) {
       b = (b + 1) & mask;
     }
@@ -154,11 +170,11 @@ export class BlobTable {
     this.packOf = copied(this.packOf, new Uint32Array(capacity));
     this.spans = copied(this.spans, new Float64Array(capacity * 3));
     this.kinds = copied(this.kinds, new Uint8Array(capacity));
-    let buckets = 2;
-    while (buckets < capacity * 2) {
-      buckets *= 2;
+    this.bits = 1;
+    while (2 ** this.bits < capacity * 2) {
+      this.bits++;
     }
-    this.buckets = new Uint32Array(buckets);
+    this.buckets = new Uint32Array(2 ** this.bits);
     for (let n = 0; n < this.count; n++) {
       this.place(n);
     }
