@@ -20,7 +20,7 @@ export interface IFileStamp {
 
 /** A row is one compact string "size mtimeMs ctimeMs ino id,id,..." (far smaller than an array, times 100k). */
 function stampKey(stamp: IFileStamp): string {
-  return `${stamp.size} ${stamp.mtimeMs} ${stamp.ctimeMs} ${stamp.ino}`;
+  return [stamp.size, stamp.mtimeMs, stamp.ctimeMs, stamp.ino].join(' ');
 }
 
 export function defaultCacheDir(): string {
@@ -121,16 +121,7 @@ export class FileCache {
    * first backup of 100,000 files held 700,000 of them at its end (21 MiB).
    */
   remember(path: string, stamp: IFileStamp, content: string[]): void {
-    this.next.set(
-      path,
-      [
-        stamp.size,
-        stamp.mtimeMs,
-        stamp.ctimeMs,
-        stamp.ino,
-        content.join(',')
-      ].join(' ')
-    );
+    this.next.set(path, [stampKey(stamp), content.join(',')].join(' '));
   }
 
   /**

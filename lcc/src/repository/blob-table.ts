@@ -19,9 +19,10 @@ export interface IBlobLocation {
 }
 
 const ID_BYTES = 32;
-const HEX_ID = /^[0-9a-f]{64}$/;
-const TYPES: BlobType[] = ['data', 'tree'];
-const ENCODINGS: Encoding[] = ['raw', 'deflate', 'zstd'];
+/** A blob id: a SHA-256 digest in lowercase hex. */
+export const BLOB_ID = /^[0-9a-f]{64}$/;
+export const TYPES: readonly BlobType[] = ['data', 'tree'];
+export const ENCODINGS: readonly Encoding[] = ['raw', 'deflate', 'zstd'];
 /** Odd multipliers, one per 4 bytes of an id. */
 const KEYS = new Uint32Array(randomBytes(ID_BYTES).buffer).map(k => k | 1);
 
@@ -129,7 +130,7 @@ export class BlobTable {
 
   /** The blob's number, or -1. Anything but 64 lowercase hex digits is no blob id. */
   private find(id: string): number {
-    if (this.count === 0 || !HEX_ID.test(id)) {
+    if (this.count === 0 || !BLOB_ID.test(id)) {
       return -1;
     }
     this.probe.write(id, 'hex');

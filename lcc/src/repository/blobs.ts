@@ -1,6 +1,12 @@
 /** Blob locations: which pack holds each blob, loaded from index/ files. */
 import { z } from 'zod';
-import { BlobTable, IBlobLocation } from './blob-table';
+import {
+  BLOB_ID,
+  BlobTable,
+  ENCODINGS,
+  IBlobLocation,
+  TYPES
+} from './blob-table';
 import { Encoding } from './format';
 
 export type BlobType = 'data' | 'tree';
@@ -9,7 +15,6 @@ export type { IBlobLocation };
 /** One blob of a pack: [id, type, offset, length, rawLength, encoding]. */
 export type IndexRow = [string, BlobType, number, number, number, Encoding];
 
-const HEX_ID = /^[0-9a-f]{64}$/;
 const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 
 function isIndexRow(row: unknown): row is IndexRow {
@@ -17,12 +22,12 @@ function isIndexRow(row: unknown): row is IndexRow {
     Array.isArray(row) &&
     row.length === 6 &&
     typeof row[0] === 'string' &&
-    HEX_ID.test(row[0]) &&
-    (row[1] === 'data' || row[1] === 'tree') &&
+    BLOB_ID.test(row[0]) &&
+    TYPES.includes(row[1]) &&
     count(row[2]) &&
     count(row[3]) &&
     count(row[4]) &&
-    (row[5] === 'raw' || row[5] === 'deflate' || row[5] === 'zstd')
+    ENCODINGS.includes(row[5])
   );
 }
 
@@ -31,7 +36,7 @@ export const IndexFile = z.object({
   version: z.literal(1),
   packs: z.array(
     z.object({
-      id: z.string().regex(HEX_ID),
+      id: z.string().regex(BLOB_ID),
       // One check over the rows as they are: a schema per row would copy 100,000 of them, at
       // three times the time of parsing the JSON (and 20 MiB more at its peak).
       blobs: z.custom<IndexRow[]>(

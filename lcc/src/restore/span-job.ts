@@ -98,29 +98,6 @@ const failure = (err: unknown): IFailure => ({
 export const isFullDisk = (code: string | undefined) =>
   code === 'ENOSPC' || code === 'EDQUOT';
 
-/** Decoded blobs smaller than this are left to the collector (they may share a pooled buffer). */
-const RELEASE_FROM = 64 * 1024;
-
-/**
- * Frees a decoded blob's memory once it is written, rather than at the thread's next collection:
- * a writer's heap is small and its collector counts outside memory loosely, so some tens of MiB of
- * decoded blobs already written waited in each thread. Detaching the buffer (transfer to an empty
- * one) frees its bytes at once; only a buffer the blob has to itself.
- */
-function release(data: Buffer): void {
-  const buffer = data.buffer as ArrayBuffer & {
-    transfer?: (length: number) => ArrayBuffer;
-  };
-  if (
-    data.byteLength >= RELEASE_FROM &&
-    data.byteOffset === 0 &&
-    data.byteLength === buffer.byteLength &&
-    buffer.transfer
-  ) {
-    buffer.transfer(0);
-  }
-}
-
 export function writeSpanJob(job: ISpanJob): ISpanResult {
   const span = Buffer.from(
     job.bytes.buffer,
@@ -171,9 +148,6 @@ export function writeSpanJob(job: ISpanJob): ISpanResult {
         }
         result.pieceErrors.push({ ...why, file: piece.file });
       }
-    }
-    if (blob.encoding !== 'raw') {
-      release(data);
     }
   }
   result.slow = !smallFileWritesOn();
