@@ -140,20 +140,59 @@ it.each([
   }
 );
 
-/** A repository that answers like S3: each ranged read after a latency, named by a URL other than file://. */
+/**
+ * A repository that answers like S3: each ranged read after a latency, named by a URL other than
+ * file://, and read as S3's are, as a stream of 64 KiB chunks. `breakAfter`: the bytes each
+ * stream gives before it fails (a body cut off for good).
+ */
 class SlowRemoteBackend extends CountingBackend {
   override readonly url = 'remote-test://bucket/repo';
   override readonly latencyMs = 20;
+  streams = 0;
+  breakAfter = Infinity;
+
+  async getRangeStream(
+    key: string,
+    offset: number,
+    length: number
+  ): Promise<AsyncIterable<Buffer>> {
+    this.streams++;
+    this.inFlight++;
+    this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    await new Promise(resolve => setTimeout(resolve, this.latencyMs));
+    const bytes = await super.getRange(key, offset, length);
+    const breakAfter = this.breakAfter;
+    const ended = () => this.inFlight--;
+    return (async function* () {
+      try {
+        for (let at = 0; at < bytes.length; at += 64 * 1024) {
+          if (at >= breakAfter) {
+            throw new Error('connection reset');
+          }
+          yield bytes.subarray(at, at + 64 * 1024);
+        }
+      } finally {
+        ended();
+      }
+    })();
+  }
 }
 
-it('a restore from a remote repository keeps 16 ranged reads in flight, and no more', async () => {
+/** A home of `parts` files of 60 KiB (and `more`), restored from it through a SlowRemoteBackend. */
+async function restoreRemotely(
+  parts: number,
+  breakAfter = Infinity,
+  more: (home: string) => void = () => undefined
+): Promise<SlowRemoteBackend> {
   const home = tempDir('home');
   // Blobs of 60 KiB: each ranged read gathers some of them up to the span's length.
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < parts; i++) {
     write(home, `data/part-${i}.bin`, randomish(60 * 1024, i + 1));
   }
+  more(home);
   const { repoDir } = await backedUp(home);
   const backend = new SlowRemoteBackend(repoDir);
+  backend.breakAfter = breakAfter;
   const target = tempDir('target');
   const view = await openView(await Repository.open(backend), 'latest');
   const result = await restore(view, {
@@ -164,6 +203,25 @@ it('a restore from a remote repository keeps 16 ranged reads in flight, and no m
   });
   expect(result.damaged).toEqual([]);
   expect(describeTree(target)).toEqual(describeTree(home));
-  // Spans of up to 1 MiB under a budget of 16 MiB: 35 MiB is read 16 at a time.
+  expect(backend.inFlight).toBe(0);
+  return backend;
+}
+
+it('a restore from a remote repository keeps 16 ranged reads in flight, and no more', async () => {
+  const backend = await restoreRemotely(600);
+  // Spans of up to 1 MiB under a budget of 16 MiB: 35 MiB is read 16 at a time, by requests that
+  // each give several spans (some 36 spans, a request for 2-3 of them).
   expect(backend.mostInFlight).toBe(16);
+  expect(backend.intoReads).toBe(0);
+  expect(backend.streams).toBeGreaterThanOrEqual(16);
+  expect(backend.streams).toBeLessThanOrEqual(24);
+});
+
+it('a remote restore whose requests break off half-way reads the rest span by span, and restores every byte', async () => {
+  const backend = await restoreRemotely(300, 1536 * 1024, home =>
+    write(home, 'models/big.bin', randomish(9 * MiB, 7))
+  );
+  // Each request gave its first span or two, then broke: the spans after went on their own.
+  expect(backend.streams).toBeGreaterThan(0);
+  expect(backend.intoReads).toBeGreaterThan(0);
 });

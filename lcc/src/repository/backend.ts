@@ -28,6 +28,15 @@ export interface IBackend {
     into?: Buffer
   ): Promise<Buffer>;
   getStream(key: string): Promise<Readable>;
+  /**
+   * Bytes [offset, offset + length) of an object as they arrive, for a remote store where each
+   * request costs (a restore reads many spans in one); resumed where it broke off, like getStream.
+   */
+  getRangeStream?(
+    key: string,
+    offset: number,
+    length: number
+  ): Promise<AsyncIterable<Buffer>>;
   /** Writes an object whole; with `ifAbsent`, fails with {@link AlreadyExistsError} when the key exists. */
   put(
     key: string,

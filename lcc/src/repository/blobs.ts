@@ -71,7 +71,14 @@ export function toIndexRows(
 }
 
 export function fromIndexRows(rows: IndexRow[]): IPackedBlob[] {
-  return rows.map(row => ({ id: row[0], ...placeIn('', row) }));
+  return rows.map(([id, type, offset, length, rawLength, encoding]) => ({
+    id,
+    type,
+    offset,
+    length,
+    rawLength,
+    encoding
+  }));
 }
 
 /** Where one row of an index file puts its blob, in the pack named. */

@@ -66,6 +66,12 @@ export function s3Error(err: unknown, bucket: string, what: string): Error {
   );
 }
 
+/** The socket's chunks are Buffers already: wrapped, not copied (Buffer.from would copy each). */
+const asBuffer = (chunk: Uint8Array) =>
+  Buffer.isBuffer(chunk)
+    ? chunk
+    : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+
 async function bodyToBuffer(body: unknown, into?: Buffer): Promise<Buffer> {
   if (into) {
     let at = 0;
@@ -80,12 +86,7 @@ async function bodyToBuffer(body: unknown, into?: Buffer): Promise<Buffer> {
   }
   const chunks: Buffer[] = [];
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
-    // The socket's chunks are Buffers already: wrap, do not copy (concat copies once).
-    chunks.push(
-      Buffer.isBuffer(chunk)
-        ? chunk
-        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    );
+    chunks.push(asBuffer(chunk));
   }
   return Buffer.concat(chunks);
 }
@@ -268,6 +269,20 @@ export class S3Backend implements IBackend {
     return Readable.from(this.resumed(key, first), { objectMode: false });
   }
 
+  async getRangeStream(
+    key: string,
+    offset: number,
+    length: number
+  ): Promise<AsyncIterable<Buffer>> {
+    const range = { offset, length };
+    const first = await this.send(key, range);
+    if (first.ContentLength !== undefined && first.ContentLength < length) {
+      destroyBody(first.Body);
+      throw shorterThanExpected(key);
+    }
+    return this.resumed(key, first, range);
+  }
+
   /**
    * One GET, with the SDK's retries around the request and this method's around the body: a body
    * that breaks off or comes back shorter than its Content-Length is fetched again, and a range
@@ -354,7 +369,8 @@ export class S3Backend implements IBackend {
   /** The body of `first`, then of ranged GETs for the rest whenever it breaks off before its end. */
   private async *resumed(
     key: string,
-    first: GetObjectCommandOutput
+    first: GetObjectCommandOutput,
+    range?: IRange
   ): AsyncGenerator<Buffer> {
     const total = first.ContentLength;
     const etag = first.ETag;
@@ -365,7 +381,7 @@ export class S3Backend implements IBackend {
       try {
         for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
           received += chunk.length;
-          yield Buffer.from(chunk);
+          yield asBuffer(chunk);
         }
         if (total === undefined || received === total) {
           return;
@@ -386,7 +402,10 @@ export class S3Backend implements IBackend {
         throw bodyFailed(this.bucket, key, failure);
       }
       await pause(BODY_BACKOFF_MS, attempt);
-      out = await this.send(key, undefined, { offset: received, etag });
+      out = await this.send(key, range, {
+        offset: (range?.offset ?? 0) + received,
+        etag
+      });
     }
   }
 

@@ -1,5 +1,6 @@
 /** Snapshot manifests: the metadata of one backup and the id of its root tree. */
 import { z } from 'zod';
+import { BLOB_ID } from './blob-table';
 
 export const SnapshotTotals = z.object({
   files: z.number().int(),
@@ -22,7 +23,7 @@ export const SnapshotManifest = z.object({
   space: z.string().optional(),
   appType: z.string().optional(),
   tags: z.array(z.string()),
-  tree: z.string().regex(/^[0-9a-f]{64}$/),
+  tree: z.string().regex(BLOB_ID),
   totals: SnapshotTotals,
   program: z.string(),
   durationMs: z.number()

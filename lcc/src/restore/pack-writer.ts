@@ -29,6 +29,7 @@ import {
   isFullDisk,
   isHole
 } from './span-job';
+import { RunReader, canStreamRanges, runsOf } from './pack-runs';
 import { SpanBuffers } from './span-buffers';
 import { SpanWriters } from './span-writers';
 import { tempPathIn } from './temp-files';
@@ -40,8 +41,9 @@ const MiB = 1024 * 1024;
 /**
  * How long one ranged read is at most, and how many bytes of them the writer threads hold at once.
  * A local disk answers at once: four reads of 4 MiB keep two writers busy. S3 answers each request
- * after its latency: 16 reads in flight of 1 MiB each (of 2 MiB, the benchmark's restore from
- * versitygw peaked 10-20 MiB higher, for no time we could tell apart).
+ * after its latency: 16 reads in flight, cut into spans of 1 MiB each (of 2 MiB, the benchmark's
+ * restore from versitygw peaked 10-20 MiB higher, for no time we could tell apart); one request
+ * gives several neighbouring spans of a pack (pack-runs.ts).
  */
 const READS = {
   local: { span: 4 * MiB, inFlight: 16 * MiB },
@@ -84,6 +86,9 @@ interface ISpanBlob {
   loc: IBlobLocation;
   pieces: IPiece[];
 }
+
+/** How a span's bytes are read into a buffer. */
+type SpanRead = (span: ISpanBlob[], into: Buffer) => Promise<Buffer>;
 
 /** Below this many bytes to write, the main thread writes them itself (no thread is started). */
 const WRITERS_FROM = 16 * 1024 * 1024;
@@ -316,7 +321,9 @@ export async function writePackedFiles(
   /** A span through a writer thread; false when it has to go the main thread's way. */
   const writeElsewhere = async (
     pool: SpanWriters,
-    live: ISpanBlob[]
+    live: ISpanBlob[],
+    read: SpanRead,
+    wasRead: () => void
   ): Promise<boolean> => {
     const { sent, blobs } = await jobOf(live);
     const buffer = await buffers.take(spanLength(live));
@@ -326,9 +333,11 @@ export async function writePackedFiles(
     try {
       let bytes: Buffer;
       try {
-        bytes = await getSpan(repo, live, buffer);
+        bytes = await read(live, buffer);
       } catch {
         return false;
+      } finally {
+        wasRead();
       }
       back = undefined;
       result = await pool.run({ bytes, blobs });
@@ -412,33 +421,83 @@ export async function writePackedFiles(
       useWriters = writers !== undefined;
     }
 
+    /** One span: read by `read` (wasRead called once it is), then written. */
+    const writeSpan = async (
+      live: ISpanBlob[],
+      read: SpanRead,
+      wasRead: () => void
+    ) => {
+      if (
+        writers &&
+        useWriters &&
+        (await writeElsewhere(writers, live, read, wasRead))
+      ) {
+        return;
+      }
+      // The main thread's way (a small restore, or one on network storage) holds its spans
+      // in the same buffers, under the same budget.
+      const buffer = await buffers.take(spanLength(live));
+      try {
+        const got = await readSpan(repo, live, buffer, read).finally(wasRead);
+        for (const blob of live) {
+          if (!aborted) {
+            await writeBlob(blob, got.get(blob)!);
+          }
+        }
+      } finally {
+        buffers.giveBack(buffer.length, buffer);
+      }
+    };
+    const liveOf = (span: ISpanBlob[]) =>
+      span.filter(b => b.pieces.some(p => !p.file.failed));
+    const getEach: SpanRead = (span, into) => getSpan(repo, span, into);
+    const spans = spansOf(byPack, reads.span);
+    const backend = repo.backend;
     const limit = pLimit(concurrency);
-    await Promise.all(
-      spansOf(byPack, reads.span).map(span =>
-        limit(async () => {
-          const live = span.filter(b => b.pieces.some(p => !p.file.failed));
-          if (live.length === 0 || aborted) {
-            return;
-          }
-          if (writers && useWriters && (await writeElsewhere(writers, live))) {
-            return;
-          }
-          // The main thread's way (a small restore, or one on network storage) holds its spans
-          // in the same buffers, under the same budget.
-          const buffer = await buffers.take(spanLength(live));
-          try {
-            const read = await readSpan(repo, live, buffer);
-            for (const blob of live) {
-              if (!aborted) {
-                await writeBlob(blob, read.get(blob)!);
-              }
+    if (!canStreamRanges(backend)) {
+      await Promise.all(
+        spans.map(span =>
+          limit(async () => {
+            const live = liveOf(span);
+            if (live.length > 0 && !aborted) {
+              await writeSpan(live, getEach, () => undefined);
             }
-          } finally {
-            buffers.giveBack(buffer.length, buffer);
-          }
-        })
-      )
-    );
+          })
+        )
+      );
+    } else {
+      // A run's spans are read one after another from its request, each written while the next
+      // one arrives.
+      const runs = runsOf(spans, concurrency, reads.span, MAX_GAP);
+      await Promise.all(
+        runs.map(run =>
+          limit(async () => {
+            const reader = new RunReader(backend, run);
+            const read: SpanRead = (span, into) =>
+              reader
+                .read(span[0].loc.offset, spanLength(span), into)
+                .catch(() => getSpan(repo, span, into));
+            const written: Promise<void>[] = [];
+            try {
+              for (const span of run) {
+                const live = liveOf(span);
+                if (live.length === 0 || aborted) {
+                  continue;
+                }
+                let wasRead!: () => void;
+                const read$ = new Promise<void>(r => (wasRead = r));
+                const done = writeSpan(live, read, wasRead);
+                written.push(done);
+                await Promise.race([read$, done.catch(() => undefined)]);
+              }
+            } finally {
+              await reader.close();
+            }
+            await Promise.all(written);
+          })
+        )
+      );
+    }
   } catch (err) {
     aborted = true;
     await writers?.close();
@@ -479,13 +538,14 @@ function getSpan(
 async function readSpan(
   repo: Repository,
   span: ISpanBlob[],
-  into: Buffer
+  into: Buffer,
+  read: SpanRead
 ): Promise<Map<ISpanBlob, Buffer | Error>> {
   const key = packKey(span[0].loc.pack);
   const start = span[0].loc.offset;
   const out = new Map<ISpanBlob, Buffer | Error>();
   try {
-    const bytes = await getSpan(repo, span, into);
+    const bytes = await read(span, into);
     for (const blob of span) {
       const from = blob.loc.offset - start;
       out.set(blob, bytes.subarray(from, from + blob.loc.length));

@@ -178,6 +178,30 @@ describe('S3 faults (moto behind a fault-injecting proxy)', () => {
       expect(proxy.injected.truncate).toBe(9);
     });
 
+    it('come back as the range asked for, and no byte more, from a ranged stream cut off three times', async () => {
+      cut(3);
+      const chunks: Buffer[] = [];
+      for await (const chunk of await backend.getRangeStream!(
+        'object',
+        1000,
+        3_000_000
+      )) {
+        chunks.push(chunk);
+      }
+      expect(proxy.injected.truncate).toBe(3);
+      expect(
+        Buffer.concat(chunks).equals(bytes.subarray(1000, 3_001_000))
+      ).toBe(true);
+      proxy.clearRules();
+      await expect(
+        backend.getRangeStream!('object', bytes.length - 10, 100)
+      ).rejects.toMatchObject({
+        code: 'corrupt',
+        message:
+          'Object object is shorter than expected: run "studio-backup check".'
+      });
+    });
+
     it('fail in one line when every body is cut off, and call a range the object does not hold corrupt', async () => {
       cut();
       const broken = {
