@@ -20,6 +20,9 @@ async function startVersitygw(dir, env) {
   const child = spawn(
     bin,
     [
+      // Off by default in versitygw: every answer closed its connection, and a client paid a new
+      // one per request, which S3 does not make it do.
+      '--keep-alive',
       '--access',
       'bench',
       '--secret',
@@ -53,7 +56,7 @@ async function startVersitygw(dir, env) {
     endpoint,
     bucket: 'bench',
     version:
-      'versitygw (built with go install from github.com/versity/versitygw@latest)'
+      'versitygw (built with go install from github.com/versity/versitygw@latest, run with --keep-alive as S3 keeps connections open)'
   };
 }
 
