@@ -275,12 +275,21 @@ export class S3Backend implements IBackend {
     length: number
   ): Promise<AsyncIterable<Buffer>> {
     const range = { offset, length };
-    const first = await this.send(key, range);
-    if (first.ContentLength !== undefined && first.ContentLength < length) {
-      destroyBody(first.Body);
+    return this.resumed(key, await this.sendRange(key, range), range);
+  }
+
+  /** The GetObject of `range`: an object shorter than it is corrupt, its body not read. */
+  private async sendRange(
+    key: string,
+    range: IRange | undefined
+  ): Promise<GetObjectCommandOutput> {
+    const out = await this.send(key, range);
+    const expected = out.ContentLength;
+    if (range && expected !== undefined && expected < range.length) {
+      destroyBody(out.Body);
       throw shorterThanExpected(key);
     }
-    return this.resumed(key, first, range);
+    return out;
   }
 
   /**
@@ -298,12 +307,8 @@ export class S3Backend implements IBackend {
       if (attempt > 1) {
         await pause(BODY_BACKOFF_MS, attempt - 1);
       }
-      const out = await this.send(key, range);
+      const out = await this.sendRange(key, range);
       const expected = out.ContentLength;
-      if (range && expected !== undefined && expected < range.length) {
-        destroyBody(out.Body);
-        throw shorterThanExpected(key);
-      }
       let data: Buffer;
       try {
         data = await bodyToBuffer(out.Body, into);

@@ -24,10 +24,29 @@ export const canStreamRanges = (
 ): backend is IBackend & RangeStreams =>
   typeof backend.getRangeStream === 'function';
 
-const endOf = (span: IPlaced[]) => {
-  const last = span[span.length - 1].loc;
-  return last.offset + last.length;
-};
+/** Where the blob that ends last of these ends. */
+export const endOf = (blobs: IPlaced[]) =>
+  blobs.reduce((end, b) => Math.max(end, b.loc.offset + b.loc.length), 0);
+
+/** `items` in order, cut into groups: a new one starts before each item `startsNew` says so of. */
+export function groupsOf<T>(
+  items: Iterable<T>,
+  startsNew: (group: T[], next: T) => boolean
+): T[][] {
+  const groups: T[][] = [];
+  let group: T[] = [];
+  for (const item of items) {
+    if (group.length > 0 && startsNew(group, item)) {
+      groups.push(group);
+      group = [];
+    }
+    group.push(item);
+  }
+  if (group.length > 0) {
+    groups.push(group);
+  }
+  return groups;
+}
 
 /**
  * Groups spans (each pack's together, by offset, as spansOf gives them) into runs of one pack, no
@@ -45,26 +64,14 @@ export function runsOf<T extends IPlaced>(
     RUN_MAX,
     Math.max(spanLength, Math.ceil(total / reads))
   );
-  const runs: T[][][] = [];
-  let run: T[][] = [];
-  for (const span of spans) {
-    const first = run[0]?.[0].loc;
-    const last = run[run.length - 1];
-    if (
-      last &&
-      (span[0].loc.pack !== first!.pack ||
-        span[0].loc.offset - endOf(last) > maxGap ||
-        endOf(span) - first!.offset > maxRun)
-    ) {
-      runs.push(run);
-      run = [];
-    }
-    run.push(span);
-  }
-  if (run.length > 0) {
-    runs.push(run);
-  }
-  return runs;
+  return groupsOf(spans, (run, span) => {
+    const first = run[0][0].loc;
+    return (
+      span[0].loc.pack !== first.pack ||
+      span[0].loc.offset - endOf(run[run.length - 1]) > maxGap ||
+      endOf(span) - first.offset > maxRun
+    );
+  });
 }
 
 /**

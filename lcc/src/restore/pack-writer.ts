@@ -29,7 +29,13 @@ import {
   isFullDisk,
   isHole
 } from './span-job';
-import { RunReader, canStreamRanges, runsOf } from './pack-runs';
+import {
+  RunReader,
+  canStreamRanges,
+  endOf,
+  groupsOf,
+  runsOf
+} from './pack-runs';
 import { SpanBuffers } from './span-buffers';
 import { SpanWriters } from './span-writers';
 import { tempPathIn } from './temp-files';
@@ -448,56 +454,46 @@ export async function writePackedFiles(
         buffers.giveBack(buffer.length, buffer);
       }
     };
-    const liveOf = (span: ISpanBlob[]) =>
-      span.filter(b => b.pieces.some(p => !p.file.failed));
-    const getEach: SpanRead = (span, into) => getSpan(repo, span, into);
     const spans = spansOf(byPack, reads.span);
     const backend = repo.backend;
+    const streams = canStreamRanges(backend);
+    // Where each request costs, a run of neighbouring spans comes in one; elsewhere, a span each.
+    const runs = streams
+      ? runsOf(spans, concurrency, reads.span, MAX_GAP)
+      : spans.map(span => [span]);
     const limit = pLimit(concurrency);
-    if (!canStreamRanges(backend)) {
-      await Promise.all(
-        spans.map(span =>
-          limit(async () => {
-            const live = liveOf(span);
-            if (live.length > 0 && !aborted) {
-              await writeSpan(live, getEach, () => undefined);
-            }
-          })
-        )
-      );
-    } else {
-      // A run's spans are read one after another from its request, each written while the next
-      // one arrives.
-      const runs = runsOf(spans, concurrency, reads.span, MAX_GAP);
-      await Promise.all(
-        runs.map(run =>
-          limit(async () => {
-            const reader = new RunReader(backend, run);
-            const read: SpanRead = (span, into) =>
-              reader
-                .read(span[0].loc.offset, spanLength(span), into)
-                .catch(() => getSpan(repo, span, into));
-            const written: Promise<void>[] = [];
-            try {
-              for (const span of run) {
-                const live = liveOf(span);
-                if (live.length === 0 || aborted) {
-                  continue;
-                }
-                let wasRead!: () => void;
-                const read$ = new Promise<void>(r => (wasRead = r));
-                const done = writeSpan(live, read, wasRead);
-                written.push(done);
-                await Promise.race([read$, done.catch(() => undefined)]);
+    await Promise.all(
+      runs.map(run =>
+        limit(async () => {
+          const reader = streams ? new RunReader(backend, run) : undefined;
+          const read: SpanRead = (span, into) =>
+            reader
+              ? reader
+                  .read(span[0].loc.offset, spanLength(span), into)
+                  .catch(() => getSpan(repo, span, into))
+              : getSpan(repo, span, into);
+          // A run's spans are read one after another from its request, each written while the
+          // next one arrives.
+          const written: Promise<void>[] = [];
+          try {
+            for (const span of run) {
+              const live = span.filter(b => b.pieces.some(p => !p.file.failed));
+              if (live.length === 0 || aborted) {
+                continue;
               }
-            } finally {
-              await reader.close();
+              let wasRead!: () => void;
+              const read$ = new Promise<void>(r => (wasRead = r));
+              const done = writeSpan(live, read, wasRead);
+              written.push(done);
+              await Promise.race([read$, done.catch(() => undefined)]);
             }
-            await Promise.all(written);
-          })
-        )
-      );
-    }
+          } finally {
+            await reader?.close();
+          }
+          await Promise.all(written);
+        })
+      )
+    );
   } catch (err) {
     aborted = true;
     await writers?.close();
@@ -517,8 +513,8 @@ export async function writePackedFiles(
   return damaged;
 }
 
-const spanLength = (span: ISpanBlob[]) =>
-  Math.max(...span.map(b => b.loc.offset + b.loc.length)) - span[0].loc.offset;
+/** Bytes from a span's first blob (they are in pack order) to where the last to end ends. */
+const spanLength = (span: ISpanBlob[]) => endOf(span) - span[0].loc.offset;
 
 /** One ranged read of a span's bytes, into `into`. */
 function getSpan(
@@ -572,28 +568,16 @@ function spansOf(
   byPack: Map<string, Map<string, ISpanBlob>>,
   maxSpan: number
 ): ISpanBlob[][] {
-  const spans: ISpanBlob[][] = [];
-  for (const blobs of byPack.values()) {
-    const sorted = [...blobs.values()].sort(
-      (a, b) => a.loc.offset - b.loc.offset
-    );
-    let span: ISpanBlob[] = [];
-    for (const blob of sorted) {
-      const start = span[0]?.loc.offset ?? blob.loc.offset;
-      const last = span[span.length - 1];
-      if (
-        last &&
-        (blob.loc.offset - (last.loc.offset + last.loc.length) > MAX_GAP ||
-          blob.loc.offset + blob.loc.length - start > maxSpan)
-      ) {
-        spans.push(span);
-        span = [];
+  return [...byPack.values()].flatMap(blobs =>
+    groupsOf(
+      [...blobs.values()].sort((a, b) => a.loc.offset - b.loc.offset),
+      (span, blob) => {
+        const last = span[span.length - 1].loc;
+        return (
+          blob.loc.offset - (last.offset + last.length) > MAX_GAP ||
+          blob.loc.offset + blob.loc.length - span[0].loc.offset > maxSpan
+        );
       }
-      span.push(blob);
-    }
-    if (span.length > 0) {
-      spans.push(span);
-    }
-  }
-  return spans;
+    )
+  );
 }
