@@ -70,8 +70,8 @@ interface IJob {
 }
 
 /**
- * zlib may hand out the last output of a flush after the flush's callback (a stream's buffered
- * data is emitted on the next tick): a blob is done once its flush has called back and what came
+ * zlib may hand out the last output of a write after the write's callback (a stream's buffered
+ * data is emitted on the next tick): a blob is done once its write has called back and what came
  * out is one whole frame, checked again as late output arrives and once more a turn later.
  */
 class FrameStream {
@@ -83,6 +83,11 @@ class FrameStream {
   constructor(create: (options: object) => ZstdStream, level: number) {
     this.stream = create({
       chunkSize: 64 * 1024,
+      // Each write is a whole blob and ends its frame: zstd, given all of it at once, writes its
+      // size in the frame header, and a decoder with an output of that size then decodes in one
+      // pass straight into it. Without the size, every blob's decoding allocated and filled a
+      // window buffer of some 900 KiB and copied out of it (a restore's mmaps and page faults).
+      flush: zstdLib.constants.ZSTD_e_end,
       params: { [zstdLib.constants.ZSTD_c_compressionLevel]: level }
     });
     this.stream.on('data', (d: Buffer) => {
@@ -127,8 +132,7 @@ class FrameStream {
     return new Promise((resolve, reject) => {
       const job: IJob = { resolve, reject, flushed: false };
       this.job = job;
-      this.stream.write(data);
-      this.stream.flush(zstdLib.constants.ZSTD_e_end, () => {
+      this.stream.write(data, () => {
         job.flushed = true;
         if (this.job === job && !this.finish()) {
           setImmediate(() => {
