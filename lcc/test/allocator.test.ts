@@ -62,8 +62,12 @@ describe('allocator tuning', () => {
       allocatorEnvFor('restore').MALLOC_MMAP_THRESHOLD_
     ]);
     expect(allocatorEnvFor('restore').MALLOC_MMAP_THRESHOLD_).toBe('32768');
-    // And a small young generation (V8's flag, before the script's arguments).
-    expect(second[4]).toEqual(['--max-semi-space-size=1']);
+    // And a small young generation and a slow-growing old one (V8's flags, before the script's
+    // arguments).
+    expect(second[4]).toEqual([
+      '--max-semi-space-size=1',
+      '--heap-growing-percent=30'
+    ]);
     expect(second[3]).toEqual(['restore', '--help']);
   });
 

@@ -40,6 +40,7 @@ import { SpanBuffers } from './span-buffers';
 import { SpanWriters } from './span-writers';
 import { tempPathIn } from './temp-files';
 import { fsTime } from './file-times';
+import { collectYoungGarbage } from './young-garbage';
 
 /** Blobs closer than this are fetched in one read. */
 const MAX_GAP = 256 * 1024;
@@ -346,7 +347,10 @@ export async function writePackedFiles(
         wasRead();
       }
       back = undefined;
-      result = await pool.run({ bytes, blobs });
+      const written = pool.run({ bytes, blobs });
+      // The socket chunks the span was copied out of are garbage now (young-garbage.ts).
+      collectYoungGarbage();
+      result = await written;
       back = result.bytes;
     } finally {
       buffers.giveBack(size, back);

@@ -5,15 +5,18 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ISpanJob, writeSpanJob } from './span-job';
+import { collectYoungGarbage } from './young-garbage';
 
 export const SPAN_WRITER = 'studio-backup-span-writer';
 
 if (!isMainThread && parentPort && workerData?.role === SPAN_WRITER) {
   const port = parentPort;
   // The span's buffer goes back with the answer, to be read into again (span-buffers.ts).
-  port.on('message', (job: ISpanJob) =>
+  port.on('message', (job: ISpanJob) => {
     port.postMessage({ ...writeSpanJob(job), bytes: job.bytes }, [
       job.bytes.buffer as ArrayBuffer
-    ])
-  );
+    ]);
+    // The blobs the job decoded are garbage now: freed at once (young-garbage.ts).
+    collectYoungGarbage();
+  });
 }
