@@ -359,9 +359,10 @@ export async function writePackedFiles(
       throw errorOf(result.fatal);
     }
     if (result.slow) {
-      // Network storage: the rest goes the main thread's way, with calls in parallel.
+      // Network storage: the rest goes the main thread's way, with calls in parallel (not on a
+      // local disk: small-file.ts).
       turnOffSmallFileWrites();
-      useWriters = false;
+      useWriters = smallFileWritesOn();
     }
     for (const done of result.done) {
       const state = states[done.file];

@@ -37,6 +37,7 @@ import { normaliseRelative, UnsafePathError } from '../browse/names';
 import { checkNoSymlinkBetween, isInside, resolvesInside } from './paths';
 import { removeStaleTemps, tempPathIn } from './temp-files';
 import { fsTime } from './file-times';
+import { judgeSmallFileWrites } from './small-file';
 
 export type ConflictMode = 'skip' | 'overwrite' | 'rename';
 
@@ -417,6 +418,7 @@ export async function restore(
   await removeStaleTemps(parents);
   if (view.repository) {
     // Our snapshots: blobs fetched pack by pack, in few large reads.
+    judgeSmallFileWrites(target);
     const damaged = await writePackedFiles(
       view.repository,
       regular.map(item => ({
