@@ -40,9 +40,10 @@ export function allocatorEnvFor(
  * into /dev/shm: 251 → 208 MiB, /usr/bin/time) for no speed we could measure. Its old generation
  * grows by 30% at most before it is collected: what survives there is mostly socket chunks and
  * decoded blobs waiting their turn, garbage soon after, and V8's own choice (up to four times what
- * is live) let it pile up. With the young collections after each span (restore/young-garbage.ts),
- * an S3 restore of the benchmark home into /dev/shm peaked at 167-174 MiB against 206-210 MiB,
- * and a local one at 164-177 against 174-183, in the same time.
+ * is live) let it pile up. Only together with the young collections after each span
+ * (restore/young-garbage.ts) does it pay: an S3 restore of the benchmark home into /dev/shm peaked
+ * at 163-170 MiB with both, 201-205 MiB with this flag alone and 207-217 MiB with the collections
+ * alone; a local one at 160-172 MiB with both and 170-179 MiB with the flag alone; in the same time.
  */
 export function v8FlagsFor(command: string | undefined): string[] {
   if (command === 'restore') {
@@ -51,6 +52,11 @@ export function v8FlagsFor(command: string | undefined): string[] {
   return command === 'backup' ? BACKUP_V8_FLAGS : [];
 }
 
+const RESTORE_V8_FLAGS = [
+  '--max-semi-space-size=1',
+  '--heap-growing-percent=30'
+];
+
 /**
  * A backup's heap grows by a fixed factor of two: left to choose, V8 let it grow to four times
  * what was live, and most of that was garbage the next collection would free (a backup of 100,000
@@ -58,11 +64,6 @@ export function v8FlagsFor(command: string | undefined): string[] {
  * files, first 220 → 184 MiB and unchanged 216 → 162 MiB; the benchmark home 194 → 167 MiB, in the
  * same time within the noise (/usr/bin/time, interleaved runs).
  */
-const RESTORE_V8_FLAGS = [
-  '--max-semi-space-size=1',
-  '--heap-growing-percent=30'
-];
-
 const BACKUP_V8_FLAGS = [
   '--max-semi-space-size=4',
   '--heap-growing-percent=100'

@@ -2,10 +2,11 @@
  * A restore's buffers die young: the socket chunks a span is copied out of (main thread) and the
  * blobs a writer decodes. What a Buffer holds outside V8's heap is freed only when V8 collects the
  * Buffer, and left to itself V8 lets tens of MiB of it build up per thread before it looks (its
- * external-memory trigger). A young-generation collection after each span costs a fraction of a
- * millisecond (the restore's young generations are 1-2 MiB) and frees that garbage at once: an S3
- * restore of the benchmark home peaked at 175-182 MiB with it against 209-229 MiB without, in the
- * same time (/usr/bin/time, interleaved, docs/benchmarks.md).
+ * external-memory trigger). A young-generation collection after each span (the restore's young
+ * generations are 1-2 MiB) frees that garbage at once. With the restore's slow-growing old
+ * generation (cli/allocator.ts) an S3 restore of the benchmark home into /dev/shm peaked at 163-170
+ * MiB, against 201-205 MiB with the old generation's flag alone, in the same time (/usr/bin/time,
+ * interleaved rounds); the collections alone took off less than 10 MiB.
  *
  * `gc` exists only under --expose-gc: the flag is set at run time and `gc` taken from a new
  * context, which has it. Where that fails, nothing is collected early.
