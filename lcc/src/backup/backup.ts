@@ -18,6 +18,7 @@ import {
   stampOf
 } from './read-file';
 import { Excludes, IExcludeOptions } from './excludes';
+import { batchesOf, FirstRead, ReadAhead } from './read-ahead';
 import {
   eta,
   IProgress,
@@ -101,6 +102,16 @@ export async function backup(
     report(progress);
 
     const limit = pLimit(options.concurrency ?? 8);
+    // Started at the first small file to read: a backup with nothing new needs no thread.
+    let reader: ReadAhead | undefined;
+    let readerTried = false;
+    const readAheadThread = () => {
+      if (!readerTried) {
+        readerTried = true;
+        reader = ReadAhead.start();
+      }
+      return reader;
+    };
     const largeFiles = pLimit(LARGE_FILES_AT_ONCE);
     const tick = () => {
       progress.bytesUploaded = repo.bytesUploaded;
@@ -112,12 +123,20 @@ export async function backup(
       report(progress);
     };
     type FileNode = Extract<ScanNode, { kind: 'file' }>;
-    const saveOne = async (node: FileNode): Promise<TreeEntry | undefined> => {
+    /** The blobs of a file the cache knows unchanged, if the repository has them all. */
+    const unchanged = (node: FileNode) => {
+      const cached = cache.lookup(node.rel, stampOf(node.stat));
+      return cached?.every(id => repo.hasBlob(id)) ? cached : undefined;
+    };
+    const saveOne = async (
+      node: FileNode,
+      ahead?: Promise<FirstRead>
+    ): Promise<TreeEntry | undefined> => {
       if (options.signal?.aborted) {
         throw new CancelledError();
       }
       const stamp = stampOf(node.stat);
-      const cached = cache.lookup(node.rel, stamp);
+      const cached = unchanged(node);
       const base = {
         name: node.name,
         type: 'file' as const,
@@ -126,7 +145,7 @@ export async function backup(
           ? { linkGroup: `${node.stat.dev}:${node.stat.ino}` }
           : {})
       };
-      if (cached && cached.every(id => repo.hasBlob(id))) {
+      if (cached) {
         cache.rememberUnchanged(node.rel);
         totals.filesUnchanged++;
         totals.files++;
@@ -158,7 +177,8 @@ export async function backup(
             signal: options.signal
           },
           path,
-          stamp
+          stamp,
+          ahead
         );
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -205,8 +225,18 @@ export async function backup(
     const saveDir = async (dir: DirNode): Promise<string> => {
       totals.dirs++;
       const children = await listDir(source, dir, excludes, warn);
-      const items = await Promise.all(
-        children.map(async (child): Promise<TreeEntry | undefined> => {
+      // Small files that have to be read go to the read-ahead thread, batch by batch; the rest
+      // now. A batch's files are queued only once it is sent: every file waiting for a slot can
+      // then finish, and give back the room a later batch waits for.
+      const small = children.filter(
+        (c): c is FileNode =>
+          c.kind === 'file' && c.stat.size <= SMALL_FILE && !unchanged(c)
+      );
+      const thread = small.length > 0 ? readAheadThread() : undefined;
+      const toRead = thread ? small : [];
+      const readAhead = new Set<ScanNode>(toRead);
+      const saving = children.map(
+        async (child): Promise<TreeEntry | undefined> => {
           const meta = {
             name: child.name,
             mode: child.stat.mode & 0o7777,
@@ -215,13 +245,35 @@ export async function backup(
           if (child.kind === 'file') {
             // A large file holds a read buffer of up to the largest chunk: only a few at once.
             const slots = child.stat.size > SMALL_FILE ? largeFiles : limit;
-            return slots(() => saveOne(child));
+            return readAhead.has(child)
+              ? undefined
+              : slots(() => saveOne(child));
           }
           if (child.kind === 'symlink') {
             return { ...meta, type: 'symlink', target: child.target };
           }
           return undefined;
-        })
+        }
+      );
+      // Failures are awaited below; meanwhile (a batch waiting for room) they are not unhandled.
+      saving.forEach(p => p.catch(() => undefined));
+      const ahead = new Map<ScanNode, Promise<TreeEntry | undefined>>();
+      for (const batch of thread ? batchesOf(toRead, f => f.stat.size) : []) {
+        const sent = await thread?.send({
+          paths: batch.map(f => join(source, f.rel)),
+          sizes: batch.map(f => f.stat.size)
+        });
+        const saves = batch.map((file, i) =>
+          limit(() => saveOne(file, sent?.read(i)))
+        );
+        saves.forEach((p, i) => {
+          p.catch(() => undefined);
+          ahead.set(batch[i], p);
+        });
+        void Promise.allSettled(saves).then(sent?.done);
+      }
+      const items = await Promise.all(
+        children.map((child, i) => ahead.get(child) ?? saving[i])
       );
       // A few sibling folders at a time (each lists its own entries only while it is saved).
       const folders = pLimit(4);
@@ -244,7 +296,7 @@ export async function backup(
         entries: items.filter((e): e is TreeEntry => e !== undefined)
       });
     };
-    const tree = await saveDir(root);
+    const tree = await saveDir(root).finally(() => reader?.close());
     progress.phase = 'commit';
     report(progress);
     await repo.flush();

@@ -6,14 +6,7 @@
  * libuv's thread pool cost more than the reads. Larger ones stream through one buffer per file,
  * compacted only when its tail is used up, instead of being re-concatenated on every read.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  readSync,
-  statSync
-} from 'node:fs';
+import { statSync } from 'node:fs';
 import { FileHandle } from 'node:fs/promises';
 import { fsPath } from '../repository/byte-names';
 import { sha256, sha256Async } from '../repository/format';
@@ -21,13 +14,14 @@ import { open } from '../repository/local-fs';
 import { Repository } from '../repository/repository';
 import { IFileStamp } from './cache';
 import { Chunker } from './chunker';
+import type { FirstRead } from './read-ahead';
+import { OPEN_FLAGS, readSmall, stampOf } from './read-small';
 
-/** Files up to this size are read synchronously, whole. */
+/** Files up to this size are read synchronously, whole (read-small.ts). */
 export const SMALL_FILE = 256 * 1024;
 const READ_SIZE = 1024 * 1024;
 const ASYNC_HASH = 256 * 1024;
 const ATTEMPTS = 3;
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 export class CancelledError extends Error {
   constructor() {
@@ -42,14 +36,7 @@ export type FileResult = {
   changedDuringBackup: boolean;
 };
 
-export function stampOf(stat: IFileStamp): IFileStamp {
-  return {
-    size: stat.size,
-    mtimeMs: stat.mtimeMs,
-    ctimeMs: stat.ctimeMs,
-    ino: stat.ino
-  };
-}
+export { stampOf };
 
 function sameStamp(a: IFileStamp, b: IFileStamp): boolean {
   return (
@@ -103,36 +90,6 @@ async function saveWhole(ctx: IReadContext, data: Buffer): Promise<string[]> {
     rest = rest.subarray(cut);
   }
   return content;
-}
-
-/**
- * One read of a small file: open, read, fstat, close (all synchronous). The path is not looked up
- * again: the read took microseconds, and a file renamed over this one meanwhile leaves this one
- * whole, as it was when opened, which is what a backup a moment earlier would have kept (the next
- * backup sees the new inode). A stat of the path was a sixth of the calls per file.
- */
-function readSmall(
-  path: string,
-  expected: number
-): { data: Buffer; after: IFileStamp } {
-  const fd = openSync(fsPath(path), OPEN_FLAGS);
-  try {
-    // One byte more than expected: a file that grew shows it, and a short read is the end of file.
-    const data = Buffer.allocUnsafe(expected + 1);
-    let size = 0;
-    for (;;) {
-      const wanted = data.length - size;
-      const n = readSync(fd, data, size, wanted, null);
-      size += n;
-      if (n < wanted || size === data.length) {
-        break;
-      }
-    }
-    const after = stampOf(fstatSync(fd));
-    return { data: data.subarray(0, size), after };
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Streams a large file through one buffer; returns its chunk ids and size. */
@@ -217,11 +174,13 @@ async function streamChunks(
 /**
  * Reads one file whose lstat the scan gave as `known`. The first read trusts that stamp as its
  * "before" (one fstat fewer per file); a file that changed since the scan is then read again.
+ * `ahead`: the first read of a small file, made by the read-ahead thread (read-ahead.ts).
  */
 export async function saveFile(
   ctx: IReadContext,
   path: string,
-  known: IFileStamp
+  known: IFileStamp,
+  ahead?: Promise<FirstRead>
 ): Promise<FileResult> {
   let before = stampOf(known);
   let last: FileResult | undefined;
@@ -231,7 +190,9 @@ export async function saveFile(
     let after: IFileStamp;
     let onDisk: IFileStamp | undefined;
     if (before.size <= SMALL_FILE) {
-      const read = readSmall(path, before.size);
+      const read =
+        (attempt === 1 ? await ahead : undefined) ??
+        readSmall(path, before.size);
       after = onDisk = read.after;
       size = read.data.length;
       content = await saveWhole(ctx, read.data);

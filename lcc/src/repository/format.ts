@@ -188,9 +188,13 @@ export function isCompressible(name: string): boolean {
   return !COMPRESSED.test(name);
 }
 
-/** Small JSON documents (config excepted) are stored gzipped. */
+/**
+ * JSON documents (config excepted) are stored gzipped, at level 1: they are mostly hex ids, which
+ * level 6 packed 2% smaller for half again the CPU (a pack trailer or an index file of 10,000
+ * rows: 19 → 12 ms), and a backup of 100,000 small files writes some 20 such files of 10,000 rows.
+ */
 export function packJson(value: unknown): Buffer {
-  return zlib.gzipSync(JSON.stringify(value), { level: 6 });
+  return zlib.gzipSync(JSON.stringify(value), { level: 1 });
 }
 
 export function unpackJson(bytes: Buffer, what: string): unknown {

@@ -3,29 +3,11 @@
  * plans and reads: with 2 cores, decoding, hashing and the file system calls of a restore kept
  * the main thread busy while the other core waited (see docs/benchmarks.md).
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ISpanJob, ISpanResult } from './span-job';
 import { SPAN_WRITER } from './span-worker';
-
-declare const STUDIO_BACKUP_VERSION: string | undefined;
-
-/** The script a worker runs; undefined where there is none (then the main thread writes). */
-function workerScript(): string | undefined {
-  if (typeof STUDIO_BACKUP_VERSION === 'string') {
-    // The single-file bundle: it holds the worker too.
-    return __filename;
-  }
-  const compiled = join(__dirname, 'span-worker.js');
-  if (existsSync(compiled)) {
-    return compiled;
-  }
-  // The sources under ts-jest: the compiled worker of the same sources (scripts/setup.sh builds it).
-  const built = join(__dirname, '..', '..', 'lib', 'restore', 'span-worker.js');
-  return existsSync(built) ? built : undefined;
-}
+import { workerScript } from '../backup/worker-script';
 
 const YOUNG_GENERATION_MB = 2;
 
@@ -45,7 +27,7 @@ export class SpanWriters {
   static start(
     count = Math.min(2, availableParallelism())
   ): SpanWriters | undefined {
-    const script = workerScript();
+    const script = workerScript(__dirname, 'span-worker');
     if (!script || count < 1) {
       return undefined;
     }
