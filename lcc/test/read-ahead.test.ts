@@ -9,6 +9,7 @@ import { backup } from '../src/backup/backup';
 import {
   BATCH_BYTES,
   BATCH_FILES,
+  READ_AHEAD_FROM,
   ReadAhead,
   batchesOf
 } from '../src/backup/read-ahead';
@@ -67,6 +68,17 @@ describe('a backup with the read-ahead thread', () => {
     expect(sent).toHaveLength(701);
     expect(sent).not.toContain(join(home, 'large.bin'));
     expect(result.warnings).toEqual([]);
+    expect(describeTree(target)).toEqual(describeTree(home));
+  });
+
+  it('starts no thread where no folder has READ_AHEAD_FROM small files to read', async () => {
+    const home = tempDir('read-ahead-few');
+    for (let i = 0; i < READ_AHEAD_FROM - 1; i++) {
+      write(home, `few/n${i}.txt`, randomish(100, i));
+    }
+    const start = jest.spyOn(ReadAhead, 'start');
+    const { target } = await backupAndRestore(home);
+    expect(start).not.toHaveBeenCalled();
     expect(describeTree(target)).toEqual(describeTree(home));
   });
 

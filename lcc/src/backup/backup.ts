@@ -18,7 +18,7 @@ import {
   stampOf
 } from './read-file';
 import { Excludes, IExcludeOptions } from './excludes';
-import { batchesOf, FirstRead, ReadAhead } from './read-ahead';
+import { batchesOf, FirstRead, READ_AHEAD_FROM, ReadAhead } from './read-ahead';
 import {
   eta,
   IProgress,
@@ -102,7 +102,7 @@ export async function backup(
     report(progress);
 
     const limit = pLimit(options.concurrency ?? 8);
-    // Started at the first small file to read: a backup with nothing new needs no thread.
+    // Started at the first folder with many small files to read: most backups need no thread.
     let reader: ReadAhead | undefined;
     let readerTried = false;
     const readAheadThread = () => {
@@ -225,14 +225,15 @@ export async function backup(
     const saveDir = async (dir: DirNode): Promise<string> => {
       totals.dirs++;
       const children = await listDir(source, dir, excludes, warn);
-      // Small files that have to be read go to the read-ahead thread, batch by batch; the rest
-      // now. A batch's files are queued only once it is sent: every file waiting for a slot can
+      // Small files that have to be read go to the read-ahead thread, batch by batch, where a
+      // folder has many; the rest now. A batch's files are queued only once it is sent: every file waiting for a slot can
       // then finish, and give back the room a later batch waits for.
       const small = children.filter(
         (c): c is FileNode =>
           c.kind === 'file' && c.stat.size <= SMALL_FILE && !unchanged(c)
       );
-      const thread = small.length > 0 ? readAheadThread() : undefined;
+      const thread =
+        small.length >= READ_AHEAD_FROM ? readAheadThread() : undefined;
       const toRead = thread ? small : [];
       const readAhead = new Set<ScanNode>(toRead);
       const saving = children.map(
