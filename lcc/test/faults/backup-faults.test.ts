@@ -24,10 +24,13 @@ function filesUnder(dir: string): Array<{ name: string; size: number }> {
   if (!existsSync(dir)) {
     return [];
   }
+  // A backup may be writing meanwhile: a temp file listed may be renamed before its stat.
   return readdirSync(dir, { recursive: true })
     .map(String)
-    .filter(name => statSync(join(dir, name)).isFile())
-    .map(name => ({ name, size: statSync(join(dir, name)).size }));
+    .flatMap(name => {
+      const stat = statSync(join(dir, name), { throwIfNoEntry: false });
+      return stat?.isFile() ? [{ name, size: stat.size }] : [];
+    });
 }
 
 describe('cancel', () => {
