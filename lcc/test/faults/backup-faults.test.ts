@@ -91,17 +91,22 @@ describe('kill -9 in the middle of a backup', () => {
     );
     // Killed as soon as two checkpoints are on disk: a point in the middle, whatever the speed.
     let killedWith = -1;
-    while (killedWith < 0) {
-      const indexes = filesUnder(join(repoDir, 'index')).filter(
-        f => !f.name.includes('.tmp-')
-      ).length;
-      if (indexes >= 2 || child.exitCode !== null) {
-        child.kill('SIGKILL');
-        killedWith = indexes;
+    try {
+      while (killedWith < 0) {
+        const indexes = filesUnder(join(repoDir, 'index')).filter(
+          f => !f.name.includes('.tmp-')
+        ).length;
+        if (indexes >= 2 || child.exitCode !== null) {
+          child.kill('SIGKILL');
+          killedWith = indexes;
+        }
+        await new Promise(resolve => setTimeout(resolve, 5));
       }
-      await new Promise(resolve => setTimeout(resolve, 5));
+    } finally {
+      // Also when the loop fails: no backup is left writing into a folder being removed.
+      child.kill('SIGKILL');
+      await exited;
     }
-    await exited;
     expect(filesUnder(join(repoDir, 'snapshots'))).toEqual([]);
     const before = await fileRepo(repoDir);
     await before.loadIndex();
