@@ -10,13 +10,8 @@ import { TreeEntry } from '../repository/trees';
 import { VERSION } from '../version';
 import { defaultCacheDir, FileCache } from './cache';
 import { Chunker } from './chunker';
-import {
-  CancelledError,
-  FileResult,
-  saveFile,
-  SMALL_FILE,
-  stampOf
-} from './read-file';
+import { CancelledError, FileResult, saveFile, SMALL_FILE } from './read-file';
+import { stampOf } from './read-small';
 import { Excludes, IExcludeOptions } from './excludes';
 import { batchesOf, FirstRead, READ_AHEAD_FROM, ReadAhead } from './read-ahead';
 import {
@@ -128,15 +123,16 @@ export async function backup(
       const cached = cache.lookup(node.rel, stampOf(node.stat));
       return cached?.every(id => repo.hasBlob(id)) ? cached : undefined;
     };
+    /** `cached`: what unchanged() gave for it, once, when its folder was listed. */
     const saveOne = async (
       node: FileNode,
+      cached: string[] | undefined,
       ahead?: Promise<FirstRead>
     ): Promise<TreeEntry | undefined> => {
       if (options.signal?.aborted) {
         throw new CancelledError();
       }
       const stamp = stampOf(node.stat);
-      const cached = unchanged(node);
       const base = {
         name: node.name,
         type: 'file' as const,
@@ -225,17 +221,23 @@ export async function backup(
     const saveDir = async (dir: DirNode): Promise<string> => {
       totals.dirs++;
       const children = await listDir(source, dir, excludes, warn);
+      // The cache is asked once a file; a blob known now stays known for the rest of the backup.
+      const cachedOf = new Map<ScanNode, string[] | undefined>();
+      for (const child of children) {
+        if (child.kind === 'file') {
+          cachedOf.set(child, unchanged(child));
+        }
+      }
       // Small files that have to be read go to the read-ahead thread, batch by batch, where a
-      // folder has many; the rest now. A batch's files are queued only once it is sent: every file waiting for a slot can
-      // then finish, and give back the room a later batch waits for.
+      // folder has many; the rest now. A batch's files are queued only once it is sent: every
+      // file waiting for a slot can then finish, and give back the room a later batch waits for.
       const small = children.filter(
         (c): c is FileNode =>
-          c.kind === 'file' && c.stat.size <= SMALL_FILE && !unchanged(c)
+          c.kind === 'file' && c.stat.size <= SMALL_FILE && !cachedOf.get(c)
       );
       const thread =
         small.length >= READ_AHEAD_FROM ? readAheadThread() : undefined;
-      const toRead = thread ? small : [];
-      const readAhead = new Set<ScanNode>(toRead);
+      const readAhead = new Set<ScanNode>(thread ? small : []);
       const saving = children.map(
         async (child): Promise<TreeEntry | undefined> => {
           const meta = {
@@ -248,7 +250,7 @@ export async function backup(
             const slots = child.stat.size > SMALL_FILE ? largeFiles : limit;
             return readAhead.has(child)
               ? undefined
-              : slots(() => saveOne(child));
+              : slots(() => saveOne(child, cachedOf.get(child)));
           }
           if (child.kind === 'symlink') {
             return { ...meta, type: 'symlink', target: child.target };
@@ -259,19 +261,21 @@ export async function backup(
       // Failures are awaited below; meanwhile (a batch waiting for room) they are not unhandled.
       saving.forEach(p => p.catch(() => undefined));
       const ahead = new Map<ScanNode, Promise<TreeEntry | undefined>>();
-      for (const batch of thread ? batchesOf(toRead, f => f.stat.size) : []) {
-        const sent = await thread?.send({
-          paths: batch.map(f => join(source, f.rel)),
-          sizes: batch.map(f => f.stat.size)
-        });
-        const saves = batch.map((file, i) =>
-          limit(() => saveOne(file, sent?.read(i)))
-        );
-        saves.forEach((p, i) => {
-          p.catch(() => undefined);
-          ahead.set(batch[i], p);
-        });
-        void Promise.allSettled(saves).then(sent?.done);
+      if (thread) {
+        for (const batch of batchesOf(small, f => f.stat.size)) {
+          const sent = await thread.send({
+            paths: batch.map(f => join(source, f.rel)),
+            sizes: batch.map(f => f.stat.size)
+          });
+          const saves = batch.map((file, i) =>
+            limit(() => saveOne(file, undefined, sent.read(i)))
+          );
+          saves.forEach((p, i) => {
+            p.catch(() => undefined);
+            ahead.set(batch[i], p);
+          });
+          void Promise.allSettled(saves).then(sent.done);
+        }
       }
       const items = await Promise.all(
         children.map((child, i) => ahead.get(child) ?? saving[i])

@@ -1,7 +1,7 @@
 /**
  * A backup's small files, read ahead on a thread of their own. A folder of small files costs the
- * main thread an open, a read, an fstat and a close each, which were a third of its time in a
- * first backup of 100,000 files, while the other core waited. Here one thread reads a batch of a
+ * main thread an open, a read, an fstat and a close each: in a first backup of 100,000 files,
+ * 0.94 s of the 3.6 s its --cpu-prof sampled, while the other core waited. Here one thread reads a batch of a
  * folder's small files while the main thread hashes and packs the batch before it.
  *
  * The bytes read ahead and not saved yet are capped (BUDGET): a batch is sent only once there is

@@ -36,8 +36,6 @@ export type FileResult = {
   changedDuringBackup: boolean;
 };
 
-export { stampOf };
-
 function sameStamp(a: IFileStamp, b: IFileStamp): boolean {
   return (
     a.size === b.size &&

@@ -191,7 +191,8 @@ export function isCompressible(name: string): boolean {
 /**
  * JSON documents (config excepted) are stored gzipped, at level 1: they are mostly hex ids, which
  * level 6 packed 2% smaller for half again the CPU (a pack trailer or an index file of 10,000
- * rows: 19 → 12 ms), and a backup of 100,000 small files writes some 20 such files of 10,000 rows.
+ * rows: 19 → 12 ms), and a first backup of 100,000 small files writes 11 pack trailers and index
+ * files of 100,000 rows in all.
  */
 export function packJson(value: unknown): Buffer {
   return zlib.gzipSync(JSON.stringify(value), { level: 1 });
