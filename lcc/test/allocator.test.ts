@@ -71,6 +71,28 @@ describe('allocator tuning', () => {
     expect(second[3]).toEqual(['restore', '--help']);
   });
 
+  it('a restore from S3 keeps its 64 KiB socket buffers out of mmap; a local one does not', () => {
+    const threshold = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      JSON.parse(starts(args, env)[1])[2];
+    expect(threshold(['restore', '--repo', 's3://b/p', '--help'])).toBe(
+      '98304'
+    );
+    expect(threshold(['restore', '--repo=s3://b/p', '--help'])).toBe('98304');
+    expect(
+      threshold(['restore', '--help'], { STUDIO_BACKUP_REPO: 's3://b/p' })
+    ).toBe('98304');
+    expect(threshold(['restore', '--repo', '/tmp/repo', '--help'])).toBe(
+      '32768'
+    );
+    // --repo names the repository, whatever the environment says.
+    expect(
+      threshold(['restore', '--repo', '/tmp/repo', '--help'], {
+        STUDIO_BACKUP_REPO: 's3://b/p'
+      })
+    ).toBe('32768');
+    expect(allocatorEnvFor('backup', 's3://b/p')).toEqual(ALLOCATOR_ENV);
+  });
+
   it('--version and a listing start once; so does a run where the variables are already set', () => {
     expect(starts(['--version'])).toHaveLength(1);
     expect(starts(['snapshots', '--help'])).toHaveLength(1);

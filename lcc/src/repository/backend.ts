@@ -37,6 +37,11 @@ export interface IBackend {
     offset: number,
     length: number
   ): Promise<AsyncIterable<Buffer>>;
+  /**
+   * A URL that GETs the object without credentials for a while (a presigned URL on S3), for a
+   * restore's writer threads to read their spans themselves (restore/run-fetch.ts).
+   */
+  presignGet?(key: string): Promise<string>;
   /** Writes an object whole; with `ifAbsent`, fails with {@link AlreadyExistsError} when the key exists. */
   put(
     key: string,

@@ -205,6 +205,14 @@ function retrySdk(): typeof import('@smithy/core/retry') {
   return require('@smithy/core/retry');
 }
 
+function presignSdk(): typeof import('@aws-sdk/s3-request-presigner') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@aws-sdk/s3-request-presigner');
+}
+
+/** How long a presigned GET is good for: a restore asks again for each run after a while. */
+export const PRESIGNED_FOR_S = 3600;
+
 function uploadSdk(): typeof import('@aws-sdk/lib-storage') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('@aws-sdk/lib-storage');
@@ -276,6 +284,21 @@ export class S3Backend implements IBackend {
   ): Promise<AsyncIterable<Buffer>> {
     const range = { offset, length };
     return this.resumed(key, await this.sendRange(key, range), range);
+  }
+
+  async presignGet(key: string): Promise<string> {
+    try {
+      return await presignSdk().getSignedUrl(
+        this.client,
+        new (s3Sdk().GetObjectCommand)({
+          Bucket: this.bucket,
+          Key: this.k(key)
+        }),
+        { expiresIn: PRESIGNED_FOR_S }
+      );
+    } catch (err) {
+      throw s3Error(err, this.bucket, `signing a read of ${key}`);
+    }
   }
 
   /** The GetObject of `range`: an object shorter than it is corrupt, its body not read. */

@@ -14,7 +14,7 @@ import pLimit from 'p-limit';
 import { IBlobLocation } from '../repository/blobs';
 import { decodeBlobAsync, packKey, sha256 } from '../repository/format';
 import { Repository } from '../repository/repository';
-import { StorageError } from '../repository/backend';
+import { IBackend, StorageError } from '../repository/backend';
 import {
   SMALL_FILE,
   smallFileWritesOn,
@@ -38,6 +38,8 @@ import {
 } from './pack-runs';
 import { SpanBuffers } from './span-buffers';
 import { SpanWriters } from './span-writers';
+import { IRunSpan } from './run-fetch';
+import { PRESIGNED_FOR_S } from '../repository/s3-backend';
 import { tempPathIn } from './temp-files';
 import { fsTime } from './file-times';
 import { collectYoungGarbage } from './young-garbage';
@@ -93,6 +95,11 @@ interface ISpanBlob {
   loc: IBlobLocation;
   pieces: IPiece[];
 }
+
+type Presigns = Required<Pick<IBackend, 'presignGet'>>;
+
+const canPresign = (backend: IBackend): backend is IBackend & Presigns =>
+  typeof backend.presignGet === 'function';
 
 /** How a span's bytes are read into a buffer. */
 type SpanRead = (span: ISpanBlob[], into: Buffer) => Promise<Buffer>;
@@ -325,6 +332,38 @@ export async function writePackedFiles(
     return { sent, blobs };
   };
 
+  /** What a writer answered for the span of `sent`'s blobs: recorded, and what it could not do done here. */
+  const settle = async (result: ISpanResult, sent: ISpanBlob[]) => {
+    if (result.fatal) {
+      throw errorOf(result.fatal);
+    }
+    if (result.slow) {
+      // Network storage: the rest goes the main thread's way, with calls in parallel (not on a
+      // local disk: small-file.ts).
+      turnOffSmallFileWrites();
+      useWriters = smallFileWritesOn();
+    }
+    for (const done of result.done) {
+      const state = states[done.file];
+      state.written += done.written;
+      state.holes ||= done.hole;
+      onBytes(done.written);
+      if (done.whole) {
+        state.remaining = 0;
+      } else if (--state.remaining === 0 && !state.failed) {
+        await finish(state);
+      }
+    }
+    for (const e of result.pieceErrors) {
+      if (!states[e.file].failed) {
+        throw errorOf(e);
+      }
+    }
+    for (const n of result.corrupt) {
+      await writeBlob(sent[n], undefined);
+    }
+  };
+
   /** A span through a writer thread; false when it has to go the main thread's way. */
   const writeElsewhere = async (
     pool: SpanWriters,
@@ -355,35 +394,76 @@ export async function writePackedFiles(
     } finally {
       buffers.giveBack(size, back);
     }
-    if (result.fatal) {
-      throw errorOf(result.fatal);
-    }
-    if (result.slow) {
-      // Network storage: the rest goes the main thread's way, with calls in parallel (not on a
-      // local disk: small-file.ts).
-      turnOffSmallFileWrites();
-      useWriters = smallFileWritesOn();
-    }
-    for (const done of result.done) {
-      const state = states[done.file];
-      state.written += done.written;
-      state.holes ||= done.hole;
-      onBytes(done.written);
-      if (done.whole) {
-        state.remaining = 0;
-      } else if (--state.remaining === 0 && !state.failed) {
-        await finish(state);
-      }
-    }
-    for (const e of result.pieceErrors) {
-      if (!states[e.file].failed) {
-        throw errorOf(e);
-      }
-    }
-    for (const n of result.corrupt) {
-      await writeBlob(sent[n], undefined);
-    }
+    await settle(result, sent);
     return true;
+  };
+
+  /** Presigned GETs of the packs, asked again once half their time is gone. */
+  const urls = new Map<string, { url: Promise<string>; at: number }>();
+  const urlOf = (backend: Presigns, pack: string) => {
+    const known = urls.get(pack);
+    if (known && Date.now() - known.at < (PRESIGNED_FOR_S * 1000) / 2) {
+      return known.url;
+    }
+    const url = backend.presignGet(packKey(pack));
+    urls.set(pack, { url, at: Date.now() });
+    return url;
+  };
+
+  /**
+   * A run read and written by a writer thread itself (run-fetch.ts). Returns the spans it did not
+   * write (all of them when it could not start, the rest when its read failed), to be read here.
+   */
+  const fetchElsewhere = async (
+    pool: SpanWriters,
+    backend: Presigns,
+    run: ISpanBlob[][]
+  ): Promise<ISpanBlob[][]> => {
+    const posted: { span: ISpanBlob[]; sent: ISpanBlob[] }[] = [];
+    const spans: IRunSpan[] = [];
+    for (const span of run) {
+      const live = span.filter(b => b.pieces.some(p => !p.file.failed));
+      if (live.length === 0 || aborted) {
+        continue;
+      }
+      const { sent, blobs } = await jobOf(live);
+      if (blobs.length > 0) {
+        posted.push({ span: live, sent });
+        spans.push({
+          offset: live[0].loc.offset,
+          length: spanLength(live),
+          blobs
+        });
+      }
+    }
+    if (spans.length === 0) {
+      return [];
+    }
+    let url: string;
+    try {
+      url = await urlOf(backend, run[0][0].loc.pack);
+    } catch {
+      // Read the SDK's way, which says in one line what is wrong.
+      return posted.map(p => p.span);
+    }
+    let failure: unknown;
+    let settled = Promise.resolve();
+    const end = await pool.fetchRun({ url, spans }, (n, result) => {
+      settled = settled
+        .then(async () => {
+          if (failure === undefined && !aborted) {
+            await settle(result, posted[n].sent);
+          }
+        })
+        .catch(err => {
+          failure ??= err;
+        });
+    });
+    await settled;
+    if (failure !== undefined) {
+      throw failure;
+    }
+    return posted.slice(end.written).map(p => p.span);
   };
 
   try {
@@ -467,35 +547,46 @@ export async function writePackedFiles(
       ? runsOf(spans, concurrency, reads.span, MAX_GAP)
       : spans.map(span => [span]);
     const limit = pLimit(concurrency);
+    /** A run's spans read here, by one request where it can, each written while the next arrives. */
+    const readRun = async (run: ISpanBlob[][]) => {
+      const reader = streams ? new RunReader(backend, run) : undefined;
+      const read: SpanRead = (span, into) =>
+        reader
+          ? reader
+              .read(span[0].loc.offset, spanLength(span), into)
+              .catch(() => getSpan(repo, span, into))
+          : getSpan(repo, span, into);
+      const written: Promise<void>[] = [];
+      try {
+        for (const span of run) {
+          const live = span.filter(b => b.pieces.some(p => !p.file.failed));
+          if (live.length === 0 || aborted) {
+            continue;
+          }
+          let wasRead!: () => void;
+          const read$ = new Promise<void>(r => (wasRead = r));
+          const done = writeSpan(live, read, wasRead);
+          written.push(done);
+          await Promise.race([read$, done.catch(() => undefined)]);
+        }
+      } finally {
+        await reader?.close();
+      }
+      await Promise.all(written);
+    };
+    const presigns = canPresign(backend) ? backend : undefined;
     await Promise.all(
       runs.map(run =>
         limit(async () => {
-          const reader = streams ? new RunReader(backend, run) : undefined;
-          const read: SpanRead = (span, into) =>
-            reader
-              ? reader
-                  .read(span[0].loc.offset, spanLength(span), into)
-                  .catch(() => getSpan(repo, span, into))
-              : getSpan(repo, span, into);
-          // A run's spans are read one after another from its request, each written while the
-          // next one arrives.
-          const written: Promise<void>[] = [];
-          try {
-            for (const span of run) {
-              const live = span.filter(b => b.pieces.some(p => !p.file.failed));
-              if (live.length === 0 || aborted) {
-                continue;
-              }
-              let wasRead!: () => void;
-              const read$ = new Promise<void>(r => (wasRead = r));
-              const done = writeSpan(live, read, wasRead);
-              written.push(done);
-              await Promise.race([read$, done.catch(() => undefined)]);
-            }
-          } finally {
-            await reader?.close();
+          // Where the writer threads can read S3 themselves, they do; the main thread reads only
+          // what they could not.
+          const rest =
+            presigns && writers && useWriters && !aborted
+              ? await fetchElsewhere(writers, presigns, run)
+              : run;
+          if (rest.length > 0) {
+            await readRun(rest);
           }
-          await Promise.all(written);
         })
       )
     );

@@ -6,15 +6,25 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ISpanJob, ISpanResult } from './span-job';
-import { SPAN_WRITER } from './span-worker';
+import { SPAN_WRITER, WriterMessage } from './span-worker';
+import { IRunEnd, IRunJob } from './run-fetch';
 import { workerScript } from '../backup/worker-script';
 
 const YOUNG_GENERATION_MB = 2;
 
+/** What a writer answers: a span job's result, one span of a run, or how a run ended. */
+type Answer =
+  | { id: number; result: ISpanResult }
+  | { id: number; span: number; result: ISpanResult }
+  | { id: number; end: IRunEnd };
+
 interface IWriter {
   worker: Worker;
-  waiting: ((r: ISpanResult | Error) => void)[];
+  /** Each message not yet answered in full, by id. */
+  waiting: Map<number, (a: Answer | Error) => void>;
 }
+
+let ids = 0;
 
 export class SpanWriters {
   private constructor(private readonly writers: IWriter[]) {}
@@ -43,11 +53,13 @@ export class SpanWriters {
         // (the same restore with two writers: 302 → 251 MiB).
         resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }
       });
-      const writer: IWriter = { worker, waiting: [] };
-      // Jobs are answered in order; a writer that dies fails those it had.
-      worker.on('message', (r: ISpanResult) => writer.waiting.shift()?.(r));
+      const writer: IWriter = { worker, waiting: new Map() };
+      worker.on('message', (a: Answer) => writer.waiting.get(a.id)?.(a));
+      // A writer that dies fails what it had.
       const die = (err: Error) => {
-        for (const settle of writer.waiting.splice(0)) {
+        const settles = [...writer.waiting.values()];
+        writer.waiting.clear();
+        for (const settle of settles) {
           settle(err);
         }
       };
@@ -65,13 +77,53 @@ export class SpanWriters {
    * (the caller owns all of it: see span-buffers.ts) and comes back in the answer's `bytes`.
    */
   run(job: ISpanJob): Promise<ISpanResult> {
-    const writer = this.writers.reduce((a, b) =>
-      b.waiting.length < a.waiting.length ? b : a
+    return new Promise<ISpanResult>((resolve, reject) =>
+      this.post(
+        { id: ++ids, span: job },
+        [job.bytes.buffer as ArrayBuffer],
+        a =>
+          a instanceof Error ? reject(a) : 'result' in a && resolve(a.result)
+      )
     );
-    return new Promise<ISpanResult>((resolve, reject) => {
-      writer.waiting.push(r => (r instanceof Error ? reject(r) : resolve(r)));
-      writer.worker.postMessage(job, [job.bytes.buffer as ArrayBuffer]);
+  }
+
+  /**
+   * Has the writer with the fewest waiting read and write a run itself (run-fetch.ts); `onSpan` is
+   * called with each span's result in order, and the answer says where the run stopped.
+   */
+  fetchRun(
+    job: IRunJob,
+    onSpan: (span: number, result: ISpanResult) => void
+  ): Promise<IRunEnd> {
+    return new Promise<IRunEnd>((resolve, reject) => {
+      this.post({ id: ++ids, run: job }, [], a => {
+        if (a instanceof Error) {
+          reject(a);
+        } else if ('end' in a) {
+          resolve(a.end);
+        } else if ('span' in a) {
+          onSpan(a.span, a.result);
+        }
+      });
     });
+  }
+
+  private post(
+    message: WriterMessage,
+    transfer: ArrayBuffer[],
+    settle: (a: Answer | Error) => void
+  ): void {
+    const writer = this.writers.reduce((a, b) =>
+      b.waiting.size < a.waiting.size ? b : a
+    );
+    writer.waiting.set(message.id, a => {
+      // A run is answered once a span, then once more at its end.
+      if (a instanceof Error || !('span' in a)) {
+        writer.waiting.delete(message.id);
+      }
+      settle(a);
+    });
+    writer.worker.postMessage(message, transfer);
   }
 
   /** Stops every writer; resolves once none can write any more. */

@@ -15,10 +15,9 @@ import {
   cleanupTempDirs,
   describeTree,
   excludedByDefault,
-  makeHome,
+  makeLargerHome,
   randomish,
-  tempDir,
-  write
+  tempDir
 } from '../helpers/fixtures';
 import { IS3Server, startS3 } from '../helpers/s3';
 
@@ -51,19 +50,6 @@ function newRepo(): { url: string; data: RegExp } {
     url: `s3://${BUCKET}/${prefix}`,
     data: new RegExp(`^/${BUCKET}/${prefix}/data/`)
   };
-}
-
-/** makeHome, plus many folders (many tree reads) and files large enough to fill several packs. */
-function makeLargerHome(): string {
-  const home = tempDir('home');
-  makeHome(home);
-  for (let i = 0; i < 30; i++) {
-    write(home, `work/part-${i}/notes.md`, `# part ${i}\n`.repeat(20 + i));
-    write(home, `work/part-${i}/sample.bin`, randomish(20_000 + i * 7_000, i));
-  }
-  write(home, 'models/a.bin', randomish(9 * 1024 * 1024 + 17, 101));
-  write(home, 'models/b.bin', randomish(7 * 1024 * 1024 + 5, 102));
-  return home;
 }
 
 async function backupTo(url: string, home: string): Promise<void> {

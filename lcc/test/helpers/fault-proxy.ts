@@ -27,6 +27,8 @@ export interface IFaultRule {
   method?: string;
   /** Matched against the request's path without the query, e.g. /^\/bucket\/prefix\/data\//. */
   path?: RegExp;
+  /** Matched against the request's query (after the ?), e.g. /X-Amz-Signature=/ for presigned URLs. */
+  query?: RegExp;
   /** Fault the Nth, 2Nth, ... matching request. */
   everyNth?: number;
   /** Fault each matching request with this probability (the proxy's seeded generator). */
@@ -128,12 +130,17 @@ export async function startFaultProxy(
   const sockets = new Set<Socket>();
 
   /** The fault for this request, if a rule fires (every matching rule counts the request). */
-  const decide = (method: string, path: string): FaultKind | undefined => {
+  const decide = (
+    method: string,
+    path: string,
+    query: string
+  ): FaultKind | undefined => {
     let chosen: FaultKind | undefined;
     for (const rule of rules) {
       if (
         (rule.method !== undefined && rule.method !== method) ||
-        (rule.path !== undefined && !rule.path.test(path))
+        (rule.path !== undefined && !rule.path.test(path)) ||
+        (rule.query !== undefined && !rule.query.test(query))
       ) {
         continue;
       }
@@ -165,8 +172,8 @@ export async function startFaultProxy(
     requests++;
     proxy.onRequest?.(req);
     const method = req.method ?? 'GET';
-    const path = (req.url ?? '/').split('?')[0];
-    const fault = decide(method, path);
+    const [path, query = ''] = (req.url ?? '/').split('?');
+    const fault = decide(method, path, query);
 
     if (fault === 'reset') {
       record('reset', method, path);

@@ -118,6 +118,19 @@ export function makeHome(root: string): void {
   mkdirSync(join(root, 'empty-dir'));
 }
 
+/** makeHome, plus many folders (many tree reads) and files large enough to fill several packs. */
+export function makeLargerHome(): string {
+  const home = tempDir('home');
+  makeHome(home);
+  for (let i = 0; i < 30; i++) {
+    write(home, `work/part-${i}/notes.md`, `# part ${i}\n`.repeat(20 + i));
+    write(home, `work/part-${i}/sample.bin`, randomish(20_000 + i * 7_000, i));
+  }
+  write(home, 'models/a.bin', randomish(9 * 1024 * 1024 + 17, 101));
+  write(home, 'models/b.bin', randomish(7 * 1024 * 1024 + 5, 102));
+  return home;
+}
+
 /** What a backup leaves out of makeHome() by default, for comparing a restore with the home. */
 export const excludedByDefault = (rel: string): boolean =>
   /^(\.cache|\.config|lost\+found|restored-files)(\/|$)/.test(rel);
