@@ -333,6 +333,48 @@ async function writeFile(
   }
 }
 
+/**
+ * Makes the plan's folders, parents before children (a level at a time, the folders of a level in
+ * parallel), replacing what `overwrite` replaces. Returns each folder made: 'new' when it was not
+ * there before this restore, 'there' otherwise.
+ */
+async function makeFolders(
+  target: string,
+  dirs: IPlannedItem[]
+): Promise<Map<string, 'new' | 'there'>> {
+  const made = new Map<string, 'new' | 'there'>();
+  const levels = new Map<number, IPlannedItem[]>();
+  for (const item of dirs) {
+    const depth = item.dest.split('/').length;
+    levels.set(depth, [...(levels.get(depth) ?? []), item]);
+  }
+  const limit = pLimit(16);
+  for (const depth of [...levels.keys()].sort((a, b) => a - b)) {
+    await Promise.all(
+      levels.get(depth)!.map(item =>
+        limit(async () => {
+          const path = join(target, ...item.dest.split('/'));
+          if (item.action === 'overwrite') {
+            const current = await existing(path);
+            if (current && !current.isDirectory()) {
+              await rm(path, { force: true });
+            }
+          }
+          await mkdir(path, { recursive: true });
+          // 'restore': not there when planned (planRestore); 'overwrite': what was there is gone.
+          made.set(
+            path,
+            item.action === 'restore' || item.action === 'overwrite'
+              ? 'new'
+              : 'there'
+          );
+        })
+      )
+    );
+  }
+  return made;
+}
+
 /** Plans, then writes unless dry-run. Every file goes to a temporary name first and is renamed into place. */
 export async function restore(
   view: ISnapshotView,
@@ -366,27 +408,22 @@ export async function restore(
   report(progress);
   // Judged before anything is created: mkdir would follow a planted link.
   await checkNoSymlinkBetween(root, target, 'into it');
-  // Once per folder, not once per file: the files of a folder share its ancestors.
+  // Once per folder, not once per file: the files of a folder share its ancestors (and each
+  // ancestor is looked at once).
   const checked = new Set<string>();
+  const known = new Map<string, boolean>();
   for (const item of toWrite) {
     const folder = dirname(join(target, ...item.dest.split('/')));
     if (!checked.has(folder)) {
       checked.add(folder);
-      await checkNoSymlinkBetween(target, folder, item.rel);
+      await checkNoSymlinkBetween(target, folder, item.rel, known);
     }
   }
   await mkdir(target, { recursive: true });
-  // Folders first (in walk order, parents before children), then files in parallel.
-  for (const item of plan.items.filter(
-    i => i.entry.type === 'dir' && i.action !== 'skip'
-  )) {
-    const path = join(target, ...item.dest.split('/'));
-    const current = await existing(path);
-    if (current && !current.isDirectory() && item.action === 'overwrite') {
-      await rm(path, { force: true });
-    }
-    await mkdir(path, { recursive: true });
-  }
+  const made = await makeFolders(
+    target,
+    plan.items.filter(i => i.entry.type === 'dir' && i.action !== 'skip')
+  );
   const files = toWrite.filter(i => i.entry.type !== 'dir');
   const onBytes = (n: number) => {
     progress.bytesDone += n;
@@ -411,11 +448,14 @@ export async function restore(
   );
   const folders = pLimit(16);
   await Promise.all(
-    [...parents].map(parent =>
-      folders(() => mkdir(parent, { recursive: true }))
-    )
+    [...parents]
+      .filter(parent => !made.has(parent))
+      .map(parent => folders(() => mkdir(parent, { recursive: true })))
   );
-  await removeStaleTemps(parents);
+  // A folder this restore made holds nothing a killed one left.
+  await removeStaleTemps(
+    [...parents].filter(parent => made.get(parent) !== 'new')
+  );
   if (view.repository) {
     // Our snapshots: blobs fetched pack by pack, in few large reads.
     judgeSmallFileWrites(target);
