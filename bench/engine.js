@@ -244,11 +244,12 @@ const restored = join(work, 'restored');
 let targets = 0;
 
 /**
- * A folder no restore has used, under `restored`, which is emptied at the end of each round. A
- * restore into a folder removed seconds before measured the file system more than the tool: on
- * this machine's ext4 (no journal), each new inode skips the inodes deleted in the last 30 s
- * (ext4's recently_deleted), and `perf record` of an S3 restore put 45-50% of restic's and of our
- * samples there, a share that grew round after round.
+ * A folder no restore has used, under `restored`, which is removed only once every round is done
+ * (some 11 GB at --scale 1). A restore into a folder removed shortly before measured the file
+ * system more than the tool: on this machine's ext4 (no journal), a new inode skips every inode of
+ * its group deleted in the last 60 s, or 360 s while the inode table's block is dirty (ext4's
+ * recently_deleted), and `perf record` of an S3 restore put 45-50% of restic's and of our samples
+ * there, a share that grew round after round.
  */
 function freshTarget() {
   return join(restored, String(++targets));
@@ -256,6 +257,14 @@ function freshTarget() {
 
 async function rounds(env, home, tiny, made, s3) {
   rmSync(restored, { recursive: true, force: true });
+  try {
+    return await measuredRounds(env, home, tiny, made, s3);
+  } finally {
+    rmSync(restored, { recursive: true, force: true });
+  }
+}
+
+async function measuredRounds(env, home, tiny, made, s3) {
   const list = tools(env);
   const results = {}; // tool -> case -> [{wall,cpu,rss}]
   const loads = [];
@@ -334,8 +343,6 @@ async function rounds(env, home, tiny, made, s3) {
       );
       record(t.name, K('start-up (--version)'), measure(...t.version()));
     }
-    // Removed only now, well before the next round's restores: see freshTarget.
-    rmSync(restored, { recursive: true, force: true });
   }
   // The short cases again, with another process keeping one core busy (bounded: it is ended here).
   const burner = spawn(
@@ -439,7 +446,9 @@ time (user + sys, from \`/usr/bin/time\`) and the highest peak RSS. The last two
 process keeping one core busy. Each step starts after a \`sync\`, so no tool pays for writing back what
 the one before it wrote, and after its input (the home, or the repository it restores from) was read
 once: every tool starts with it in the page cache, not only the one that ran after another had read
-it. \`cp -a\` and \`tar | zstd -1 -T0\` are the floors: what copying the bytes costs, with no
+it. Each restore writes into a folder no restore used before, and the restored folders are removed
+only after the last round: on this machine's ext4 a restore that follows a removal pays for it
+(see freshTarget in bench/engine.js). \`cp -a\` and \`tar | zstd -1 -T0\` are the floors: what copying the bytes costs, with no
 deduplication, index or snapshot.
 Machine: ${cpus().length} cores (${cpus()[0].model}); load average (1 min) at the start of each round:
 ${loads.map(l => l.toFixed(2)).join(', ')}.

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { StudioBackupStack } from '../lib/studio-backup-stack';
@@ -8,7 +11,30 @@ import { StudioBackupStack } from '../lib/studio-backup-stack';
  * cfn-lint.test.ts synthesizes once with bundling, as `cdk synth` does, and checks the bundles.
  */
 export function testApp(context: Record<string, unknown> = {}): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  return new App({
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
+    outdir: synthFolder()
+  });
+}
+
+/** Where the apps of this test file synthesize: one folder, removed after its tests. */
+let folder: string | undefined;
+
+// Registered as the test file imports this module, so that it runs after all its tests.
+afterAll(() => {
+  if (folder !== undefined) {
+    rmSync(folder, { recursive: true, force: true });
+    folder = undefined;
+  }
+});
+
+function synthFolder(): string {
+  if (folder === undefined) {
+    // Left to itself, each App made a cdk.out folder of its own in the system's temp folder and
+    // left it there: 168 of them after one run of the suite.
+    folder = mkdtempSync(join(tmpdir(), 'studio-backup-synth-'));
+  }
+  return folder;
 }
 
 export function synthStack(
