@@ -50,13 +50,15 @@ const MiB = 1024 * 1024;
 /**
  * How long one ranged read is at most, and how many bytes of them the writer threads hold at once.
  * A local disk answers at once: four reads of 4 MiB keep two writers busy. S3 answers each request
- * after its latency: 16 reads in flight, cut into spans of 1 MiB each (of 2 MiB, the benchmark's
- * restore from versitygw peaked 10-20 MiB higher, for no time we could tell apart); one request
- * gives several neighbouring spans of a pack (pack-runs.ts).
+ * after its latency: 16 reads in flight, cut into spans of 512 KiB each; one request gives several
+ * neighbouring spans of a pack (pack-runs.ts), and each request a writer reads itself holds one
+ * span's buffer (run-fetch.ts). The benchmark home's restore from versitygw into /dev/shm peaked at
+ * 166-179 MiB with spans of 512 KiB, 184-197 MiB with 1 MiB, in 1.99-2.25 s either way
+ * (/usr/bin/time, interleaved runs); spans of 2 MiB had peaked 10-20 MiB above 1 MiB.
  */
 const READS = {
   local: { span: 4 * MiB, inFlight: 16 * MiB },
-  remote: { span: MiB, inFlight: 16 * MiB }
+  remote: { span: MiB / 2, inFlight: 16 * MiB }
 };
 
 export interface IPackedFile {
