@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   ALLOCATOR_ENV,
   allocatorEnvFor,
+  repoOf,
   wantsAllocatorTuning
 } from '../src/cli/allocator';
 import { cleanupTempDirs, tempDir } from './helpers/fixtures';
@@ -91,6 +92,17 @@ describe('allocator tuning', () => {
       })
     ).toBe('32768');
     expect(allocatorEnvFor('backup', 's3://b/p')).toEqual(ALLOCATOR_ENV);
+  });
+
+  it('takes the repository as commander does: the last --repo, else STUDIO_BACKUP_REPO', () => {
+    const env = { STUDIO_BACKUP_REPO: 's3://env/p' };
+    const argv = (...a: string[]) => ['node', 'bin', 'restore', ...a];
+    expect(repoOf(argv('--repo', '/a', '--repo', 's3://b/p'), env)).toBe(
+      's3://b/p'
+    );
+    expect(repoOf(argv('--repo=s3://b/p', '--repo', '/a'), env)).toBe('/a');
+    expect(repoOf(argv('--repo'), env)).toBe('s3://env/p');
+    expect(repoOf(argv(), {})).toBeUndefined();
   });
 
   it('--version and a listing start once; so does a run where the variables are already set', () => {

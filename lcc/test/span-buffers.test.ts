@@ -46,6 +46,21 @@ describe('SpanBuffers', () => {
     expect(third!.buffer).toBe(a.buffer);
   });
 
+  it('counts a buffer held elsewhere (a writer reading a run itself) in the same budget', async () => {
+    const pool = new SpanBuffers(MiB, 4 * MiB);
+    const held = await pool.reserve(3 * MiB);
+    expect(held).toBe(3 * MiB);
+    let taken: Buffer | undefined;
+    const waiting = pool.take(2 * MiB).then(b => (taken = b));
+    await new Promise(resolve => setImmediate(resolve));
+    expect(taken).toBeUndefined();
+    pool.release(held);
+    await waiting;
+    expect(taken!.length).toBe(2 * MiB);
+    // At least a span is counted, however short the run's spans.
+    expect(await pool.reserve(100)).toBe(MiB);
+  });
+
   it('frees the budget of a buffer lost with a failed thread', async () => {
     const pool = new SpanBuffers(MiB, MiB);
     const a = await pool.take(MiB);

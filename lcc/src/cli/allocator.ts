@@ -44,20 +44,20 @@ export function allocatorEnvFor(
   return { ...ALLOCATOR_ENV, MALLOC_MMAP_THRESHOLD_: threshold };
 }
 
-/** The repository a command names: its --repo, else STUDIO_BACKUP_REPO (as commander reads them). */
+/** The repository a command names: its last --repo, else STUDIO_BACKUP_REPO (as commander reads them). */
 export function repoOf(
   argv: string[],
   env: NodeJS.ProcessEnv
 ): string | undefined {
+  let repo: string | undefined;
   for (const [i, word] of argv.entries()) {
-    if (word === '--repo') {
-      return argv[i + 1];
-    }
-    if (word.startsWith('--repo=')) {
-      return word.slice('--repo='.length);
+    if (word === '--repo' && i + 1 < argv.length) {
+      repo = argv[i + 1];
+    } else if (word.startsWith('--repo=')) {
+      repo = word.slice('--repo='.length);
     }
   }
-  return env.STUDIO_BACKUP_REPO;
+  return repo ?? env.STUDIO_BACKUP_REPO;
 }
 
 /**

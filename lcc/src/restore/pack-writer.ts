@@ -38,7 +38,7 @@ import {
 } from './pack-runs';
 import { SpanBuffers } from './span-buffers';
 import { SpanWriters } from './span-writers';
-import { IRunSpan } from './run-fetch';
+import { IRunEnd, IRunSpan } from './run-fetch';
 import { PRESIGNED_FOR_S } from '../repository/s3-backend';
 import { tempPathIn } from './temp-files';
 import { fsTime } from './file-times';
@@ -400,6 +400,8 @@ export async function writePackedFiles(
     return true;
   };
 
+  /** Set once a presigned read is refused: the rest goes the main thread's way. */
+  let presignedRefused = false;
   /** Presigned GETs of the packs, asked again once half their time is gone. */
   const urls = new Map<string, { url: Promise<string>; at: number }>();
   const urlOf = (backend: Presigns, pack: string) => {
@@ -446,24 +448,38 @@ export async function writePackedFiles(
       url = await urlOf(backend, run[0][0].loc.pack);
     } catch {
       // Read the SDK's way, which says in one line what is wrong.
+      presignedRefused = true;
       return posted.map(p => p.span);
     }
     let failure: unknown;
     let settled = Promise.resolve();
-    const end = await pool.fetchRun({ url, spans }, (n, result) => {
-      settled = settled
-        .then(async () => {
-          if (failure === undefined && !aborted) {
-            await settle(result, posted[n].sent);
-          }
-        })
-        .catch(err => {
-          failure ??= err;
-        });
-    });
+    // The writer holds a buffer of the run's longest span meanwhile: counted in the same budget as
+    // the spans read here (a run of 8 MiB chunks holds 8 MiB).
+    const held = await buffers.reserve(Math.max(...spans.map(s => s.length)));
+    let end: IRunEnd;
+    try {
+      end = await pool.fetchRun({ url, spans }, (n, result) => {
+        settled = settled
+          .then(async () => {
+            if (failure === undefined && !aborted) {
+              await settle(result, posted[n].sent);
+            }
+          })
+          .catch(err => {
+            failure ??= err;
+          });
+      });
+    } finally {
+      buffers.release(held);
+    }
     await settled;
     if (failure !== undefined) {
       throw failure;
+    }
+    if (end.refused) {
+      // Presigned reads are refused here (a bucket policy on s3:authType, credentials that ran
+      // out): the rest of the restore is read with the SDK, not tried and refused run after run.
+      presignedRefused = true;
     }
     return posted.slice(end.written).map(p => p.span);
   };
@@ -583,7 +599,7 @@ export async function writePackedFiles(
           // Where the writer threads can read S3 themselves, they do; the main thread reads only
           // what they could not.
           const rest =
-            presigns && writers && useWriters && !aborted
+            presigns && writers && useWriters && !presignedRefused && !aborted
               ? await fetchElsewhere(writers, presigns, run)
               : run;
           if (rest.length > 0) {

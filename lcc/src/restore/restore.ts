@@ -346,7 +346,9 @@ async function makeFolders(
   const levels = new Map<number, IPlannedItem[]>();
   for (const item of dirs) {
     const depth = item.dest.split('/').length;
-    levels.set(depth, [...(levels.get(depth) ?? []), item]);
+    const level = levels.get(depth) ?? [];
+    level.push(item);
+    levels.set(depth, level);
   }
   const limit = pLimit(16);
   for (const depth of [...levels.keys()].sort((a, b) => a - b)) {

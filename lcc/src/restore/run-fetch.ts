@@ -31,6 +31,8 @@ export interface IRunEnd {
   written: number;
   /** Why it stopped early, when it did for a failure (not for a full disk or slow storage). */
   failure?: string;
+  /** S3 refused the presigned GET (HTTP 403): presigned reads are not allowed here. */
+  refused?: boolean;
 }
 
 /** A run that sends nothing for this long is given up on (the main thread reads the rest). */
@@ -65,6 +67,15 @@ function clientFor(url: string) {
 
 /** Buffers of the runs this thread has finished, used again: a run holds one at a time. */
 const spare: Buffer[] = [];
+/** The most bytes of them kept (the runs in flight are counted by the main thread: pack-writer.ts). */
+const SPARE_BYTES = 8 * 1024 * 1024;
+
+function keep(buffer: Buffer): void {
+  const kept = spare.reduce((n, b) => n + b.length, 0);
+  if (kept + buffer.length <= SPARE_BYTES) {
+    spare.push(buffer);
+  }
+}
 
 function bufferFor(length: number): Buffer {
   const i = spare.findIndex(b => b.length >= length);
@@ -176,7 +187,8 @@ export async function fetchRun(
     ) {
       return {
         written: 0,
-        failure: `HTTP ${response.statusCode} to a ranged GET`
+        failure: `HTTP ${response.statusCode} to a ranged GET`,
+        refused: response.statusCode === 403
       };
     }
     const body = response;
@@ -204,6 +216,6 @@ export async function fetchRun(
     if (cutter.stopped || cutter.written < spans.length) {
       response?.destroy();
     }
-    spare.push(buffer);
+    keep(buffer);
   }
 }

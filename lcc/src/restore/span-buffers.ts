@@ -17,11 +17,7 @@ export class SpanBuffers {
 
   /** A buffer of at least `length` bytes, no one else's until given back; waits while the budget is spent. */
   async take(length: number): Promise<Buffer> {
-    const need = Math.max(length, this.size);
-    // One larger than the budget (a blob larger than a span) still goes, alone.
-    while (this.held > 0 && this.held + need > this.budget) {
-      await new Promise<void>(resolve => this.waiting.push(resolve));
-    }
+    const need = await this.reserve(length);
     const i = this.free.findIndex(b => b.length >= need);
     const buffer =
       i >= 0
@@ -32,8 +28,29 @@ export class SpanBuffers {
       // Too small for what is asked now: let it go rather than hold both.
       this.free.shift();
     }
-    this.held += buffer.length;
+    // Counted as asked; a free buffer taken may be larger.
+    this.held += buffer.length - need;
     return buffer;
+  }
+
+  /**
+   * Counts `length` bytes (at least a span) against the budget, waiting while it is spent, for a
+   * buffer held elsewhere: a writer thread reading a run itself (run-fetch.ts). Returns the bytes
+   * counted, to give back with release().
+   */
+  async reserve(length: number): Promise<number> {
+    const need = Math.max(length, this.size);
+    // One larger than the budget (a blob larger than a span) still goes, alone.
+    while (this.held > 0 && this.held + need > this.budget) {
+      await new Promise<void>(resolve => this.waiting.push(resolve));
+    }
+    this.held += need;
+    return need;
+  }
+
+  release(size: number): void {
+    this.held -= size;
+    this.waiting.shift()?.();
   }
 
   /**
@@ -41,10 +58,9 @@ export class SpanBuffers {
    * undefined when it is lost (moved to a thread that failed).
    */
   giveBack(size: number, bytes?: Uint8Array): void {
-    this.held -= size;
     if (bytes && bytes.buffer.byteLength === size) {
       this.free.push(Buffer.from(bytes.buffer as ArrayBuffer, 0, size));
     }
-    this.waiting.shift()?.();
+    this.release(size);
   }
 }

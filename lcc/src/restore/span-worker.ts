@@ -34,6 +34,11 @@ if (!isMainThread && parentPort && workerData?.role === SPAN_WRITER) {
       (span, result) => port.postMessage({ id, span, result }),
       // The span's socket chunks and decoded blobs are garbage now.
       collectYoungGarbage
-    ).then(end => port.postMessage({ id, end }));
+    ).then(
+      end => port.postMessage({ id, end }),
+      // Not a failed read (fetchRun answers those): a bug, which fails the restore rather than
+      // leaving it waiting for an answer.
+      (err: Error) => port.postMessage({ id, error: err.message })
+    );
   });
 }

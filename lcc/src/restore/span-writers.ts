@@ -16,7 +16,8 @@ const YOUNG_GENERATION_MB = 2;
 type Answer =
   | { id: number; result: ISpanResult }
   | { id: number; span: number; result: ISpanResult }
-  | { id: number; end: IRunEnd };
+  | { id: number; end: IRunEnd }
+  | { id: number; error: string };
 
 interface IWriter {
   worker: Worker;
@@ -54,7 +55,11 @@ export class SpanWriters {
         resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }
       });
       const writer: IWriter = { worker, waiting: new Map() };
-      worker.on('message', (a: Answer) => writer.waiting.get(a.id)?.(a));
+      worker.on('message', (a: Answer) =>
+        writer.waiting.get(a.id)?.(
+          'error' in a ? new Error(`a restore writer failed: ${a.error}`) : a
+        )
+      );
       // A writer that dies fails what it had.
       const die = (err: Error) => {
         const settles = [...writer.waiting.values()];

@@ -73,12 +73,17 @@ async function backedUpHome(): Promise<{ url: string; home: string }> {
   return { url, home };
 }
 
-/** A restore of `paths` (all when empty) with two writer threads, or `writers`. */
-async function restoreFrom(url: string, paths: string[] = [], writers = 2) {
+/** A restore of `paths` (all when empty) with two writer threads, or `writers`, and `concurrency` reads. */
+async function restoreFrom(
+  url: string,
+  paths: string[] = [],
+  writers = 2,
+  concurrency?: number
+) {
   const target = tempDir('target');
   const result = await restore(
     await openView(await Repository.open(openBackend(url)), 'latest'),
-    { paths, target, conflict: 'skip', writers }
+    { paths, target, conflict: 'skip', writers, concurrency }
   );
   return { target, result };
 }
@@ -141,6 +146,22 @@ describe('S3 restore: writer threads read their runs themselves', () => {
       expect(tempFiles(target)).toEqual([]);
     }
   );
+
+  it('stops presigning once S3 refuses a presigned GET (403), and reads the rest with the SDK', async () => {
+    const { url, home } = await backedUpHome();
+    // One run in flight: the restore reads the home in several runs, one after another.
+    await restoreFrom(url, [], 2, 1);
+    expect(reads.presigned).toBeGreaterThanOrEqual(3);
+
+    proxy.setRules([{ kind: 'forbidden', method: 'GET', query: PRESIGNED }]);
+    reads = { presigned: 0, sdk: 0 };
+    const { target, result } = await restoreFrom(url, [], 2, 1);
+    expect(result.damaged).toEqual([]);
+    expect(describeTree(target)).toEqual(describeTree(home, excludedByDefault));
+    // The first run's, and no more.
+    expect(reads.presigned).toBe(1);
+    expect(proxy.injected.forbidden).toBe(1);
+  });
 
   it('leaves out the files of a blob corrupted in S3, and only those', async () => {
     const { url, home } = await backedUpHome();

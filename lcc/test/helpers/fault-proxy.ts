@@ -1,7 +1,7 @@
 /**
  * A fault-injecting HTTP proxy in front of an S3-compatible server (moto, see ./s3.ts), on a free
  * port of 127.0.0.1. It forwards every request unchanged and, by rules the test sets while it runs,
- * answers 503 SlowDown, resets the connection, or cuts a response body off mid-transfer (the headers
+ * answers 503 SlowDown or 403 AccessDenied, resets the connection, or cuts a response body off mid-transfer (the headers
  * with the full Content-Length, part of the body, then the socket destroyed). Tests point the SDK at
  * it by setting AWS_ENDPOINT_URL_S3 to its url.
  */
@@ -15,7 +15,7 @@ import {
 } from 'node:http';
 import { Socket } from 'node:net';
 
-export type FaultKind = 'slowdown' | 'reset' | 'truncate';
+export type FaultKind = 'slowdown' | 'forbidden' | 'reset' | 'truncate';
 
 /**
  * Which requests a rule faults. Without everyNth, probability or burst, it faults every request it
@@ -102,11 +102,22 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   );
 }
 
-function slowDownBody(path: string): string {
+/** S3's answer to a request it turns down: SlowDown (503) or AccessDenied (403). */
+const ERRORS = {
+  slowdown: {
+    status: 503,
+    code: 'SlowDown',
+    message: 'Please reduce your request rate.'
+  },
+  forbidden: { status: 403, code: 'AccessDenied', message: 'Access Denied' }
+};
+
+function errorBody(kind: keyof typeof ERRORS, path: string): string {
   const id = Math.random().toString(16).slice(2, 18).toUpperCase();
+  const { code, message } = ERRORS[kind];
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    '<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>' +
+    `<Error><Code>${code}</Code><Message>${message}</Message>` +
     `<Resource>${path.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</Resource>` +
     `<RequestId>${id}</RequestId></Error>`
   );
@@ -123,6 +134,7 @@ export async function startFaultProxy(
   let requests = 0;
   const injected: Record<FaultKind, number> = {
     slowdown: 0,
+    forbidden: 0,
     reset: 0,
     truncate: 0
   };
@@ -180,13 +192,13 @@ export async function startFaultProxy(
       req.socket.destroy();
       return;
     }
-    if (fault === 'slowdown') {
-      record('slowdown', method, path);
+    if (fault === 'slowdown' || fault === 'forbidden') {
+      record(fault, method, path);
       // Read the request body first, as S3 does, so the client sees the answer and not a broken pipe.
       req.resume();
       req.once('end', () => {
-        const body = Buffer.from(slowDownBody(path));
-        res.writeHead(503, {
+        const body = Buffer.from(errorBody(fault, path));
+        res.writeHead(ERRORS[fault].status, {
           'content-type': 'application/xml',
           'content-length': body.length,
           'x-amz-request-id': 'FAULTPROXY'
