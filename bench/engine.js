@@ -245,11 +245,11 @@ let targets = 0;
 
 /**
  * A folder no restore has used, under `restored`, which is removed only once every round is done
- * (some 11 GB at --scale 1). A restore into a folder removed shortly before measured the file
- * system more than the tool: on this machine's ext4 (no journal), a new inode skips every inode of
- * its group deleted in the last 60 s, or 360 s while the inode table's block is dirty (ext4's
- * recently_deleted), and `perf record` of an S3 restore put 45-50% of restic's and of our samples
- * there, a share that grew round after round.
+ * (so the disk holds every restore of the run until then). A restore into a folder removed shortly
+ * before measured the file system more than the tool: on this machine's ext4 (no journal), a new
+ * inode skips every inode of its group deleted in the last 60 s, or 360 s while the inode table's
+ * block is dirty (recently_deleted in the kernel's fs/ext4/ialloc.c), and `perf record` of an S3
+ * restore put 45-50% of restic's and of our samples there, a share that grew round after round.
  */
 function freshTarget() {
   return join(restored, String(++targets));

@@ -5,7 +5,6 @@
  */
 import { mkdirSync, readFileSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { backup } from '../src/backup/backup';
 import {
   BATCH_BYTES,
   BATCH_FILES,
@@ -17,8 +16,6 @@ import { FIELDS, readBatch } from '../src/backup/read-ahead-worker';
 import { SMALL_FILE } from '../src/backup/read-file';
 import { FileBackend } from '../src/repository/file-backend';
 import { Repository } from '../src/repository/repository';
-import { restore } from '../src/restore/restore';
-import { openView } from '../src/browse/view';
 import {
   cleanupTempDirs,
   describeTree,
@@ -26,6 +23,7 @@ import {
   tempDir,
   write
 } from './helpers/fixtures';
+import { backedUp, restoreAll } from './helpers/restore-all';
 
 afterEach(() => {
   jest.restoreAllMocks();
@@ -44,17 +42,9 @@ function smallFilesHome(): string {
 }
 
 async function backupAndRestore(home: string) {
-  const repoDir = tempDir('read-ahead-repo');
-  const open = () =>
-    Repository.open(new FileBackend(repoDir), { create: true });
-  const result = await backup(await open(), {
-    source: home,
-    cacheDir: tempDir('read-ahead-cache')
-  });
-  const target = tempDir('read-ahead-target');
-  const view = await openView(await open(), result.snapshotId);
-  await restore(view, { paths: [], target, conflict: 'skip' });
-  return { result, target };
+  const { repoDir, snapshot, result } = await backedUp(home);
+  const repo = await Repository.open(new FileBackend(repoDir));
+  return { result, target: await restoreAll(repo, snapshot) };
 }
 
 describe('a backup with the read-ahead thread', () => {

@@ -426,7 +426,7 @@ export async function writePackedFiles(
     const posted: { span: ISpanBlob[]; sent: ISpanBlob[] }[] = [];
     const spans: IRunSpan[] = [];
     for (const span of run) {
-      const live = span.filter(b => b.pieces.some(p => !p.file.failed));
+      const live = liveOf(span);
       if (live.length === 0 || aborted) {
         continue;
       }
@@ -577,7 +577,7 @@ export async function writePackedFiles(
       const written: Promise<void>[] = [];
       try {
         for (const span of run) {
-          const live = span.filter(b => b.pieces.some(p => !p.file.failed));
+          const live = liveOf(span);
           if (live.length === 0 || aborted) {
             continue;
           }
@@ -626,6 +626,10 @@ export async function writePackedFiles(
   await Promise.all(states.filter(s => s.failed).map(closeAndRemove));
   return damaged;
 }
+
+/** The blobs of a span that some file not given up on still needs. */
+const liveOf = (span: ISpanBlob[]) =>
+  span.filter(b => b.pieces.some(p => !p.file.failed));
 
 /** Bytes from a span's first blob (they are in pack order) to where the last to end ends. */
 const spanLength = (span: ISpanBlob[]) => endOf(span) - span[0].loc.offset;

@@ -7,14 +7,14 @@ import { Repository } from '../../src/repository/repository';
 import { restore } from '../../src/restore/restore';
 import { tempDir } from './fixtures';
 
-/** `home` backed up into a new file repository: its folder and the snapshot's id. */
+/** `home` backed up into a new file repository: its folder, the snapshot's id and the backup's result. */
 export async function backedUp(home: string) {
   const repoDir = tempDir('repo');
   const result = await backup(
     await Repository.open(new FileBackend(repoDir), { create: true }),
     { source: home, cacheDir: tempDir('cache') }
   );
-  return { repoDir, snapshot: result.snapshotId };
+  return { repoDir, snapshot: result.snapshotId, result };
 }
 
 /** What a restore left of its temp files under `dir` (none, once it has ended). */
